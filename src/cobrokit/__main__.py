@@ -1,0 +1,5 @@
+"""``python -m cobrokit``."""
+
+from cobrokit.cli import main
+
+raise SystemExit(main())
