@@ -18,8 +18,11 @@ Every validation failure names the *record* (``invoice INV-7``, ``line 12``) and
     │   └── DuplicateNameError     two plugins register the same name
     ├── ConfigError                bad configuration
     ├── StoreError                 the embedded store cannot be opened or migrated
+    ├── RenderError                a notice template failed or exceeded its limits
     └── AdapterError               a backend or channel failed talking to its provider
         ├── AuthError, RateLimitedError, TransientError, PermanentError
+        └── MalformedResponseError (a PermanentError: the provider's body is not what it documents)
+    SignatureError                 an inbound webhook/callback whose signature does not verify
 """
 
 from __future__ import annotations
@@ -39,9 +42,12 @@ __all__ = [
     "ImportRejectedError",
     "InvalidAmountError",
     "MalformedDateError",
+    "MalformedResponseError",
     "PermanentError",
     "PluginError",
     "RateLimitedError",
+    "RenderError",
+    "SignatureError",
     "StoreError",
     "TransientError",
     "UnknownCurrencyError",
@@ -154,6 +160,33 @@ class StoreError(CobrokitError):
     """The embedded store could not be opened, migrated or written."""
 
 
+class RenderError(CobrokitError):
+    """A notice template failed: syntax, undefined variable, runtime error, sandbox
+    violation, or it exceeded the render time or output size limit. The notice is not
+    sent; the caller records the error.
+
+    Attributes:
+        template: the template name (``"es/email/oops.txt"``).
+        stage: the ladder stage.
+        locale: the debtor's locale.
+        debtor_id: the debtor the notice was for.
+        reason: what went wrong, in one short sentence.
+    """
+
+    def __init__(self, template: str, stage: str, locale: str, debtor_id: str, reason: str) -> None:
+        self.template = template
+        self.stage = stage
+        self.locale = locale
+        self.debtor_id = debtor_id
+        self.reason = reason
+        super().__init__(
+            f"template {template} (stage {stage}, locale {locale}, debtor {debtor_id}): {reason}"
+        )
+
+    def __reduce__(self) -> tuple[type[RenderError], tuple[str, str, str, str, str]]:
+        return (type(self), (self.template, self.stage, self.locale, self.debtor_id, self.reason))
+
+
 class AdapterError(CobrokitError):
     """A backend or channel failed while talking to its provider.
 
@@ -191,3 +224,17 @@ class TransientError(AdapterError):
 
 class PermanentError(AdapterError):
     """A failure that retrying will not fix (4xx other than 429, refused recipient)."""
+
+
+class MalformedResponseError(PermanentError):
+    """The provider answered with a body that cannot be parsed (not JSON, wrong shape).
+
+    The message names the (redacted) URL that answered.
+    """
+
+
+class SignatureError(CobrokitError):
+    """An inbound webhook or status callback failed signature verification.
+
+    Nothing in it may be trusted or acted upon.
+    """

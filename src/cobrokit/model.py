@@ -55,7 +55,7 @@ def _nonempty(label: str) -> _Validator:
 
 def _record(label: str, instance: object) -> str:
     ident = getattr(instance, "id", None)
-    return f"{label} {ident}" if ident else label
+    return f"{label} {ident.strip()}" if isinstance(ident, str) and ident.strip() else label
 
 
 def _check_date(label: str) -> _Validator:

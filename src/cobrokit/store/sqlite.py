@@ -256,6 +256,49 @@ class SQLiteStore:
                 bump("credit_notes", self._save_row(conn, "credit_note", _credit_note_row(note), update, note.record))
         return ImportCounts(counts["inserted"], counts["updated"], counts["unchanged"])
 
+    def compare(self, record: Debtor | Invoice | Payment | CreditNote) -> list[str] | None:
+        """Compare *record* with the stored one of the same id.
+
+        Returns ``None`` when nothing is stored under that id, ``[]`` when the stored
+        record is identical, else the names of the columns that differ.
+        """
+        table, row = _row_for(record)
+        cols = list(row)
+        existing = self.conn.execute(
+            f"SELECT {', '.join(cols)} FROM {table} WHERE tenant = ? AND id = ?",  # noqa: S608
+            (row["tenant"], row["id"]),
+        ).fetchone()
+        if existing is None:
+            return None
+        return [c for c, old, new in zip(cols, existing, row.values(), strict=True) if old != new]
+
+    def allocated_minor(self, tenant: str, invoice_id: str, *, excluding_payment: str = "") -> int:
+        """Minor units already allocated to an invoice (optionally ignoring one payment)."""
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocation WHERE tenant = ? AND invoice_id = ? "
+            "AND payment_id != ?",
+            (tenant, invoice_id, excluding_payment),
+        ).fetchone()
+        return int(row[0])
+
+    def get_invoice(self, tenant: str, invoice_id: str) -> Invoice | None:
+        """One invoice, or ``None``."""
+        row = self.conn.execute(
+            f"SELECT {_INVOICE_COLS} FROM invoice WHERE tenant = ? AND id = ?", (tenant, invoice_id)  # noqa: S608
+        ).fetchone()
+        return _invoice_from_row(row) if row else None
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk-insert trusted rows (generated portfolios, benchmarks) with ``executemany``.
+
+        The caller runs this inside :meth:`transaction`; no validation is done here.
+        """
+        if table not in _TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        cur = self.conn.executemany(sql, rows)
+        return int(cur.rowcount)
+
     @staticmethod
     def _exists(conn: sqlite3.Connection, table: str, tenant: str, ident: str) -> bool:
         sql = f"SELECT 1 FROM {table} WHERE tenant = ? AND id = ?"  # noqa: S608 - table is ours
@@ -444,6 +487,8 @@ WHERE i.tenant = :tenant AND i.issue_date <= :day
 ORDER BY i.debtor_id, i.due_date, i.id
 """
 
+_TABLES = frozenset({"debtor", "invoice", "payment", "allocation", "credit_note"})
+
 _DEBTOR_COLS = "tenant, id, name, tax_id, emails, phones, address, locale, timezone, country, tags, cease_contact, insolvent, hold"
 _INVOICE_COLS = "tenant, id, debtor_id, number, issue_date, due_date, currency, amount_minor, external_ref, source, disputed, hold"
 _PAYMENT_COLS = "tenant, id, debtor_id, date, currency, amount_minor, method, description, external_ref"
@@ -518,6 +563,16 @@ def _credit_note_from_row(r: Sequence[Any]) -> CreditNote:
         tenant=r[0], id=r[1], debtor_id=r[2], invoice_id=r[3], date=dt.date.fromisoformat(r[4]),
         amount=_money(r[6], r[5]), reason=r[7],
     )
+
+
+def _row_for(record: Debtor | Invoice | Payment | CreditNote) -> tuple[str, dict[str, Any]]:
+    if isinstance(record, Debtor):
+        return "debtor", _debtor_row(record)
+    if isinstance(record, Invoice):
+        return "invoice", _invoice_row(record)
+    if isinstance(record, Payment):
+        return "payment", _payment_row(record)
+    return "credit_note", _credit_note_row(record)
 
 
 def minor_to_str(minor: int, currency: str) -> str:

@@ -1,0 +1,223 @@
+"""Money, dates, numbers and percentages in the debtor's locale, with Babel.
+
+Rules:
+
+* money is formatted from :class:`~cobrokit.money.Money` only (never a float); the number
+  of decimals comes from ISO 4217 (:attr:`Money.decimals`), not from CLDR: Babel's
+  default would print ``1.234 COP`` (CLDR cash digits) where ISO 4217 says COP has two
+  decimals, so cobrokit overrides the pattern's fraction digits with the ISO minor unit;
+* amounts are rounded **half-up** to the minor unit before Babel sees them (Babel's own
+  quantization would round half-even);
+* locales are BCP 47 or POSIX-ish tags (``es-MX``, ``es_MX``, ``en``); an unknown tag is a
+  :class:`~cobrokit.errors.ValidationError` naming the tag.
+
+What Babel (2.12 … 2.19, CLDR 42+) actually prints, and what the tests assert:
+
+===========  ======================  ==================
+locale       ``Money("1234.56", …)``  ``Money("12345.67", "EUR")``
+===========  ======================  ==================
+``es_ES``    ``1.234,56 €`` (EUR)     ``12.345,67 €``
+``en_US``    ``$1,234.56`` (USD)      ``€12,345.67``
+``es_MX``    ``$1,234.56`` (MXN)      ``EUR12,345.67``
+===========  ======================  ==================
+
+Babel does **not** apply CLDR's ``minimumGroupingDigits`` (2 for Spanish), so a
+four-digit amount in ``es_ES`` is grouped: ``1.234,56 €`` — not the RAE-preferred
+``1234,56 €``. The space before ``€`` is a no-break space (U+00A0). The date style
+``long`` gives ``16 de mayo de 2025`` (es) and ``May 16, 2025`` (en_US).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Literal
+
+import babel
+import babel.dates
+import babel.numbers
+from babel.core import get_global
+
+from cobrokit.errors import ValidationError
+from cobrokit.money import Money
+
+__all__ = [
+    "DateStyle",
+    "Formatter",
+    "babel_locale",
+    "format_amount",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "locale_chain",
+    "normalize_locale",
+]
+
+DateStyle = Literal["short", "medium", "long", "full"]
+"""Babel/CLDR date styles: ``short`` (16/5/25), ``medium`` (16 may 2025), ``long``
+(16 de mayo de 2025), ``full`` (viernes, 16 de mayo de 2025)."""
+
+
+def normalize_locale(tag: str) -> str:
+    """Return the canonical Babel name of *tag* (``"es-mx"`` → ``"es_MX"``).
+
+    Raises:
+        ValidationError: *tag* is empty or not a locale Babel knows.
+    """
+    return str(babel_locale(tag))
+
+
+@functools.lru_cache(maxsize=256)
+def babel_locale(tag: str) -> babel.Locale:
+    """The :class:`babel.Locale` for *tag* (``-`` or ``_`` separated), cached.
+
+    Raises:
+        ValidationError: record ``locale``, field ``locale``, when Babel does not know *tag*.
+    """
+    text = (tag or "").strip().replace("-", "_")
+    if not text:
+        raise ValidationError("locale", "locale", "is empty")
+    try:
+        return babel.Locale.parse(text)
+    except (ValueError, babel.UnknownLocaleError):
+        raise ValidationError("locale", "locale", f"{tag!r} is not a known locale") from None
+
+
+def locale_chain(tag: str, *, default: str = "en") -> tuple[str, ...]:
+    """The locales to try, most specific first, for a debtor whose locale is *tag*.
+
+    Follows CLDR's parent chain, so Latin-American Spanish falls back to ``es_419``:
+    ``es_MX`` → ``("es_MX", "es_419", "es", "en")``; ``es_ES`` → ``("es_ES", "es", "en")``;
+    ``en_GB`` → ``("en_GB", "en_001", "en")``. *default* closes the chain.
+    """
+    name = normalize_locale(tag)
+    parents: dict[str, str] = get_global("parent_exceptions")
+    chain = [name]
+    current = name
+    while True:
+        if current in parents:
+            current = parents[current]
+        elif "_" in current:
+            current = current.rsplit("_", 1)[0]
+        else:
+            break
+        if current == "root":
+            break
+        if current not in chain:
+            chain.append(current)
+    if default not in chain:
+        chain.append(default)
+    return tuple(chain)
+
+
+@functools.lru_cache(maxsize=512)
+def _currency_pattern(locale_name: str, decimals: int) -> babel.numbers.NumberPattern:
+    """The locale's standard currency pattern with exactly *decimals* fraction digits."""
+    pattern = copy.copy(babel_locale(locale_name).currency_formats["standard"])
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
+@functools.lru_cache(maxsize=512)
+def _decimal_pattern(locale_name: str, decimals: int) -> babel.numbers.NumberPattern:
+    pattern = copy.copy(babel_locale(locale_name).decimal_formats[None])
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
+def format_money(money: Money, locale: str) -> str:
+    """*money* with its currency symbol in *locale*: ``1.234,56 €`` (es_ES), ``$1,234.56`` (en_US).
+
+    The amount is rounded half-up to the currency's ISO 4217 minor unit first.
+    """
+    if not isinstance(money, Money):
+        raise ValidationError("money", "amount", f"{money!r} is not Money")
+    loc = normalize_locale(locale)
+    rounded = money.rounded()
+    pattern = _currency_pattern(loc, money.decimals)
+    return babel.numbers.format_currency(
+        rounded.amount, money.currency, format=pattern, locale=loc, currency_digits=False
+    )
+
+
+def format_amount(money: Money, locale: str) -> str:
+    """The amount of *money* without a symbol, with the ISO 4217 decimals: ``1.234,56`` (es)."""
+    if not isinstance(money, Money):
+        raise ValidationError("money", "amount", f"{money!r} is not Money")
+    loc = normalize_locale(locale)
+    pattern = _decimal_pattern(loc, money.decimals)
+    return pattern.apply(money.rounded().amount, babel_locale(loc))
+
+
+def format_number(value: Decimal | int, locale: str, *, decimals: int | None = None) -> str:
+    """A plain number in *locale* (``12,5`` in es). ``decimals`` fixes the fraction digits.
+
+    Floats are refused: build numbers from strings or Decimals.
+    """
+    if isinstance(value, float) or isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValidationError("number", "value", f"{value!r} is not an int or Decimal")
+    loc = normalize_locale(locale)
+    if decimals is None:
+        return babel.numbers.format_decimal(value, locale=loc, decimal_quantization=False)
+    return _decimal_pattern(loc, decimals).apply(Decimal(value), babel_locale(loc))
+
+
+def format_percent(percent: Decimal | int, locale: str, *, min_decimals: int = 2) -> str:
+    """A rate given **in percent** (``Decimal("12.50")``) as ``12,50 %`` (es) / ``12.50%`` (en).
+
+    At least *min_decimals* fraction digits are shown, more when the rate has them
+    (``4.0625`` stays ``4,0625 %``): a legal rate is never rounded for display.
+    """
+    if isinstance(percent, float) or isinstance(percent, bool) or not isinstance(percent, (int, Decimal)):
+        raise ValidationError("percent", "value", f"{percent!r} is not an int or Decimal")
+    loc = normalize_locale(locale)
+    pattern = copy.copy(babel_locale(loc).percent_formats[None])
+    pattern.frac_prec = (min_decimals, min_decimals)
+    fraction = Decimal(percent) / Decimal(100)
+    return pattern.apply(fraction, babel_locale(loc), decimal_quantization=False)
+
+
+def format_date(day: dt.date, locale: str, style: DateStyle = "long") -> str:
+    """*day* in *locale* and CLDR *style*: ``16 de mayo de 2025`` (es, long)."""
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        raise ValidationError("date", "value", f"{day!r} is not a date")
+    if style not in ("short", "medium", "long", "full"):
+        raise ValidationError("date", "style", f"{style!r} is not one of short, medium, long, full")
+    return babel.dates.format_date(day, format=style, locale=normalize_locale(locale))
+
+
+class Formatter:
+    """The formatting functions bound to one locale (what templates get as filters).
+
+    >>> f = Formatter("es_ES")
+    >>> f.money(Money("1234.56", "EUR"))
+    '1.234,56\\xa0€'
+    """
+
+    __slots__ = ("locale",)
+
+    def __init__(self, locale: str) -> None:
+        self.locale = normalize_locale(locale)
+
+    def money(self, money: Money) -> str:
+        """See :func:`format_money`."""
+        return format_money(money, self.locale)
+
+    def amount(self, money: Money) -> str:
+        """See :func:`format_amount`."""
+        return format_amount(money, self.locale)
+
+    def number(self, value: Decimal | int, decimals: int | None = None) -> str:
+        """See :func:`format_number`."""
+        return format_number(value, self.locale, decimals=decimals)
+
+    def percent(self, percent: Decimal | int) -> str:
+        """See :func:`format_percent`."""
+        return format_percent(percent, self.locale)
+
+    def date(self, day: dt.date, style: DateStyle = "long") -> str:
+        """See :func:`format_date`."""
+        return format_date(day, self.locale, style)
