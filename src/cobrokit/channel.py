@@ -15,6 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from cobrokit.errors import AdapterError
+
 __all__ = [
     "Attachment",
     "Channel",
@@ -87,6 +89,12 @@ class DeliveryReceipt:
     def ok(self) -> bool:
         """True when the message was accepted."""
         return self.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+
+    @classmethod
+    def failed(cls, error: AdapterError, provider_id: str = "") -> DeliveryReceipt:
+        """The receipt for a send refused with *error*: retryable or permanent, with its reason."""
+        status = DeliveryStatus.FAILED_RETRYABLE if error.retryable else DeliveryStatus.FAILED_PERMANENT
+        return cls(status, provider_id=provider_id, detail=str(error))
 
 
 @runtime_checkable

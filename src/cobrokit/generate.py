@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -76,6 +77,26 @@ PAYMENT_COLUMNS = ("tenant", "id", "debtor_id", "date", "currency", "amount_mino
 ALLOCATION_COLUMNS = ("tenant", "payment_id", "invoice_id", "date", "amount_minor")
 
 
+_STREETS = ("Calle Mayor", "Avenida de la Constitución", "Calle del Sol", "Paseo del Prado", "Main Street",
+            "High Street", "Calle Real", "Avenida Juárez", "Carrera 7")
+_CITIES = {
+    "ES": (("Madrid", "28013", "MD"), ("Valencia", "46002", "VC"), ("Sevilla", "41001", "AN"), ("Bilbao", "48001", "PV")),
+    "US": (("New York", "10001", "NY"), ("Austin", "73301", "TX")),
+    "GB": (("London", "EC1A 1BB", ""), ("Leeds", "LS1 1AA", "")),
+    "MX": (("Ciudad de México", "06000", "CMX"), ("Guadalajara", "44100", "JAL")),
+    "CO": (("Bogotá", "110111", "DC"), ("Medellín", "050001", "ANT")),
+}
+
+
+def _address_json(rng: random.Random, country: str) -> str:
+    city, postal, region = rng.choice(_CITIES.get(country, (("Springfield", "00000", ""),)))
+    street = f"{rng.choice(_STREETS)} {rng.randint(1, 180)}"
+    return json.dumps(
+        {"city": city, "country": country, "lines": [street], "postal_code": postal, "region": region},
+        sort_keys=True,
+    )
+
+
 def _amount_minor(rng: random.Random, currency: str) -> int:
     low, high, _ = rng.choices(_TIERS, weights=[t[2] for t in _TIERS])[0]
     scale = 10 ** minor_units(currency)
@@ -102,7 +123,7 @@ def _iter_portfolio(
         debtor = (
             tenant, debtor_id, name, f"B{rng.randint(10_000_000, 99_999_999)}",
             f'["cuentas@{slug}.example"]', f'["{phone}{rng.randint(10_000_000, 99_999_999)}"]',
-            f'{{"city": "", "country": "{country}", "lines": [], "postal_code": "", "region": ""}}',
+            _address_json(rng, country),
             locale, timezone, country,
         )
         profile = rng.choices([p[0] for p in _PROFILES], weights=[p[1] for p in _PROFILES])[0]
@@ -210,7 +231,7 @@ def write_portfolio_csv(
         iw, pw = csv.writer(inv), csv.writer(pay)
         iw.writerow(
             ["invoice_id", "debtor_id", "debtor_name", "email", "phone", "issue_date", "due_date", "amount",
-             "currency", "locale", "country", "tax_id", "number"]
+             "currency", "locale", "country", "tax_id", "number", "address", "city", "postal_code", "region"]
         )
         pw.writerow(["payment_id", "invoice_id", "date", "amount", "currency"])
         for debtor, invoices, _payments, allocations in _iter_portfolio(
@@ -218,11 +239,13 @@ def write_portfolio_csv(
         ):
             email = str(debtor[4])[2:-2]
             phone = str(debtor[5])[2:-2]
+            address = json.loads(str(debtor[6]))
             for row in invoices:
                 amount = Money.from_minor(int(str(row[7])), str(row[6])).format_amount()
                 iw.writerow(
                     [row[1], debtor[1], debtor[2], email, phone, row[4], row[5], amount, row[6], debtor[7],
-                     debtor[9], debtor[3], row[3]]
+                     debtor[9], debtor[3], row[3], " | ".join(address["lines"]), address["city"],
+                     address["postal_code"], address["region"]]
                 )
             for row in allocations:
                 currency = next(str(i[6]) for i in invoices if i[1] == row[2])

@@ -278,6 +278,19 @@ class Timeout:
         """The ``(connect, read)`` tuple requests expects."""
         return (self.connect, self.read)
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], provider: str = "http") -> Timeout:
+        """Read ``connect_timeout`` and ``read_timeout`` (seconds) from adapter settings.
+
+        Raises:
+            ConfigError: a value is not a positive number (the message names the setting).
+        """
+        default = cls()
+        return cls(
+            _positive(settings, "connect_timeout", default.connect, provider),
+            _positive(settings, "read_timeout", default.read, provider),
+        )
+
 
 @attrs.frozen(slots=True)
 class RetryPolicy:
@@ -298,10 +311,40 @@ class RetryPolicy:
     max_delay: float = 30.0
     max_retry_after: float = 120.0
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], provider: str = "http") -> RetryPolicy:
+        """Read ``max_attempts`` (a whole number ≥ 1) and ``max_retry_after`` (seconds).
+
+        Raises:
+            ConfigError: a value is invalid (the message names the setting).
+        """
+        default = cls()
+        attempts = settings.get("max_attempts", default.max_attempts)
+        valid = isinstance(attempts, int | str) and not isinstance(attempts, bool) and str(attempts).isdigit()
+        if not valid or int(attempts) < 1:
+            raise ConfigError(
+                f"{provider}: setting 'max_attempts' must be a whole number ≥ 1, got {attempts!r}"
+            )
+        return cls(
+            max_attempts=int(attempts),
+            max_retry_after=_positive(settings, "max_retry_after", default.max_retry_after, provider),
+        )
+
     def backoff(self, attempt: int, jitter: float) -> float:
         """The full-jitter delay before retry number *attempt* (0-based)."""
         cap = min(self.max_delay, self.base_delay * (2.0**attempt))
         return cap * jitter
+
+
+def _positive(settings: Mapping[str, Any], name: str, default: float, provider: str) -> float:
+    value = settings.get(name, default)
+    try:
+        number = float(Decimal(str(value)))  # float ok: a duration in seconds
+    except ArithmeticError:
+        number = -1.0
+    if isinstance(value, bool) or not number > 0:
+        raise ConfigError(f"{provider}: setting {name!r} must be a positive number of seconds, got {value!r}")
+    return number
 
 
 class RateLimiter:
@@ -544,7 +587,6 @@ class HttpClient:
         """
         method = method.upper()
         url = self.url(path)
-        shown = redact_url(url, hide_path=self.hide_path)
         extra = dict(headers or {})
         query: list[tuple[str, Any]] = list(params.items() if isinstance(params, Mapping) else params or [])
         if idempotency_key is not None:
@@ -554,6 +596,8 @@ class HttpClient:
                 query.append((self.idempotency_param, idempotency_key))
             else:
                 raise ConfigError(f"{self.provider}: this client has no idempotency header or parameter")
+        full = url + ("&" if "?" in url else "?") + urlencode(query) if query else url
+        shown = redact_url(full, hide_path=self.hide_path)
         body: bytes | None = None
         if json_body is not None:
             body = dump_json(json_body).encode()

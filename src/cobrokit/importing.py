@@ -3,7 +3,8 @@
 Invoices file columns (header row required, any order)::
 
     invoice_id, debtor_id, debtor_name, email, phone, issue_date, due_date, amount, currency
-    optional: locale, country, tax_id, number, timezone, region
+    optional: locale, country, tax_id, number, timezone, region,
+              address (street lines separated by "|"), city, postal_code
 
 Payments file columns::
 
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 INVOICE_COLUMNS = (
     "invoice_id", "debtor_id", "debtor_name", "email", "phone", "issue_date", "due_date", "amount", "currency",
 )
-INVOICE_OPTIONAL = ("locale", "country", "tax_id", "number", "timezone", "region")
+INVOICE_OPTIONAL = ("locale", "country", "tax_id", "number", "timezone", "region", "address", "city", "postal_code")
 PAYMENT_COLUMNS = ("payment_id", "invoice_id", "date", "amount", "currency")
 PAYMENT_OPTIONAL = ("method", "description")
 
@@ -162,7 +163,12 @@ def read_invoices(
                 id=debtor_id, name=_required(values, "debtor_name", record), tenant=tenant,
                 tax_id=values.get("tax_id", ""), emails=values.get("email", ""), phones=values.get("phone", ""),
                 locale=values.get("locale") or "en", timezone=values.get("timezone") or "UTC",
-                country=country, address=Address(country=country, region=values.get("region", "").upper()),
+                country=country,
+                address=Address(
+                    lines=tuple(p.strip() for p in values.get("address", "").split("|") if p.strip()),
+                    city=values.get("city", ""), postal_code=values.get("postal_code", ""),
+                    region=values.get("region", "").upper(), country=country,
+                ),
             )
             previous = debtors.get(debtor_id)
             if previous is not None and previous[1] != debtor:

@@ -19,7 +19,7 @@ import attrs
 
 from cobrokit.errors import ValidationError
 
-__all__ = ["LetterDocument", "LetterTable", "letter_from_dict", "split_paragraphs"]
+__all__ = ["LetterDocument", "LetterTable", "letter_from_dict", "split_paragraphs", "table_text"]
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -92,6 +92,7 @@ class LetterDocument:
         body: paragraphs before the figures (salutation included).
         debt: the itemised invoices with totals.
         interest: the interest computation (one row per rate segment), if any.
+        plan: the instalments of a payment plan (offered or agreed), if any.
         sources: the legal sources of the interest and compensation, if any.
         closing: paragraphs after the figures (firm date, next steps, farewell).
         signature: the signature block (signatory, role, company).
@@ -107,6 +108,7 @@ class LetterDocument:
     body: tuple[str, ...] = attrs.field(converter=_strings)
     debt: LetterTable | None = None
     interest: LetterTable | None = None
+    plan: LetterTable | None = None
     sources_title: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     closing: tuple[str, ...] = attrs.field(default=(), converter=_strings)
@@ -119,13 +121,34 @@ class LetterDocument:
         parts: list[str] = [*self.sender, *self.recipient, self.place_date, self.reference,
                             self.subject, *self.body, self.sources_title, *self.sources,
                             *self.closing, *self.signature, self.page_label, self.title]
-        for table in (self.debt, self.interest):
+        for table in self.tables():
             if table is not None:
                 parts.append(table.title)
                 parts.extend(table.headers)
                 for row in (*table.rows, *table.totals):
                     parts.extend(row)
         return "\n".join(parts)
+
+    def tables(self) -> tuple[LetterTable, ...]:
+        """The tables present, in print order: debt, interest, plan."""
+        return tuple(t for t in (self.debt, self.interest, self.plan) if t is not None)
+
+    def to_text(self) -> str:
+        """The letter as plain text (the ``Message.text`` of a letter; also an archive copy)."""
+        out: list[str] = [*self.sender, "", *self.recipient, "", self.place_date, self.reference, "",
+                          self.subject, ""]
+        for paragraph in self.body:
+            out += [paragraph, ""]
+        for table in self.tables():
+            out += [*table_text(table), ""]
+        if self.sources:
+            out.append(self.sources_title)
+            out += [f"- {source}" for source in self.sources]
+            out.append("")
+        for paragraph in self.closing:
+            out += [paragraph, ""]
+        out += list(self.signature)
+        return "\n".join(out).strip() + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data (what goes into ``Message.metadata["letter"]``)."""
@@ -138,6 +161,7 @@ class LetterDocument:
             "body": list(self.body),
             "debt": self.debt.to_dict() if self.debt else None,
             "interest": self.interest.to_dict() if self.interest else None,
+            "plan": self.plan.to_dict() if self.plan else None,
             "sources_title": self.sources_title,
             "sources": list(self.sources),
             "closing": list(self.closing),
@@ -182,6 +206,7 @@ def letter_from_dict(data: Mapping[str, Any]) -> LetterDocument:
         body=data["body"],
         debt=_table(data.get("debt"), "debt"),
         interest=_table(data.get("interest"), "interest"),
+        plan=_table(data.get("plan"), "plan"),
         sources_title=str(data.get("sources_title", "")),
         sources=data.get("sources", ()),
         closing=data.get("closing", ()),
@@ -205,3 +230,25 @@ def split_paragraphs(text: str) -> tuple[str, ...]:
         paragraphs.append("\n".join(current))
     return tuple(paragraphs)
 
+
+
+def table_text(table: LetterTable) -> list[str]:
+    """*table* as aligned plain-text lines (title, header, rows, totals)."""
+    widths = [len(h) for h in table.headers]
+    for row in table.rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    numeric = table.numeric or tuple(False for _ in table.headers)
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.rjust(w) if right else cell.ljust(w)
+            for cell, w, right in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    lines = [table.title, line(table.headers), "  ".join("-" * w for w in widths)]
+    lines += [line(row) for row in table.rows]
+    total_width = sum(widths) + 2 * (len(widths) - 1)
+    for label, amount in table.totals:
+        gap = max(total_width - len(label) - len(amount), 2)
+        lines.append(f"{label}{' ' * gap}{amount}")
+    return lines

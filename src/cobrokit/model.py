@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -189,6 +189,10 @@ class Allocation:
     amount: Money
 
 
+def _allocations(value: Iterable[Allocation]) -> tuple[Allocation, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(slots=True)
 class Payment:
     """Money (or agreed value, for ``in_kind``) received from a debtor.
@@ -203,7 +207,7 @@ class Payment:
     amount: Money = attrs.field(validator=_check_money("payment", positive=True))
     tenant: str = DEFAULT_TENANT
     method: PaymentMethod = attrs.field(default=PaymentMethod.TRANSFER, converter=PaymentMethod)
-    allocations: tuple[Allocation, ...] = attrs.field(default=(), converter=tuple)
+    allocations: tuple[Allocation, ...] = attrs.field(default=(), converter=_allocations)
     description: str = ""
     external_ref: str = ""
 

@@ -70,11 +70,13 @@ __all__ = [
     "describe_terms",
     "evaluate_plan",
     "instalment_dates",
+    "plan_as_json",
     "plan_cues",
     "plan_offer",
     "plan_receipts",
     "propose_plan",
     "renegotiate",
+    "status_as_json",
     "to_plan_offer",
     "transition",
 ]
@@ -429,7 +431,8 @@ def _split(principal_minor: int, terms: PlanTerms) -> list[tuple[int, int]]:
     last takes the remaining cents. French: the constant instalment
     ``A = P·r / (1 − (1 + r)^−N)`` rounded down; each period's interest is the outstanding
     principal × r rounded half-up; the last instalment pays the remaining principal and its
-    interest, so the principal parts sum to the balance exactly.
+    interest, so the principal parts sum to the balance exactly. On tiny balances a part is
+    capped so that every later instalment keeps at least one minor unit of principal.
     """
     n = terms.instalments
     if terms.method is Method.EQUAL or terms.annual_rate == 0:
@@ -441,8 +444,8 @@ def _split(principal_minor: int, terms: PlanTerms) -> list[tuple[int, int]]:
     parts: list[tuple[int, int]] = []
     for index in range(n):
         interest = int((Decimal(remaining) * rate).to_integral_value(ROUND_HALF_UP))
-        last = index == n - 1
-        principal = remaining if last else max(0, min(remaining, int(payment) - interest))
+        later = n - 1 - index  # instalments after this one; each keeps at least one minor unit
+        principal = remaining if later == 0 else max(0, min(remaining - later, int(payment) - interest))
         parts.append((principal, interest))
         remaining -= principal
     return parts
@@ -873,6 +876,12 @@ class PlanStatus:
         upcoming = self.next_instalment
         return upcoming.due_date if upcoming else None
 
+    @property
+    def first_missed(self) -> InstalmentStatus | None:
+        """The first instalment past its due date and unpaid (in grace or beyond), or ``None``."""
+        late = (InstalmentState.MISSED_IN_GRACE, InstalmentState.MISSED)
+        return next((s for s in self.instalments if s.state in late), None)
+
 
 def plan_receipts(plan: PaymentPlan, payments: Iterable[Payment], as_of: dt.date) -> tuple[Receipt, ...]:
     """The payments (or parts of them) that count towards *plan* as of *as_of*, by date.
@@ -1154,4 +1163,86 @@ def describe_terms(terms: PlanTerms) -> dict[str, Any]:
         "rate": f"{terms.annual_rate.normalize():f}",
         "method": terms.method.value,
         "grace_days": terms.grace_days,
+    }
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def _amount(money: Money | None) -> str | None:
+    return None if money is None else money.format_amount()
+
+
+def plan_as_json(plan: PaymentPlan) -> dict[str, Any]:
+    """The plan as a JSON-ready mapping; amounts are strings with the currency's decimals."""
+    return {
+        "plan_id": plan.id,
+        "version": plan.version,
+        "previous_version": plan.previous_version,
+        "tenant": plan.tenant,
+        "debtor_id": plan.debtor_id,
+        "currency": plan.currency,
+        "state": plan.state.value,
+        "created_on": plan.created_on.isoformat(),
+        "terms": describe_terms(plan.terms),
+        "balance": plan.balance.format_amount(),
+        "total": plan.total.format_amount(),
+        "plan_interest": plan.plan_interest.format_amount(),
+        "late_charges": _amount(plan.late_charges),
+        "invoices": [{"invoice_id": d.invoice_id, "open": d.open.format_amount()} for d in plan.debts],
+        "instalments": [
+            {
+                "number": i.number,
+                "kind": i.kind.value,
+                "due_date": i.due_date.isoformat(),
+                "amount": i.amount.format_amount(),
+                "principal": i.principal.format_amount(),
+                "interest": i.interest.format_amount(),
+                "amount_with_charges": _amount(i.amount_with_charges),
+            }
+            for i in plan.instalments
+        ],
+        "events": [
+            {
+                "on": e.on.isoformat(),
+                "kind": e.kind,
+                "from": e.from_state.value if e.from_state else None,
+                "to": e.to_state.value,
+                "note": e.note,
+            }
+            for e in plan.events
+        ],
+    }
+
+
+def status_as_json(status: PlanStatus) -> dict[str, Any]:
+    """The evaluation as a JSON-ready mapping; amounts are strings with the currency's decimals."""
+    upcoming = status.next_instalment
+    return {
+        "as_of": status.as_of.isoformat(),
+        "state": status.state.value,
+        "in_good_standing": status.in_good_standing,
+        "paid": status.paid.format_amount(),
+        "remaining": status.remaining.format_amount(),
+        "remaining_principal": status.remaining_principal.format_amount(),
+        "overpaid": status.overpaid.format_amount(),
+        "next_instalment": None if upcoming is None else upcoming.number,
+        "next_due_date": None if upcoming is None else upcoming.due_date.isoformat(),
+        "activated_on": status.activated_on.isoformat() if status.activated_on else None,
+        "breached": status.breached,
+        "breached_on": status.breached_on.isoformat() if status.breached_on else None,
+        "breach_instalment": status.breach_instalment,
+        "completed_on": status.completed_on.isoformat() if status.completed_on else None,
+        "instalments": [
+            {
+                "number": s.number,
+                "due_date": s.due_date.isoformat(),
+                "state": s.state.value,
+                "paid": s.paid.format_amount(),
+                "outstanding": s.outstanding.format_amount(),
+                "paid_on": s.paid_on.isoformat() if s.paid_on else None,
+                "grace_until": s.grace_until.isoformat(),
+            }
+            for s in status.instalments
+        ],
     }

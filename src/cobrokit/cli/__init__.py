@@ -28,7 +28,11 @@ COMMANDS: tuple[str, ...] = (
     "import_",
     "generate",
     "aging",
+    "run",
+    "casework",
     "interest",
+    "plan",
+    "promise",
     "plugins",
 )
 """Modules of :mod:`cobrokit.cli` that register a sub-command, in help order."""

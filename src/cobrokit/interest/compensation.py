@@ -22,11 +22,11 @@ from cobrokit.errors import CurrencyMismatchError
 from cobrokit.money import Money
 
 __all__ = [
+    "UK_FIXED_SUMS",
     "CompensationRule",
     "FixedCompensation",
     "NoCompensation",
     "TieredCompensation",
-    "UK_FIXED_SUMS",
 ]
 
 
@@ -34,7 +34,10 @@ __all__ = [
 class CompensationRule(Protocol):
     """Computes the fixed compensation owed for one late invoice of a given amount."""
 
-    source: str
+    @property
+    def source(self) -> str:
+        """The legal source of the compensation, as cited on letters."""
+        ...
 
     def amount_for(self, debt: Money) -> Money:
         """The compensation for a late invoice whose debt is *debt* (zero if none)."""

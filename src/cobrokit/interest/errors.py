@@ -49,18 +49,14 @@ class MissingRateError(CobrokitError):
         self.kind = kind
         span = f" ({start.isoformat()} to {end.isoformat()})" if start != end else ""
         covered = f"; the table covers {coverage}" if coverage else ""
-        candidate = (
-            f"; the shipped table holds an unverified {unverified} % for it "
-            "(use it only after checking: include_unverified=True in Python)"
-            if unverified is not None
-            else ""
-        )
+        candidate = f" (it holds an unverified {unverified} %, not used)" if unverified is not None else ""
+        python_hint = f"extra_rates={{'{period}': Decimal(...)}}"
+        if unverified is not None:
+            python_hint += " or include_unverified=True"
         super().__init__(
-            f"{regime}: no published rate for the {kind} {period}{span}{covered}{candidate}. "
-            f"Supply the rate: --rate PCT on the command line (applies to the whole period), "
-            f"or extra_rates={{'{period}': Decimal('PCT')}} / a custom RateSchedule in Python"
+            f"{regime}: no published rate for the {kind} {period}{span}{covered}{candidate}; "
+            f"supply it with --rate PCT (applies to the whole period) or, in Python, {python_hint}"
         )
-
 
     def __reduce__(self) -> tuple[object, ...]:
         return (

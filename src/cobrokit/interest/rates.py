@@ -201,14 +201,17 @@ class RateSchedule:
     def fixed(cls, rate: Decimal, *, name: str = "agreed rate", source: str = "agreed rate",
               label: str = "agreed", evidence: Evidence = Evidence.SUPPLIED) -> RateSchedule:
         """One rate for every date."""
-        return cls(name, PeriodKind.DATE, (RatePeriod(dt.date.min, dt.date.max, rate, label, source, evidence),))
+        row = RatePeriod(dt.date.min, dt.date.max, rate, label, source, evidence)
+        return cls(name, PeriodKind.DATE, (row,))
 
     @classmethod
     def from_periods(cls, name: str, kind: PeriodKind, periods: Iterable[RatePeriod]) -> RateSchedule:
         """Build from rows in any order."""
         return cls(name, kind, tuple(sorted(periods, key=lambda p: p.first)))
 
-    def with_rates(self, rates: Mapping[str, Decimal], *, source: str = "supplied by the caller") -> RateSchedule:
+    def with_rates(
+        self, rates: Mapping[str, Decimal], *, source: str = "supplied by the caller"
+    ) -> RateSchedule:
         """A copy where each ``label → rate`` of *rates* adds or replaces that period.
 
         Labels are half-years, years or months (``"2026-H2"``, ``"2026"``, ``"2026-07"``).

@@ -141,7 +141,9 @@ def parse_table(data: Mapping[str, Any], *, include_unverified: bool = False) ->
     try:
         kind = PeriodKind(str(head.get("kind", "")))
     except ValueError:
-        raise ValidationError(f"rate table {name}", "kind", "must be half-year, year, month or date") from None
+        raise ValidationError(
+            f"rate table {name}", "kind", "must be half-year, year, month or date"
+        ) from None
     rows: list[RatePeriod] = []
     unverified: dict[str, Decimal] = {}
     known_through: dt.date | None = None
@@ -214,7 +216,8 @@ def load_table(name: str, *, include_unverified: bool = False) -> RateTable:
     if filename is None:
         raise ConfigError(f"no shipped rate table {name!r}; shipped: {', '.join(SHIPPED_TABLES)}")
     try:
-        text = importlib.resources.files("cobrokit.interest").joinpath("data", filename).read_text("utf-8")
+        resource = importlib.resources.files("cobrokit.interest").joinpath("data").joinpath(filename)
+        text = resource.read_text("utf-8")
         data = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"rate table {name!r} ({filename}) cannot be read: {exc}") from exc

@@ -22,7 +22,8 @@ from cobrokit.plugins.markers import hookspec
 
 if TYPE_CHECKING:
     from cobrokit.backend import BackendType
-    from cobrokit.channel import ChannelType
+    from cobrokit.channel import ChannelType, DeliveryReceipt, Message
+    from cobrokit.interest.regimes import Regime
     from cobrokit.notice import Notice
 
 
@@ -110,3 +111,103 @@ def cobrokit_payment_link(notice: Notice) -> str | None:
         def cobrokit_payment_link(notice):
             return f"https://pay.example.com/{notice.debtor.id}?amount={notice.total_due.amount}"
     """
+
+
+@hookspec
+def cobrokit_register_regimes() -> Iterable[Regime]:
+    """Announce the late-payment interest regimes (jurisdictions, contracts) this plugin provides.
+
+    A regime bundles the rate rule, default day count, fixed compensation per invoice,
+    imputation order, limitation rule and legal sources of one jurisdiction; see
+    ``docs/interest.md``. Adding a country needs no change to the core.
+
+    Returns:
+        an iterable of :class:`cobrokit.interest.regimes.Regime`, unique by name across
+        plugins (the built-ins take ``"es-commercial"``, ``"es-legal"``, ``"eu-directive"``,
+        ``"uk-late-payment"``, ``"mx-commercial"``, ``"mx-civil"``, ``"co-usury"`` and
+        ``"contractual"``).
+
+    Example::
+
+        from decimal import Decimal
+        from cobrokit.interest import eu_directive_regime
+
+        @hookimpl
+        def cobrokit_register_regimes():
+            return [eu_directive_regime("fr-commercial", margin=Decimal("10"), country="FR",
+                                        sources=("Code de commerce art. L441-10",))]
+    """
+
+
+# -- effects: "no pay, no service", hand-offs, creditor alerts ----------------------------------
+
+
+@hookspec
+def cobrokit_suspend_service(
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+) -> str | None:
+    """Suspend the debtor's service ("no pay, no service"); called once per cycle.
+
+    The ladder's ``suspend_service`` stage plans this effect; whoever owns the service (a
+    SaaS billing backend such as Stripe pausing subscriptions, an ISP, a utility) carries
+    it out. Return a short description of what was done (recorded in the journal), or
+    ``None`` if this plugin does not own the debtor's service. Raise to have the effect
+    retried later. It is undone by :func:`cobrokit_restore_service` on payment or on an
+    accepted payment plan.
+
+    Args:
+        tenant: the creditor.
+        debtor_id: the debtor.
+        stage: the ladder stage that asked for it.
+        cycle: the dunning cycle (part of the idempotency key).
+        payload: the decision's facts (``invoices``: ``[[invoice_id, open_minor], …]``).
+    """
+
+
+@hookspec
+def cobrokit_restore_service(
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+) -> str | None:
+    """Restore a service suspended by :func:`cobrokit_suspend_service`.
+
+    Called when the overdue balance is paid or a payment plan is accepted. Return a short
+    description of what was done, or ``None`` if not yours.
+    """
+
+
+@hookspec
+def cobrokit_handoff(
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+) -> str | None:
+    """Hand the case to a collection agency or a lawyer (the ladder's ``handoff`` stage).
+
+    Implementations typically build the case file (``cobrokit dossier``) and send it to
+    their agency. Return a short description (e.g. the agency's case number) or ``None``.
+    """
+
+
+@hookspec
+def cobrokit_creditor_alert(
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+) -> str | None:
+    """Tell the creditor something needs a person (e.g. a debt is about to become time-barred).
+
+    ``stage`` says what (``"limitation"``); ``payload["reason"]`` explains it. Return a
+    short description of how the creditor was told, or ``None``.
+    """
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+
+@hookspec
+def cobrokit_notice_sent(message: Message, receipt: DeliveryReceipt) -> None:
+    """A notice was accepted by its channel. Observers only (CRM notes, chat alerts).
+
+    Do not send anything to the debtor from here; use a channel.
+    """
+
+
+@hookspec
+def cobrokit_delivery_failed(message: Message, receipt: DeliveryReceipt) -> None:
+    """A notice failed permanently on its channel (the next channel of the stage is tried)."""

@@ -30,6 +30,7 @@ import pluggy
 from cobrokit.backend import BackendType
 from cobrokit.channel import ChannelType
 from cobrokit.errors import DuplicateNameError, PluginError
+from cobrokit.interest.regimes import Regime
 from cobrokit.plugins import hookspecs
 from cobrokit.plugins.markers import PROJECT
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "cobrokit.builtin.sqlite_backend",
+    "cobrokit.builtin.regimes",
 )
 """Modules registered as plugins before any third-party plugin, in this order."""
 
@@ -189,6 +191,10 @@ class PluginHost:
     def channels(self) -> dict[str, ChannelType]:
         """Every registered channel type, by name."""
         return self.collect("cobrokit_register_channels", "channel", ChannelType)
+
+    def regimes(self) -> dict[str, Regime]:
+        """Every registered late-payment interest regime (built-in and plugin), by name."""
+        return self.collect("cobrokit_register_regimes", "regime", Regime)
 
     def backend(self, name: str, settings: Mapping[str, Any] | None = None) -> Any:
         """Build the backend *name* with *settings*.

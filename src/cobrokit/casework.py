@@ -1,0 +1,171 @@
+"""Casework: the contact log, disputes and holds — what people record between runs.
+
+A call or a visit ends with an *outcome* and often a *reason* the client gives for not
+paying. The reason steers the ladder (seed advice: ask why before escalating):
+
+=================  ==============================================================
+reason             effect
+=================  ==============================================================
+``forgot``         nothing special; the ladder goes on (the client will pay)
+``invoice_error``  the invoice is put on hold and flagged for correction
+``hardship``       journaled; the next notices offer a payment plan
+``dispute``        the invoice is marked disputed and drops out of notices
+``refuses``        journaled for the case file
+``promise``        a promise to pay is recorded and pauses the ladder until its date
+=================  ==============================================================
+
+Every change is journaled with its reason, so the case file shows who decided what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import attrs
+
+from cobrokit.errors import UnknownReferenceError, ValidationError
+from cobrokit.model import DEFAULT_TENANT
+from cobrokit.money import Money
+from cobrokit.store import journal as jr
+from cobrokit.store.sqlite import SQLiteStore
+
+__all__ = ["OUTCOMES", "REASONS", "ContactResult", "record_contact", "set_dispute", "set_hold"]
+
+OUTCOMES = ("answered", "no_answer", "voicemail", "wrong_number", "promise", "refused", "dispute", "visit", "email_reply")
+REASONS = ("", "forgot", "invoice_error", "hardship", "dispute", "refuses", "promise")
+
+
+@attrs.frozen(slots=True)
+class ContactResult:
+    """What recording a contact did."""
+
+    contact_seq: int
+    effects: tuple[str, ...]
+    promise_id: str = ""
+
+
+def _journal(store: SQLiteStore, tenant: str, day: dt.date, debtor_id: str, kind: str, reason: str,
+             now: dt.datetime, detail: dict[str, Any] | None = None, key: str = "") -> None:
+    jr.append_journal(store, [(tenant, "", day.isoformat(), debtor_id, kind, "", "", "", key, reason,
+                               json.dumps(detail or {}, sort_keys=True), now.astimezone(dt.UTC).isoformat())])
+
+
+def set_dispute(store: SQLiteStore, invoice_id: str, disputed: bool, *, reason: str, on: dt.date, now: dt.datetime,
+                tenant: str = DEFAULT_TENANT) -> None:
+    """Open (``disputed=True``) or close a dispute on an invoice, with a reason.
+
+    A disputed invoice drops out of notices; the debtor's other invoices go on.
+    """
+    invoice = store.get_invoice(tenant, invoice_id)
+    if invoice is None:
+        raise UnknownReferenceError(f"invoice {invoice_id}", "invoice_id", "no such invoice")
+    if disputed and not reason.strip():
+        raise ValidationError(f"invoice {invoice_id}", "reason", "say why the invoice is disputed")
+    store.set_flag("invoice", tenant, invoice_id, "disputed", disputed)
+    _journal(store, tenant, on, invoice.debtor_id, "dispute_opened" if disputed else "dispute_closed",
+             f"invoice {invoice_id}: {reason}".strip(": "), now, {"invoice_id": invoice_id})
+
+
+def set_hold(store: SQLiteStore, *, debtor_id: str = "", invoice_id: str = "", hold: bool, reason: str,
+             on: dt.date, now: dt.datetime, tenant: str = DEFAULT_TENANT) -> None:
+    """Put a debtor or one invoice on manual hold (or release it), with a reason."""
+    if bool(debtor_id) == bool(invoice_id):
+        raise ValidationError("hold", "debtor_id", "give either a debtor or an invoice")
+    if invoice_id:
+        invoice = store.get_invoice(tenant, invoice_id)
+        if invoice is None:
+            raise UnknownReferenceError(f"invoice {invoice_id}", "invoice_id", "no such invoice")
+        store.set_flag("invoice", tenant, invoice_id, "hold", hold)
+        debtor_id = invoice.debtor_id
+    else:
+        store.set_flag("debtor", tenant, debtor_id, "hold", hold)
+    what = f"invoice {invoice_id}" if invoice_id else "debtor"
+    _journal(store, tenant, on, debtor_id, "hold_set" if hold else "hold_released", f"{what}: {reason}", now,
+             {"invoice_id": invoice_id})
+
+
+def record_contact(
+    store: SQLiteStore,
+    *,
+    debtor_id: str,
+    on: dt.date,
+    outcome: str,
+    now: dt.datetime,
+    reason: str = "",
+    channel: str = "call",
+    invoice_id: str = "",
+    note: str = "",
+    promise_date: dt.date | None = None,
+    promise_amount: Money | None = None,
+    tenant: str = DEFAULT_TENANT,
+) -> ContactResult:
+    """Record a contact outcome and apply what the client's reason implies.
+
+    Raises:
+        ValidationError: unknown outcome or reason; a dispute or invoice error without an
+            invoice; a promise without date and amount. Nothing is recorded then.
+    """
+    record = f"contact with debtor {debtor_id}"
+    if store.get_debtor(tenant, debtor_id) is None:
+        raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
+    if outcome not in OUTCOMES:
+        raise ValidationError(record, "outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
+    if reason not in REASONS:
+        raise ValidationError(record, "reason", f"{reason!r} is not one of {', '.join(r for r in REASONS if r)}")
+    if outcome == "promise" and not reason:
+        reason = "promise"
+    if outcome == "dispute" and not reason:
+        reason = "dispute"
+    if reason in ("dispute", "invoice_error") and not invoice_id:
+        raise ValidationError(record, "invoice_id", f"a {reason.replace('_', ' ')} needs the invoice it concerns")
+    if invoice_id:
+        invoice = store.get_invoice(tenant, invoice_id)
+        if invoice is None or invoice.debtor_id != debtor_id:
+            raise UnknownReferenceError(record, "invoice_id", f"debtor {debtor_id} has no invoice {invoice_id!r}")
+    if reason == "promise" and (promise_date is None or promise_amount is None):
+        raise ValidationError(record, "promise_date", "a promise needs a date and an amount")
+
+    promise = None
+    if reason == "promise":
+        from cobrokit.promises import make_promise
+        from cobrokit.store.plans import PlanRepository
+
+        assert promise_date is not None and promise_amount is not None
+        promise = make_promise(  # validated before anything is written
+            promise_id=PlanRepository(store).next_promise_id(tenant), debtor_id=debtor_id,
+            promised_date=promise_date, amount=promise_amount, today=on, channel=channel, note=note, tenant=tenant,
+        )
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO contact (tenant, debtor_id, date, channel, outcome, reason, invoice_id, note, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (tenant, debtor_id, on.isoformat(), channel, outcome, reason, invoice_id, note,
+             now.astimezone(dt.UTC).isoformat()),
+        )
+        seq = int(cur.lastrowid or 0)
+    _journal(store, tenant, on, debtor_id, "contact", f"{channel}: {outcome}" + (f" ({reason})" if reason else ""),
+             now, {"contact_seq": seq, "invoice_id": invoice_id})
+    effects: list[str] = []
+    promise_id = ""
+    if reason == "invoice_error":
+        set_hold(store, invoice_id=invoice_id, hold=True, reason="invoice error reported by the client; correct it",
+                 on=on, now=now, tenant=tenant)
+        effects.append(f"invoice {invoice_id} on hold for correction")
+    elif reason == "dispute":
+        set_dispute(store, invoice_id, True, reason=note or "disputed by the client", on=on, now=now, tenant=tenant)
+        effects.append(f"invoice {invoice_id} disputed")
+    elif reason == "hardship":
+        _journal(store, tenant, on, debtor_id, "hardship", "client reports cash-flow hardship: offer a payment plan",
+                 now)
+        effects.append("offer a payment plan (cobrokit plan propose)")
+    elif promise is not None:
+        from cobrokit.store.plans import PlanRepository
+
+        PlanRepository(store).save_promise(promise)
+        promise_id = promise.id
+        _journal(store, tenant, on, debtor_id, "promise", f"promise to pay {promise.amount} by {promise.promised_date.isoformat()}",
+                 now, {"promise_id": promise.id})
+        effects.append(f"promise {promise.id} recorded; ladder paused until {promise.promised_date.isoformat()} plus grace")
+    return ContactResult(seq, tuple(effects), promise_id)

@@ -1,0 +1,392 @@
+"""Delivery: carry out what the run planned, through channels and plugins — once.
+
+The dispatcher takes outbox rows that are due, and for each one:
+
+1. checks it is still wanted: a notice whose invoices were paid after the decision is
+   marked ``superseded`` and not sent (chasing a client who already paid is the worst
+   failure of a dunning tool);
+2. checks the contact window in the debtor's time zone (outside it, the row waits);
+3. builds the :class:`~cobrokit.notice.Notice` from the decision's payload and the store
+   (interest with its explanation, fees, plan offer, pay-now link) and renders it; a
+   notice that cannot be rendered is marked ``render_failed`` with the reason and never
+   sent;
+4. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
+   it ``sent`` with the provider's id, or ``failed_retryable`` (tried again later with
+   backoff), or ``failed_permanent`` — and then the next channel of the stage is planned.
+
+A crash between 4's two commits leaves the row ``sending``. On the next dispatch a channel
+that honours idempotency keys gets the same key again (the provider drops the duplicate);
+for other channels ``run.on_unknown`` decides: ``resend`` (at most one duplicate per
+crash) or ``hold`` (mark ``unknown`` for a person to check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from cobrokit.channel import Channel, DeliveryReceipt, DeliveryStatus, Message
+from cobrokit.engine import WINDOWED_CHANNELS, _zone, outbox_key, stage_of
+from cobrokit.errors import CobrokitError
+from cobrokit.ladder.config import Config
+from cobrokit.model import DEFAULT_TENANT, Invoice
+from cobrokit.money import Money
+from cobrokit.notice import InterestLine, InterestSummary, Notice, NoticeLine
+from cobrokit.plugins.manager import PluginHost
+from cobrokit.store import journal as jr
+from cobrokit.store.sqlite import SQLiteStore
+
+__all__ = ["DispatchResult", "build_notice", "dispatch"]
+
+log = logging.getLogger(__name__)
+
+PENDING = ("planned", "failed_retryable", "sending")
+MAX_ATTEMPTS = 6
+INTERNAL = frozenset({"service", "creditor"})
+
+
+@attrs.frozen(slots=True)
+class DispatchResult:
+    """What a dispatch did, by outcome."""
+
+    outcomes: Counter[str]
+    keys: tuple[tuple[str, str], ...]
+    """(key, final status) of every row handled."""
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        parts = ", ".join(f"{k} {n}" for k, n in sorted(self.outcomes.items()))
+        return f"dispatch: {parts or 'nothing to do'}"
+
+
+def _open_amounts(store: SQLiteStore, tenant: str, invoice_ids: list[str], day: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for invoice_id in invoice_ids:
+        row = store.conn.execute(
+            "SELECT i.amount_minor - COALESCE((SELECT SUM(amount_minor) FROM allocation a WHERE a.tenant = i.tenant "
+            "AND a.invoice_id = i.id AND a.date <= ?), 0) - COALESCE((SELECT SUM(amount_minor) FROM credit_note c "
+            "WHERE c.tenant = i.tenant AND c.invoice_id = i.id AND c.date <= ?), 0) FROM invoice i "
+            "WHERE i.tenant = ? AND i.id = ?",
+            (day, day, tenant, invoice_id),
+        ).fetchone()
+        out[invoice_id] = max(int(row[0]), 0) if row else 0
+    return out
+
+
+def _interest(store: SQLiteStore, regime_name: str, invoices: list[Invoice], as_of: dt.date,
+              config: Config, host: PluginHost | None) -> InterestSummary | None:
+    from cobrokit.interest import PartialPayment, compute_interest
+
+    regimes: dict[str, Any]
+    if host is not None:
+        regimes = host.regimes()
+    else:
+        from cobrokit.interest import builtin_regimes
+
+        regimes = dict(builtin_regimes())
+    regime = regimes.get(regime_name)
+    if regime is None:
+        raise CobrokitError(f"interest regime {regime_name!r} is not installed (known: {', '.join(sorted(regimes))})")
+    extra = {k: v for k, v in config.interest_rates.items()}
+    interest = compensation = None
+    segments: list[InterestLine] = []
+    sources: list[str] = []
+    day_count = ""
+    for invoice in invoices:
+        if invoice.due_date >= as_of:
+            continue
+        rows = store.conn.execute(
+            "SELECT date, SUM(amount_minor) FROM allocation WHERE tenant = ? AND invoice_id = ? AND date <= ? "
+            "GROUP BY date ORDER BY date",
+            (invoice.tenant, invoice.id, as_of.isoformat()),
+        ).fetchall()
+        before = sum(m for d, m in rows if d <= invoice.due_date.isoformat())
+        principal = invoice.amount - Money.from_minor(before, invoice.currency)
+        if principal.amount <= 0:
+            continue
+        payments = [PartialPayment(dt.date.fromisoformat(d), Money.from_minor(m, invoice.currency))
+                    for d, m in rows if d > invoice.due_date.isoformat()]
+        result = compute_interest(regime, principal, invoice.due_date, as_of, payments=payments,
+                                  extra_rates=extra or None)
+        summary = result.to_summary()
+        interest = summary.interest if interest is None else interest + summary.interest
+        compensation = summary.compensation if compensation is None else compensation + summary.compensation
+        segments.extend(summary.segments)
+        for source in summary.sources:
+            if source not in sources:
+                sources.append(source)
+        day_count = summary.day_count
+    if interest is None or compensation is None:
+        return None
+    return InterestSummary(regime=regime_name, interest=interest, compensation=compensation, day_count=day_count,
+                           segments=tuple(segments), sources=tuple(sources))
+
+
+def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: PluginHost | None = None) -> Notice:
+    """Rebuild the notice an outbox row stands for, from its payload and the store."""
+    payload = row.payload_data
+    as_of = dt.date.fromisoformat(row.as_of)
+    debtor = store.get_debtor(row.tenant, row.debtor_id)
+    if debtor is None:
+        raise CobrokitError(f"debtor {row.debtor_id} no longer exists")
+    lines = []
+    invoices = []
+    for invoice_id, open_minor in payload.get("invoices", []):
+        invoice = store.get_invoice(row.tenant, invoice_id)
+        if invoice is None:
+            continue
+        invoices.append(invoice)
+        lines.append(NoticeLine(
+            invoice_id=invoice.id, number=invoice.number or invoice.id, issue_date=invoice.issue_date,
+            due_date=invoice.due_date, days_overdue=(as_of - invoice.due_date).days, amount=invoice.amount,
+            open=Money.from_minor(int(open_minor), invoice.currency),
+        ))
+    currency = row.currency
+    principal = Money.total((line.open for line in lines), currency)
+    if payload.get("amount_minor") and not lines:  # instalment reminders carry their own amount
+        principal = Money.from_minor(int(payload["amount_minor"]), currency)
+    fee_minor = store.conn.execute(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM fee WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND as_of <= ?",
+        (row.tenant, row.debtor_id, row.cycle, row.as_of),
+    ).fetchone()[0]
+    interest = None
+    if payload.get("interest_regime") and invoices:
+        interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
+    plan_offer = None
+    if payload.get("offer_plan") and principal.amount > 0:
+        plan_offer = _plan_offer(principal, as_of, config, debtor.country, interest)
+    firm = payload.get("firm_date")
+    return Notice(
+        key=row.key, tenant=row.tenant, debtor=debtor, creditor=config.creditor, stage=stage_of(row.stage),
+        template=payload.get("template", stage_of(row.stage)), tone=payload.get("tone", "friendly"), as_of=as_of,
+        currency=currency, lines=tuple(lines), principal=principal, fees=Money.from_minor(int(fee_minor), currency),
+        interest=interest, firm_date=dt.date.fromisoformat(firm) if firm else None, plan_offer=plan_offer,
+        action=payload.get("action", ""), extra={"cycle": row.cycle, "channel": row.channel},
+    )
+
+
+def _plan_offer(principal: Money, as_of: dt.date, config: Config, country: str,
+                interest: InterestSummary | None) -> Any:
+    from cobrokit.calendar import calendar_for
+    from cobrokit.plans import Frequency, PlanTerms, plan_offer
+
+    extra = None if interest is None else interest.interest + interest.compensation
+    try:
+        terms = PlanTerms(instalments=config.plans.offer_instalments, frequency=Frequency(config.plans.offer_every),
+                          start=as_of + dt.timedelta(days=7), grace_days=config.plans.grace_days)
+        return plan_offer(principal, terms, calendar=calendar_for(country), late_charges=extra)
+    except CobrokitError as exc:  # an offer is a courtesy: never block the notice
+        log.warning("no plan offer on notice: %s", exc)
+        return None
+
+
+def _update(store: SQLiteStore, key: str, now: str, **values: Any) -> None:
+    assignments = ", ".join(f"{k} = ?" for k in values)
+    with store.transaction() as conn:
+        conn.execute(f"UPDATE outbox SET {assignments}, updated_at = ? WHERE key = ?",  # noqa: S608
+                     (*values.values(), now, key))
+
+
+def _journal(store: SQLiteStore, row: jr.OutboxRow, kind: str, reason: str, now: str,
+             detail: dict[str, Any] | None = None) -> None:
+    jr.append_journal(store, [(row.tenant, "", row.as_of, row.debtor_id, kind, row.stage, row.cycle, row.channel,
+                               row.key, reason, json.dumps(detail or {}, sort_keys=True), now)])
+
+
+def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
+    rest = [c for c in row.fallback.split(",") if c]
+    if not rest:
+        return ""
+    channel = rest[0]
+    key = outbox_key(row.tenant, row.debtor_id, row.stage, row.cycle, channel)
+    new = jr.outbox_row(
+        key=key, tenant=row.tenant, debtor_id=row.debtor_id, currency=row.currency, stage=row.stage, cycle=row.cycle,
+        channel=channel, fallback=rest[1:], kind=row.kind, as_of=dt.date.fromisoformat(row.as_of),
+        not_before=row.not_before if channel in WINDOWED_CHANNELS else "", payload=row.payload_data, now=now,
+    )
+    with store.transaction() as conn:
+        conn.execute(f"INSERT OR IGNORE INTO outbox ({', '.join(jr.OUTBOX_COLUMNS)}) "  # noqa: S608
+                     f"VALUES ({', '.join('?' * len(jr.OUTBOX_COLUMNS))})", new)
+    return channel
+
+
+def _window_wait(row: jr.OutboxRow, timezone: str, config: Config, now: dt.datetime) -> str:
+    """'' when the row may be sent now, else the UTC time to wait for."""
+    if row.channel not in WINDOWED_CHANNELS:
+        return ""
+    if row.not_before and now < dt.datetime.fromisoformat(row.not_before):
+        return row.not_before
+    local = now.astimezone(_zone(timezone))
+    guard = config.guardrails
+    if guard.window_start <= local.time() < guard.window_end:
+        return ""
+    day = local.date() if local.time() < guard.window_start else local.date() + dt.timedelta(days=1)
+    start = dt.datetime.combine(day, guard.window_start, tzinfo=_zone(timezone))
+    return start.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def dispatch(
+    store: SQLiteStore,
+    host: PluginHost,
+    *,
+    config: Config,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+    channels: dict[str, Channel] | None = None,
+    render: Callable[[Notice, str], Message] | None = None,
+    limit: int | None = None,
+) -> DispatchResult:
+    """Deliver due outbox rows of *tenant* (see the module docstring for the rules).
+
+    Args:
+        channels: channel objects by name (default: built from the plugin host with the
+            settings in ``config.channels``).
+        render: ``render(notice, channel) -> Message`` (default: the template renderer,
+            with the plugins' template context and pay-now link).
+        limit: handle at most this many rows.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    built: dict[str, Channel] = dict(channels or {})
+    if render is None:
+        render = _default_renderer(host, config)
+    outcomes: Counter[str] = Counter()
+    handled: list[tuple[str, str]] = []
+    rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
+    for row in rows[: limit if limit is not None else len(rows)]:
+        status = _deliver_one(store, host, row, config, now, stamp, built, render)
+        outcomes[status] += 1
+        handled.append((row.key, status))
+    return DispatchResult(outcomes, tuple(handled))
+
+
+def _default_renderer(host: PluginHost, config: Config) -> Callable[[Notice, str], Message]:
+    from cobrokit.rendering import NoticeRenderer
+
+    renderer = NoticeRenderer(override_dirs=config.template_dirs)
+
+    def render(notice: Notice, channel: str) -> Message:
+        extra: dict[str, Any] = {}
+        for part in host.hook.cobrokit_template_context(notice=notice):
+            if part:
+                extra.update(part)
+        link = host.hook.cobrokit_payment_link(notice=notice) or None
+        return renderer.render(notice, channel, extra_context=extra, pay_link=link)
+
+    return render
+
+
+def _deliver_one(
+    store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, config: Config, now: dt.datetime, stamp: str,
+    built: dict[str, Channel], render: Callable[[Notice, str], Message],
+) -> str:
+    if row.not_before and row.channel not in WINDOWED_CHANNELS and now < dt.datetime.fromisoformat(row.not_before):
+        return "waiting"
+    if row.status == "sending":
+        channel_obj = built.get(row.channel)
+        idempotent = bool(getattr(channel_obj, "honours_idempotency", False)) if channel_obj else False
+        if row.channel not in INTERNAL and not idempotent and config.run.on_unknown == "hold":
+            _update(store, row.key, stamp, status="unknown", detail="crashed while sending; held for review")
+            _journal(store, row, "delivery_unknown", "crashed while sending; not resent (run.on_unknown = hold)", stamp)
+            return "unknown"
+        _journal(store, row, "delivery_retry_after_crash",
+                 "crashed while sending; sending again with the same idempotency key", stamp)
+
+    if row.kind in ("suspend_service", "restore_service", "handoff", "creditor_warning"):
+        return _internal(store, host, row, stamp)
+
+    debtor = store.get_debtor(row.tenant, row.debtor_id)
+    timezone = debtor.timezone if debtor else "UTC"
+    wait = _window_wait(row, timezone, config, now)
+    if wait:
+        if wait != row.not_before:
+            _update(store, row.key, stamp, not_before=wait)
+        return "waiting"
+
+    payload = row.payload_data
+    if stage_of(row.stage) != "thank_you" and payload.get("invoices"):
+        ids = [i for i, _ in payload["invoices"]]
+        still_open = _open_amounts(store, row.tenant, ids, now.date().isoformat())
+        if not any(still_open.values()):
+            _update(store, row.key, stamp, status="superseded", detail="paid before sending")
+            _journal(store, row, "superseded", "every invoice in the notice was paid before it was sent", stamp)
+            return "superseded"
+
+    try:
+        notice = build_notice(store, row, config, host)
+        message = render(notice, row.channel)
+    except CobrokitError as exc:
+        _update(store, row.key, stamp, status="render_failed", detail=str(exc)[:500])
+        _journal(store, row, "render_failed", str(exc), stamp)
+        log.warning("notice %s not sent: %s", row.key, type(exc).__name__)
+        return "render_failed"
+
+    channel = built.get(row.channel)
+    if channel is None:
+        try:
+            channel = host.channel(row.channel, config.channels.get(row.channel, {}))
+        except CobrokitError as exc:
+            return _failed(store, row, DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail=str(exc)), stamp)
+        built[row.channel] = channel
+    _update(store, row.key, stamp, status="sending", attempts=row.attempts + 1)
+    try:
+        receipt = channel.send(message)
+    except Exception as exc:  # a channel must not raise, but one that does must not stop the run
+        log.exception("channel %s raised while sending", row.channel)
+        receipt = DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}")
+    if receipt.ok:
+        _update(store, row.key, stamp, status="sent", provider_id=receipt.provider_id, detail=receipt.detail)
+        _journal(store, row, "delivered", receipt.detail, stamp,
+                 {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel})
+        host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
+        return "sent"
+    return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
+
+
+def _failed(store: SQLiteStore, row: jr.OutboxRow, receipt: DeliveryReceipt, stamp: str,
+            host: PluginHost | None = None, message: Message | None = None) -> str:
+    if receipt.status is DeliveryStatus.FAILED_RETRYABLE and row.attempts < MAX_ATTEMPTS:
+        wait = dt.datetime.fromisoformat(stamp) + dt.timedelta(minutes=5 * 2 ** row.attempts)
+        _update(store, row.key, stamp, status="failed_retryable", detail=receipt.detail[:500],
+                not_before=wait.isoformat(timespec="seconds"))
+        _journal(store, row, "delivery_failed", f"retryable: {receipt.detail}", stamp)
+        return "failed_retryable"
+    _update(store, row.key, stamp, status="failed_permanent", detail=receipt.detail[:500])
+    _journal(store, row, "delivery_failed", f"permanent: {receipt.detail}", stamp)
+    if host is not None and message is not None:
+        host.hook.cobrokit_delivery_failed(message=message, receipt=receipt)
+    nxt = _plan_fallback(store, row, stamp)
+    if nxt:
+        _journal(store, row, "fallback", f"falling back to channel {nxt}", stamp)
+    return "failed_permanent"
+
+
+def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: str) -> str:
+    """Service suspension/restoration, hand-offs and creditor warnings go to plugins."""
+    payload = row.payload_data
+    hook = {
+        "suspend_service": host.hook.cobrokit_suspend_service,
+        "restore_service": host.hook.cobrokit_restore_service,
+        "handoff": host.hook.cobrokit_handoff,
+        "creditor_warning": host.hook.cobrokit_creditor_alert,
+    }[row.kind]
+    _update(store, row.key, stamp, status="sending", attempts=row.attempts + 1)
+    try:
+        results = hook(tenant=row.tenant, debtor_id=row.debtor_id, stage=stage_of(row.stage), cycle=row.cycle,
+                       payload=payload)
+    except Exception as exc:
+        log.exception("plugin failed on %s", row.kind)
+        return _failed(store, row._replace(attempts=row.attempts + 1),
+                       DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}"), stamp)
+    done = [str(r) for r in results or [] if r]
+    detail = "; ".join(done) if done else f"no plugin carried out {row.kind}; recorded only"
+    _update(store, row.key, stamp, status="sent", detail=detail[:500])
+    _journal(store, row, row.kind, detail, stamp)
+    return "sent"

@@ -1,0 +1,452 @@
+"""The dunning run: assess every debtor as of a date, decide, and record — once.
+
+:func:`run_ladder` streams the store (a read snapshot on its own connection), builds each
+debtor's :class:`~cobrokit.ladder.decide.Position` per currency, calls the pure
+:func:`~cobrokit.ladder.decide.decide`, and writes the decisions in batches: new ladder
+states, outbox rows (notices and other effects), fees and journal lines commit together.
+Every outbox row and fee has a deterministic idempotency key, so running the same date
+twice — or again after a crash — plans nothing new. Delivery is separate
+(:mod:`cobrokit.dispatch`).
+
+Memory stays flat as the portfolio grows: the four ordered streams (debtors, open
+invoices, ladder states, recent contacts) are merged by debtor id, one debtor at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import sys
+import uuid
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from cobrokit.errors import StoreError
+from cobrokit.ladder.config import Config, Ladder
+from cobrokit.ladder.decide import (
+    Action,
+    Decision,
+    OpenInvoice,
+    PlanView,
+    Position,
+    PromiseView,
+    decide,
+)
+from cobrokit.model import DEFAULT_TENANT
+from cobrokit.store import journal as jr
+from cobrokit.store.sqlite import SQLiteStore
+
+__all__ = ["PlannedAction", "RunResult", "debtor_positions", "preview_debtor", "run_ladder", "stage_of"]
+
+log = logging.getLogger(__name__)
+
+WINDOWED_CHANNELS = frozenset({"email", "sms", "whatsapp", "call"})
+"""Channels that reach the debtor directly and so respect the contact window."""
+
+_OPEN_SQL = """
+WITH paid AS (
+    SELECT invoice_id, SUM(amount_minor) AS minor FROM allocation
+    WHERE tenant = :tenant AND date <= :day GROUP BY invoice_id
+), credited AS (
+    SELECT invoice_id, SUM(amount_minor) AS minor FROM credit_note
+    WHERE tenant = :tenant AND invoice_id != '' AND date <= :day GROUP BY invoice_id
+)
+SELECT debtor_id, currency, id, issue_date, due_date, amount_minor, open_minor, disputed, hold FROM (
+    SELECT i.debtor_id, i.currency, i.id, i.issue_date, i.due_date, i.amount_minor,
+           i.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0) AS open_minor, i.disputed, i.hold
+    FROM invoice AS i
+    LEFT JOIN paid AS p ON p.invoice_id = i.id
+    LEFT JOIN credited AS c ON c.invoice_id = i.id
+    WHERE i.tenant = :tenant AND i.issue_date <= :day
+) WHERE open_minor > 0
+ORDER BY debtor_id, currency, due_date, id
+"""
+
+_DEBTOR_SQL = (
+    "SELECT id, tags, country, address, emails, phones, cease_contact, insolvent, hold, timezone "
+    "FROM debtor WHERE tenant = ? ORDER BY id"
+)
+
+
+@attrs.frozen(slots=True)
+class PlannedAction:
+    """One action a run planned (or would plan, in a dry run)."""
+
+    debtor_id: str
+    currency: str
+    kind: str
+    stage: str
+    cycle: str
+    channel: str
+    key: str
+    invoice_ids: tuple[str, ...] = ()
+    firm_date: dt.date | None = None
+    amount_minor: int = 0
+
+
+@attrs.frozen(slots=True)
+class RunResult:
+    """What a run decided."""
+
+    run_id: str
+    as_of: dt.date
+    tenant: str
+    dry_run: bool
+    debtors_seen: int
+    positions: int
+    planned: tuple[PlannedAction, ...]
+    new_outbox_rows: int
+    journal: Counter[str]
+    paused_reason: str = ""
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        if self.paused_reason:
+            return f"run {self.as_of.isoformat()}: paused — {self.paused_reason}"
+        by_stage = Counter(a.stage.split("#")[0] for a in self.planned if a.kind == "notice")
+        stages = ", ".join(f"{stage} {n}" for stage, n in sorted(by_stage.items())) or "none"
+        verb = "would plan" if self.dry_run else "planned"
+        extra = ", ".join(f"{k} {n}" for k, n in sorted(self.journal.items()))
+        return (
+            f"run {self.as_of.isoformat()}: {self.debtors_seen} debtors, {verb} "
+            f"{sum(by_stage.values())} notice(s) [{stages}]"
+            + (f"; journal: {extra}" if extra else "")
+        )
+
+
+def stage_of(stage_key: str) -> str:
+    """The stage id of an outbox stage key (``"whats_wrong#2"`` → ``"whats_wrong"``)."""
+    return stage_key.split("#", 1)[0]
+
+
+class _Peek:
+    """An ordered cursor we can look ahead in, for the merge join by debtor id."""
+
+    __slots__ = ("_it", "head")
+
+    def __init__(self, it: Iterator[Any]) -> None:
+        self._it = it
+        self.head: Any = next(it, None)
+
+    def take(self, debtor_id: str) -> list[Any]:
+        rows = []
+        while self.head is not None and self.head[0] < debtor_id:
+            self.head = next(self._it, None)  # orphan rows (no debtor): ignore
+        while self.head is not None and self.head[0] == debtor_id:
+            rows.append(self.head)
+            self.head = next(self._it, None)
+        return rows
+
+
+def _open_reader(store: SQLiteStore) -> sqlite3.Connection:
+    if store.path == ":memory:":
+        raise StoreError("a dunning run needs a store in a file (it reads a snapshot on a second connection)")
+    conn = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("BEGIN")  # one consistent snapshot for the whole run
+    return conn
+
+
+def debtor_positions(
+    conn: sqlite3.Connection,
+    tenant: str,
+    as_of: dt.date,
+    *,
+    contacts_since: dt.date,
+    promises: dict[str, PromiseView] | None = None,
+    plans: dict[str, PlanView] | None = None,
+    limitation_years: Callable[[str], int] | None = None,
+    only_debtor: str | None = None,
+) -> Iterator[tuple[str, Position, str]]:
+    """Stream ``(debtor_id, position, timezone)`` per debtor and currency, merged by debtor id.
+
+    Debtors with nothing open and no ladder state are skipped.
+    """
+    promises = promises or {}
+    plans = plans or {}
+    day = as_of.isoformat()
+    debtor_sql, args = _DEBTOR_SQL, [tenant]
+    if only_debtor is not None:
+        debtor_sql = debtor_sql.replace("ORDER BY", "AND id = ? ORDER BY")
+        args.append(only_debtor)
+    debtors = conn.execute(debtor_sql, args)
+    items = _Peek(iter(conn.execute(_OPEN_SQL, {"tenant": tenant, "day": day})))
+    states = _Peek(jr.iter_states(conn, tenant))
+    contacts = _Peek(jr.recent_contacts(conn, tenant, contacts_since))
+    fromiso = dt.date.fromisoformat
+    for (debtor_id, tags_json, country, address_json, emails, phones, cease, insolvent, hold,
+         timezone) in debtors:
+        rows = items.take(debtor_id)
+        state_rows = states.take(debtor_id)
+        contact_rows = contacts.take(debtor_id)
+        if not rows and not state_rows:
+            continue
+        by_currency: dict[str, list[OpenInvoice]] = {}
+        for _, currency, inv, issue, due, amount, open_minor, disputed, inv_hold in rows:
+            by_currency.setdefault(currency, []).append(
+                OpenInvoice(inv, fromiso(issue), fromiso(due), amount, open_minor, bool(disputed), bool(inv_hold))
+            )
+        state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows}
+        for currency in state_by_currency:
+            by_currency.setdefault(currency, [])
+        tags = frozenset(json.loads(tags_json)) if tags_json != "[]" else frozenset()
+        region = ""
+        points = set()
+        if emails != "[]":
+            points.add("email")
+        if phones != "[]":
+            points.add("phone")
+        if '"lines": []' not in address_json or '"city": ""' not in address_json:
+            address = json.loads(address_json)
+            region = address.get("region", "")
+            if address.get("lines") or address.get("city"):
+                points.add("address")
+        recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows)
+        for currency, invoices in sorted(by_currency.items()):
+            limitation = None
+            if limitation_years is not None and invoices:
+                years = limitation_years(country)
+                if years:
+                    from cobrokit.interest.limitation import add_years
+
+                    limitation = add_years(min(i.due for i in invoices), years)
+            yield debtor_id, Position(
+                tenant=tenant, debtor_id=debtor_id, currency=currency, items=invoices,
+                state=state_by_currency.get(currency), tags=tags, country=country, region=region,
+                cease_contact=bool(cease), insolvent=bool(insolvent), hold=bool(hold),
+                contact_points=frozenset(points), promise=promises.get(debtor_id), plan=plans.get(debtor_id),
+                recent_contacts=recent, limitation_date=limitation,
+            ), timezone
+
+
+_ZONES: dict[str, dt.tzinfo] = {}
+
+
+def _zone(name: str) -> dt.tzinfo:
+    zone = _ZONES.get(name)
+    if zone is None:
+        try:
+            zone = zoneinfo.ZoneInfo(name or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            log.warning("unknown time zone %r; using UTC", name)
+            zone = dt.UTC
+        _ZONES[name] = zone
+    return zone
+
+
+def not_before(as_of: dt.date, timezone: str, start: dt.time) -> str:
+    """The first moment of the contact window on *as_of* in the debtor's zone, as UTC ISO."""
+    local = dt.datetime.combine(as_of, start, tzinfo=_zone(timezone))
+    return local.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _limitation_years(country: str) -> int:
+    return {"ES": 5, "GB": 6, "UK": 6}.get(country.upper(), 0)
+
+
+def run_ladder(
+    store: SQLiteStore,
+    as_of: dt.date,
+    *,
+    config: Config,
+    tenant: str = DEFAULT_TENANT,
+    now: dt.datetime,
+    dry_run: bool = False,
+    check_freshness: bool = True,
+    backend: str = "sqlite",
+    batch_size: int = 2000,
+    progress: bool | None = None,
+    promises: dict[str, PromiseView] | None = None,
+    plans: dict[str, PlanView] | None = None,
+) -> RunResult:
+    """Run the ladder over *tenant*'s debtors as of *as_of*; decide and record.
+
+    Args:
+        now: the wall-clock time of the run (aware), used for the freshness guard and
+            record timestamps; the decisions themselves depend only on *as_of*.
+        dry_run: decide and return what would happen, writing nothing.
+        check_freshness: pause when the backend's payments were synced longer ago than
+            ``config.run.freshness_hours`` (off for simulations).
+        promises, plans: current promise and plan views per debtor id (defaults: loaded
+            from the store by :mod:`cobrokit.commitments`).
+
+    Returns:
+        a :class:`RunResult` with every planned action.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    run_id = f"{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    journal_counts: Counter[str] = Counter()
+
+    if check_freshness:
+        synced = store.last_synced(tenant, backend)
+        if synced is not None:
+            age = now - synced
+            if age > dt.timedelta(hours=config.run.freshness_hours):
+                reason = (
+                    f"payments from backend {backend!r} were last synced {synced.isoformat(timespec='minutes')} "
+                    f"({age.total_seconds() / 3600:.0f} h ago, limit {config.run.freshness_hours} h); "
+                    "reminders paused so nobody who already paid is chased — sync and run again"
+                )
+                if not dry_run:
+                    jr.append_journal(store, [(tenant, run_id, as_of.isoformat(), "", "paused", "", "", "", "",
+                                               reason, "{}", stamp)])
+                log.warning("run paused: %s", reason)
+                return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
+
+    if promises is None or plans is None:
+        from cobrokit.commitments import load_plan_views, load_promise_views
+
+        if promises is None:
+            promises = load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days)
+        if plans is None:
+            plans = load_plan_views(store, tenant, as_of)
+
+    window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
+    reader = _open_reader(store)
+    ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
+    planned: list[PlannedAction] = []
+    batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": [], "if_planned": []}
+    new_rows = 0
+    debtors_seen = 0
+    positions = 0
+    show = sys.stderr.isatty() if progress is None else progress
+    last_debtor = ""
+    try:
+        for debtor_id, pos, timezone in debtor_positions(
+            reader, tenant, as_of, contacts_since=as_of - dt.timedelta(days=window), promises=promises,
+            plans=plans, limitation_years=_limitation_years,
+        ):
+            positions += 1
+            if debtor_id != last_debtor:
+                debtors_seen += 1
+                last_debtor = debtor_id
+                if show and debtors_seen % 10_000 == 0:
+                    print(f"\r  {debtors_seen} debtors…", end="", file=sys.stderr, flush=True)
+            key = (pos.tags, pos.country)
+            ladder = ladder_cache.get(key)
+            if ladder is None:
+                ladder = ladder_cache[key] = config.ladder_for(pos.tags, pos.country)
+            decision = decide(pos, ladder, config, as_of)
+            if not decision.actions and not decision.journal and decision.state == pos.state:
+                continue
+            _record(decision, pos, ladder, config, as_of, run_id, stamp, timezone, batch, planned, journal_counts)
+            if not dry_run and len(batch["states"]) >= batch_size:
+                new_rows += _flush(store, batch)
+        if not dry_run:
+            new_rows += _flush(store, batch)
+    finally:
+        reader.close()
+        if show:
+            print("\r", end="", file=sys.stderr, flush=True)
+    result = RunResult(run_id, as_of, tenant, dry_run, debtors_seen, positions, tuple(planned), new_rows,
+                       journal_counts)
+    log.info("%s", result.summary())
+    return result
+
+
+def _flush(store: SQLiteStore, batch: dict[str, list[Any]]) -> int:
+    if not batch["states"] and not batch["outbox"] and not batch["journal"]:
+        return 0
+    inserted = jr.write_batch(
+        store, states=batch["states"], outbox=batch["outbox"], fees=batch["fees"], journal=batch["journal"],
+        journal_if_planned=batch["if_planned"],
+    )
+    for rows in batch.values():
+        rows.clear()
+    return inserted
+
+
+def outbox_key(tenant: str, debtor_id: str, stage: str, cycle: str, channel: str) -> str:
+    """The deterministic idempotency key of an effect."""
+    return f"{tenant}/{debtor_id}/{stage}/{cycle}/{channel}"
+
+
+def _record(
+    decision: Decision, pos: Position, ladder: Ladder, config: Config, as_of: dt.date, run_id: str, stamp: str,
+    timezone: str, batch: dict[str, list[Any]], planned: list[PlannedAction], counts: Counter[str],
+) -> None:
+    tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
+    day = as_of.isoformat()
+    batch["states"].append(jr.state_to_row(tenant, debtor_id, currency, decision.state))
+    for entry in decision.journal:
+        counts[entry.kind] += 1
+        batch["journal"].append((tenant, run_id, day, debtor_id, entry.kind, entry.stage,
+                                 f"{currency}{decision.state.cycle}", "", "", entry.reason, "{}", stamp))
+    amounts = {i.invoice_id: i.open_minor for i in pos.items}
+    for action in decision.actions:
+        if action.kind == "fee":
+            key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/fee"
+            batch["fees"].append((key, tenant, debtor_id, action.stage, action.cycle, currency, action.amount_minor, day))
+            planned.append(PlannedAction(debtor_id, currency, "fee", action.stage, action.cycle, "", key,
+                                         amount_minor=action.amount_minor))
+            continue
+        channels = action.channels or ("service",)
+        channel = channels[0]
+        key = outbox_key(tenant, debtor_id, action.stage, action.cycle, channel)
+        payload = _payload(action, ladder, amounts, config)
+        start = (not_before(as_of, timezone, config.guardrails.window_start)
+                 if channel in WINDOWED_CHANNELS else "")
+        batch["outbox"].append(jr.outbox_row(
+            key=key, tenant=tenant, debtor_id=debtor_id, currency=currency, stage=action.stage, cycle=action.cycle,
+            channel=channel, fallback=channels[1:], kind=action.kind, as_of=as_of, not_before=start,
+            payload=payload, now=stamp,
+        ))
+        batch["if_planned"].append((key, (tenant, run_id, day, debtor_id, f"{action.kind}_planned", action.stage,
+                                          action.cycle, channel, key, "", "{}", stamp)))
+        planned.append(PlannedAction(debtor_id, currency, action.kind, action.stage, action.cycle, channel, key,
+                                     action.invoice_ids, action.firm_date, action.amount_minor))
+
+
+def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Config) -> dict[str, Any]:
+    detail = dict(action.detail)
+    stage_id = stage_of(action.stage)
+    stage = next((s for s in ladder.stages if s.id == stage_id), None)
+    payload: dict[str, Any] = {
+        "invoices": [[i, amounts.get(i, 0)] for i in action.invoice_ids],
+        "ladder": ladder.name,
+        "template": detail.pop("template", stage.template_name if stage else stage_id),
+        "tone": stage.tone if stage else ("grateful" if stage_id == "thank_you" else "friendly"),
+    }
+    if action.firm_date is not None:
+        payload["firm_date"] = action.firm_date.isoformat()
+    if action.amount_minor:
+        payload["amount_minor"] = action.amount_minor
+    if stage is not None:
+        if stage.action:
+            payload["action"] = stage.action
+        if stage.offer_plan:
+            payload["offer_plan"] = True
+        if stage.show_interest and config.interest_regime:
+            payload["interest_regime"] = config.interest_regime
+    payload.update(detail)
+    return payload
+
+
+def preview_debtor(
+    store: SQLiteStore, debtor_id: str, as_of: dt.date, *, config: Config, tenant: str = DEFAULT_TENANT
+) -> list[tuple[Position, Decision]]:
+    """What the ladder would decide for one debtor as of a date (nothing is written)."""
+    from cobrokit.commitments import load_plan_views, load_promise_views
+
+    reader = _open_reader(store)
+    try:
+        out = []
+        for _, pos, _ in debtor_positions(
+            reader, tenant, as_of, contacts_since=as_of - dt.timedelta(days=30), only_debtor=debtor_id,
+            promises=load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days),
+            plans=load_plan_views(store, tenant, as_of),
+            limitation_years=_limitation_years,
+        ):
+            out.append((pos, decide(pos, config.ladder_for(pos.tags, pos.country), config, as_of)))
+        return out
+    finally:
+        reader.close()
+

@@ -1,0 +1,470 @@
+"""The ladder's decision: for one debtor and currency, as of one date, what happens next.
+
+:func:`decide` is a pure function of its inputs — a :class:`Position` (what is owed, the
+debtor's flags, where they stand on the ladder, promises and plans, recent contacts), the
+ladder, the configuration and the date. It reads no clock and does no I/O, so the same
+inputs always give the same :class:`Decision`, which is what makes runs repeatable,
+previewable (``--dry-run``, ``simulate``) and testable.
+
+Rules, in order:
+
+1. **Paid**: when nothing is overdue any more in an active cycle, thank the client, restore
+   a suspended service, and close the cycle.
+2. **Stops and pauses** (journaled when they change): insolvency and cease-contact stop
+   contact; a manual hold pauses; overdue invoices that are all disputed or on hold pause;
+   a pending promise to pay pauses until its date plus grace; a broken one is logged once
+   and escalates one step.
+3. **Payment plans** in good standing replace the invoice due dates: a reminder before
+   each instalment, an "oops" after a miss; a breach is logged once and resumes the
+   ladder at the configured stage.
+4. **Before the due date**: the courtesy reminder for the soonest due invoice.
+5. **After it**: the oldest overdue invoice sets the step; all overdue invoices (except
+   disputed or held ones) go in one notice. A cycle's first contact never goes beyond
+   ``run.first_contact_max`` (an old debt just imported is not greeted with a hand-off),
+   and after a late start each step keeps its distance from the previous one. The
+   catch-up policy decides what to do with steps missed during downtime; stage
+   conditions, the minimum contact gap, channel caps and public holidays can skip or
+   defer a step, always with a journaled reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from cobrokit.calendar import calendar_for
+from cobrokit.ladder.config import Config, Ladder, Stage
+
+__all__ = [
+    "Action",
+    "Decision",
+    "Entry",
+    "LadderState",
+    "OpenInvoice",
+    "PlanView",
+    "Position",
+    "PromiseView",
+    "decide",
+    "new_state",
+]
+
+
+class OpenInvoice(NamedTuple):
+    """An invoice as the decision sees it (amounts in minor units)."""
+
+    invoice_id: str
+    issue: dt.date
+    due: dt.date
+    amount_minor: int
+    open_minor: int
+    disputed: bool = False
+    hold: bool = False
+
+
+class PromiseView(NamedTuple):
+    """The debtor's latest promise to pay, already evaluated against payments."""
+
+    promise_id: str
+    date: dt.date
+    amount_minor: int
+    state: str  # "pending", "kept" or "broken"
+
+
+class PlanView(NamedTuple):
+    """The debtor's current payment plan, already evaluated against payments."""
+
+    plan_id: str
+    state: str  # "active", "breached" or "completed"
+    next_due: dt.date | None = None
+    next_amount_minor: int = 0
+    next_number: int = 0
+    missed_since: dt.date | None = None
+    missed_number: int = 0
+
+
+class LadderState(NamedTuple):
+    """Where a debtor stands on the ladder (per currency); stored between runs."""
+
+    ladder: str
+    cycle: int = 1
+    stage: str = ""
+    stage_index: int = -1
+    stage_date: dt.date | None = None
+    repeats: int = 0
+    last_contact: dt.date | None = None
+    sent: frozenset[str] = frozenset()
+    pre_due: str = ""
+    suspended: bool = False
+    promise_seen: str = ""
+    status: str = ""
+    plan_seen: str = ""
+
+
+def new_state(ladder: str) -> LadderState:
+    """The state of a debtor never seen before."""
+    return LadderState(ladder=ladder)
+
+
+class Position(NamedTuple):
+    """Everything the decision needs about one debtor in one currency."""
+
+    tenant: str
+    debtor_id: str
+    currency: str
+    items: Sequence[OpenInvoice]
+    state: LadderState | None = None
+    tags: frozenset[str] = frozenset()
+    country: str = ""
+    region: str = ""
+    cease_contact: bool = False
+    insolvent: bool = False
+    hold: bool = False
+    contact_points: frozenset[str] = frozenset({"email", "phone", "address"})
+    """What the debtor can be reached at: ``email``, ``phone``, ``address``."""
+    promise: PromiseView | None = None
+    plan: PlanView | None = None
+    risk: int | None = None
+    recent_contacts: Sequence[tuple[dt.date, str]] = ()
+    """(date, channel) of recent contacts with this debtor, for caps and gaps."""
+    limitation_date: dt.date | None = None
+
+
+class Action(NamedTuple):
+    """Something to carry out: a notice, a fee, a service suspension, a hand-off, a warning."""
+
+    kind: str  # notice | fee | suspend_service | restore_service | handoff | creditor_warning
+    stage: str
+    cycle: str
+    channels: tuple[str, ...] = ()
+    invoice_ids: tuple[str, ...] = ()
+    firm_date: dt.date | None = None
+    amount_minor: int = 0
+    detail: tuple[tuple[str, Any], ...] = ()
+
+
+class Entry(NamedTuple):
+    """A journal line: what was decided or not, and why."""
+
+    kind: str
+    stage: str
+    reason: str
+
+
+class Decision(NamedTuple):
+    """The outcome of :func:`decide`."""
+
+    state: LadderState
+    actions: tuple[Action, ...]
+    journal: tuple[Entry, ...]
+
+
+# channel -> contact point it needs
+CHANNEL_NEEDS = {
+    "email": "email", "sms": "phone", "whatsapp": "phone", "call": "phone", "letter": "address",
+}
+
+
+@functools.lru_cache(maxsize=65536)
+def _trigger(due: dt.date, offset: int, business: bool, country: str, region: str) -> dt.date:
+    if business:
+        return calendar_for(country, region).add_business_days(due, offset)
+    return due + dt.timedelta(days=offset)
+
+
+def _cycle_id(currency: str, cycle: int) -> str:
+    return f"{currency}{cycle}"
+
+
+def _firm_date(as_of: dt.date, days: int, country: str, region: str) -> dt.date | None:
+    if not days:
+        return None
+    return calendar_for(country, region).roll_forward(as_of + dt.timedelta(days=days))
+
+
+def _channels(pos: Position, wanted: Sequence[str], config: Config, as_of: dt.date) -> tuple[tuple[str, ...], str]:
+    """Channels the debtor can be reached on and whose caps allow a contact today."""
+    usable = []
+    reasons = []
+    for channel in wanted:
+        need = CHANNEL_NEEDS.get(channel)
+        if need is not None and need not in pos.contact_points:
+            reasons.append(f"{channel}: no {need}")
+            continue
+        cap = config.guardrails.caps.get(channel)
+        if cap is not None:
+            limit, days = cap
+            since = as_of - dt.timedelta(days=days)
+            used = sum(1 for day, ch in pos.recent_contacts if ch == channel and day > since)
+            if used >= limit:
+                reasons.append(f"{channel}: cap of {limit} in {days} days reached")
+                continue
+        usable.append(channel)
+    return tuple(usable), "; ".join(reasons)
+
+
+def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.date) -> str:
+    gap = config.guardrails.min_gap_days
+    last = state.last_contact
+    for day, _ in pos.recent_contacts:
+        if last is None or day > last:
+            last = day
+    if gap and last is not None and (as_of - last).days < gap:
+        return f"deferred: last contact on {last.isoformat()}, minimum gap is {gap} days"
+    if config.guardrails.no_contact_on_holidays and pos.country:
+        if calendar_for(pos.country, pos.region).is_holiday(as_of):
+            return f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}"
+    return ""
+
+
+def _conditions(stage: Stage, pos: Position, open_minor: int) -> str:
+    minimum = stage.min_balance.get(pos.currency)
+    if minimum is not None:
+        from cobrokit.money import Money
+
+        if Money.from_minor(open_minor, pos.currency).amount < minimum:
+            return f"skipped: balance below the stage minimum of {pos.currency} {minimum}"
+    if stage.tags_any and not (stage.tags_any & pos.tags):
+        return f"skipped: debtor has none of the tags {sorted(stage.tags_any)}"
+    if stage.tags_none & pos.tags:
+        return f"skipped: debtor has an excluded tag {sorted(stage.tags_none & pos.tags)}"
+    if stage.max_risk is not None and pos.risk is not None and pos.risk > stage.max_risk:
+        return f"skipped: risk score {pos.risk} above {stage.max_risk}"
+    return ""
+
+
+def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Decision:
+    """Decide the next step for one debtor and currency as of *as_of*. Pure."""
+    state = pos.state or new_state(ladder.name)
+    if state.ladder != ladder.name:  # the debtor moved to another ladder: keep the cycle, restart the steps
+        state = state._replace(ladder=ladder.name, stage="", stage_index=-1, sent=frozenset(), repeats=0)
+    journal: list[Entry] = []
+    actions: list[Action] = []
+    cycle = _cycle_id(pos.currency, state.cycle)
+
+    overdue_all = [i for i in pos.items if i.open_minor > 0 and i.due < as_of]
+    overdue = [i for i in overdue_all if not i.disputed and not i.hold]
+
+    # 1. paid: close the cycle with thanks
+    if state.stage_index >= 0 and not overdue_all:
+        actions.append(Action("notice", "thank_you", cycle, ladder.thank_you_channels))
+        if state.suspended:
+            actions.append(Action("restore_service", "thank_you", cycle))
+        journal.append(Entry("cycle_closed", state.stage, f"overdue balance paid; cycle {cycle} closed"))
+        fresh = LadderState(ladder=ladder.name, cycle=state.cycle + 1, last_contact=state.last_contact,
+                            pre_due=state.pre_due, promise_seen=state.promise_seen, plan_seen=state.plan_seen)
+        return Decision(fresh, tuple(actions), tuple(journal))
+
+    # 2. stops and pauses
+    status = ""
+    if pos.insolvent:
+        status = "stopped: insolvency proceedings, individual collection must stop"
+    elif pos.cease_contact:
+        status = "stopped: the debtor asked not to be contacted (cease-contact)"
+    elif pos.hold:
+        status = "paused: manual hold on the debtor"
+    elif overdue_all and not overdue:
+        status = "paused: every overdue invoice is disputed or on hold"
+    escalate = False
+    promise_seen = state.promise_seen
+    if not status and pos.promise is not None:
+        if pos.promise.state == "pending":
+            status = f"paused: promise to pay by {pos.promise.date.isoformat()}"
+        elif pos.promise.state == "broken" and promise_seen != pos.promise.promise_id:
+            journal.append(Entry("promise_broken", state.stage,
+                                 f"promise {pos.promise.promise_id} to pay by {pos.promise.date.isoformat()} was broken"))
+            promise_seen = pos.promise.promise_id
+            escalate = bool(overdue)
+    if status != state.status:
+        kind = "resumed" if not status else status.split(":", 1)[0]
+        journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}"))
+    state = state._replace(status=status, promise_seen=promise_seen)
+
+    # limitation: warn the creditor before a debt becomes time-barred
+    if pos.limitation_date is not None and overdue_all:
+        left = (pos.limitation_date - as_of).days
+        if 0 <= left <= config.run.limitation_warning_days:
+            oldest_all = min(overdue_all, key=lambda i: (i.due, i.invoice_id))
+            actions.append(Action(
+                "creditor_warning", "limitation", f"limit-{oldest_all.invoice_id}", ("creditor",),
+                (oldest_all.invoice_id,), pos.limitation_date,
+                detail=(("reason", f"invoice {oldest_all.invoice_id} becomes time-barred on "
+                                   f"{pos.limitation_date.isoformat()} ({left} days)"),),
+            ))
+    if status:
+        return Decision(state, tuple(actions), tuple(journal))
+
+    # 3. payment plans
+    resume_at = -1
+    if pos.plan is not None:
+        plan = pos.plan
+        if plan.state == "active":
+            return _follow_plan(pos, plan, state, ladder, config, as_of, actions, journal)
+        if plan.state == "breached" and state.plan_seen != plan.plan_id:
+            journal.append(Entry("plan_breached", state.stage,
+                                 f"payment plan {plan.plan_id} breached; ladder resumes at {config.plans.breach_resume}"))
+            state = state._replace(plan_seen=plan.plan_id)
+            resume_at = ladder.index(config.plans.breach_resume)
+
+    # 4. before the due date
+    if not overdue:
+        upcoming = [i for i in pos.items if i.open_minor > 0 and i.due >= as_of and not i.disputed and not i.hold]
+        if upcoming and ladder.pre_due:
+            soonest = min(i.due for i in upcoming)
+            marker = soonest.isoformat()
+            stage = ladder.pre_due[-1]
+            trigger = _trigger(soonest, stage.offset, stage.business_days, pos.country, pos.region)
+            if as_of >= trigger and state.pre_due != marker:
+                blocked = _gap_blocks(pos, state, config, as_of)
+                channels, why = _channels(pos, stage.channels, config, as_of)
+                invoice_ids = tuple(sorted(i.invoice_id for i in upcoming if i.due == soonest))
+                if blocked:
+                    journal.append(Entry("deferred", stage.id, blocked))
+                elif not channels:
+                    journal.append(Entry("skipped", stage.id, f"no usable channel ({why})"))
+                    state = state._replace(pre_due=marker)
+                else:
+                    actions.append(Action("notice", stage.id, f"pre-{marker}", channels, invoice_ids))
+                    state = state._replace(pre_due=marker, last_contact=as_of)
+        return Decision(state, tuple(actions), tuple(journal))
+
+    # 5. after the due date
+    post = ladder.post_due
+    oldest = min(overdue, key=lambda i: (i.due, i.invoice_id))
+    target = -1
+    for index, stage in enumerate(post):
+        if as_of >= _trigger(oldest.due, stage.offset, stage.business_days, pos.country, pos.region):
+            target = index
+    if state.stage_index < 0:
+        # a first contact in a cycle never starts with a firm step (an old debt just imported)
+        cap = ladder.index(config.run.first_contact_max)
+        if cap >= 0:
+            target = min(target, cap)
+    elif state.stage_date is not None:
+        # keep the ladder's spacing after a late start: each step waits its distance from the last
+        base = post[state.stage_index].offset
+        while target > state.stage_index and (as_of - state.stage_date).days < post[target].offset - base:
+            target -= 1
+    if escalate:
+        target = max(target, min(state.stage_index + 1, len(post) - 1))
+    if resume_at >= 0:
+        target = max(target, resume_at)
+    if target < 0:
+        return Decision(state, tuple(actions), tuple(journal))
+
+    open_minor = sum(i.open_minor for i in overdue)
+    sent = state.sent
+    chosen: int | None = None
+    repeat = 0
+    if target <= state.stage_index or post[target].id in sent:
+        # already at the target: insistent follow-up if the stage repeats
+        current = post[state.stage_index] if state.stage_index >= 0 else post[target]
+        if (current.repeat_every and state.repeats < current.repeat_max and state.stage_date is not None
+                and (as_of - state.stage_date).days >= current.repeat_every):
+            chosen, repeat = post.index(current), state.repeats + 1
+    else:
+        candidates = [i for i in range(state.stage_index + 1, target + 1) if post[i].id not in sent]
+        policy = config.run.catch_up
+        if policy == "replay":
+            chosen = candidates[0]
+        elif policy == "skip":
+            reached = _trigger(oldest.due, post[target].offset, post[target].business_days, pos.country, pos.region)
+            if (as_of - reached).days <= config.run.catch_up_window_days:
+                chosen = target
+            else:
+                journal.append(Entry("skipped", post[target].id,
+                                     f"catch-up policy 'skip': step was due on {reached.isoformat()}"))
+                sent = sent | {post[target].id}
+                state = state._replace(sent=sent, stage_index=target, stage=post[target].id)
+        else:
+            chosen = target
+        if chosen is not None:
+            for missed in candidates:
+                if missed < chosen:
+                    journal.append(Entry("skipped", post[missed].id,
+                                         f"catch-up policy '{policy}': missed step not sent"))
+                    sent = sent | {post[missed].id}
+    if chosen is None:
+        return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
+
+    stage = post[chosen]
+    why_not = _conditions(stage, pos, open_minor)
+    if why_not:
+        journal.append(Entry("skipped", stage.id, why_not))
+        state = state._replace(sent=sent | {stage.id}, stage_index=max(state.stage_index, chosen),
+                               stage=stage.id if chosen >= state.stage_index else state.stage)
+        return Decision(state, tuple(actions), tuple(journal))
+    channels, why = _channels(pos, stage.channels, config, as_of)
+    if not channels and all(CHANNEL_NEEDS.get(c, "") not in pos.contact_points for c in stage.channels):
+        # the debtor cannot be reached on any of this stage's channels: waiting will not help
+        journal.append(Entry("skipped", stage.id, f"skipped: no usable channel ({why})"))
+        state = state._replace(sent=sent | {stage.id}, stage_index=max(state.stage_index, chosen),
+                               stage=stage.id if chosen >= state.stage_index else state.stage)
+        return Decision(state, tuple(actions), tuple(journal))
+    blocked = _gap_blocks(pos, state, config, as_of)
+    if not blocked and not channels:
+        blocked = f"deferred: no usable channel today ({why})"
+    if blocked:
+        journal.append(Entry("deferred", stage.id, blocked))
+        return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
+
+    stage_key = stage.id if not repeat else f"{stage.id}#{repeat}"
+    invoice_ids = tuple(i.invoice_id for i in sorted(overdue, key=lambda i: (i.due, i.invoice_id)))
+    firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
+    actions.append(Action("notice", stage_key, cycle, channels, invoice_ids, firm,
+                          detail=(("days_overdue", (as_of - oldest.due).days),)))
+    if stage.fee is not None and not repeat:
+        from cobrokit.money import Money
+
+        fee = stage.fee.amount(Money.from_minor(open_minor, pos.currency))
+        if not fee.is_zero():
+            actions.append(Action("fee", stage.id, cycle, amount_minor=fee.to_minor()))
+    suspended = state.suspended
+    if stage.action == "suspend_service" and not suspended and not repeat:
+        actions.append(Action("suspend_service", stage.id, cycle, invoice_ids=invoice_ids))
+        suspended = True
+    if stage.action == "handoff" and not repeat:
+        actions.append(Action("handoff", stage.id, cycle, invoice_ids=invoice_ids))
+    state = state._replace(
+        stage=stage.id, stage_index=chosen, stage_date=as_of, repeats=repeat, last_contact=as_of,
+        sent=sent | {stage.id}, suspended=suspended,
+    )
+    return Decision(state, tuple(actions), tuple(journal))
+
+
+def _follow_plan(
+    pos: Position, plan: PlanView, state: LadderState, ladder: Ladder, config: Config, as_of: dt.date,
+    actions: list[Action], journal: list[Entry],
+) -> Decision:
+    """While a plan is honoured the ladder follows the instalment dates, not the invoices."""
+    if state.suspended:  # an accepted plan restores the service
+        actions.append(Action("restore_service", "plan", _cycle_id(pos.currency, state.cycle)))
+        state = state._replace(suspended=False)
+    plan_cycle = f"plan-{plan.plan_id}"
+    if plan.missed_since is not None:
+        stage_key = f"plan_missed#{plan.missed_number}"
+        if stage_key not in state.sent:
+            channels, why = _channels(pos, ("email", "sms"), config, as_of)
+            blocked = _gap_blocks(pos, state._replace(last_contact=None), config, as_of)
+            if blocked or not channels:
+                journal.append(Entry("deferred", "plan_missed", blocked or f"no usable channel ({why})"))
+            else:
+                actions.append(Action("notice", stage_key, plan_cycle, channels,
+                                      detail=(("template", "oops"), ("instalment", plan.missed_number),
+                                              ("missed_since", plan.missed_since.isoformat()))))
+                state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
+        return Decision(state, tuple(actions), tuple(journal))
+    if plan.next_due is not None:
+        remind_on = plan.next_due - dt.timedelta(days=config.plans.reminder_days)
+        stage_key = f"instalment_reminder#{plan.next_number}"
+        if remind_on <= as_of <= plan.next_due and stage_key not in state.sent:
+            channels, why = _channels(pos, ("email", "sms"), config, as_of)
+            if channels:
+                actions.append(Action("notice", stage_key, plan_cycle, channels, firm_date=plan.next_due,
+                                      amount_minor=plan.next_amount_minor,
+                                      detail=(("template", "instalment_reminder"), ("instalment", plan.next_number))))
+                state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
+            else:
+                journal.append(Entry("deferred", "instalment_reminder", f"no usable channel ({why})"))
+    return Decision(state, tuple(actions), tuple(journal))

@@ -1,0 +1,908 @@
+"""Turn a :class:`~cobrokit.notice.Notice` into a :class:`~cobrokit.channel.Message`.
+
+Templates are Jinja2 files rendered in Jinja's **immutable sandbox** with
+``StrictUndefined``. They live under ``<locale>/<kind>/<stage>.txt`` in the template
+folders: first the user's override folders (in the order given), then the built-in ones
+shipped in ``cobrokit/templates``. ``kind`` is ``email``, ``letter``, ``sms`` or ``call``;
+channels without templates of their own use another kind (``whatsapp``, ``webhook`` and
+``slack`` use ``sms``).
+
+A stage file defines **blocks** that cobrokit renders one by one:
+
+========  ===========================================================================
+kind      blocks
+========  ===========================================================================
+email     ``subject``, ``message`` (before the figures), ``closing`` (optional, after)
+letter    ``subject``, ``body`` (salutation + paragraphs), ``closing`` (optional)
+sms       the whole file is the message
+call      the whole file is the phone script
+========  ===========================================================================
+
+The email figures (invoices table, interest explanation, plan, pay-now link, signature)
+come from the layouts ``email/_layout.txt`` and ``email/_layout.html``; the letter is laid
+out by :mod:`cobrokit.letters` (a PDF writer places its blocks). Small localised words
+("Invoice", "Due date"…) are the blocks of ``<locale>/labels.txt``, available to every
+template as ``labels``.
+
+Locale resolution, most specific first (see :func:`cobrokit.formatting.locale_chain`):
+``es_MX`` → ``es_MX``, ``es_419``, ``es``, ``en``; for each locale the override folders
+are searched before the built-ins, so a more specific built-in beats a less specific
+override. Money and dates are always formatted in the **debtor's** locale.
+
+Limits: a render has a time budget and an output budget (:class:`RenderLimits`), checked
+at every output chunk, attribute access, call and ``range`` step; string repetition and
+padding are bounded in advance. Any failure raises :class:`~cobrokit.errors.RenderError`
+naming the template, stage, locale and debtor; the caller records it and sends nothing.
+
+Pure apart from reading template files: no pluggy, no network. Plugins contribute
+through arguments (``extra_context``, ``pay_link``); see
+:mod:`cobrokit.plugins.templating` for the edge function that asks them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import os
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
+
+from cobrokit.channel import Attachment, Message
+from cobrokit.errors import RenderError, ValidationError
+from cobrokit.formatting import DateStyle, Formatter, babel_locale, locale_chain
+from cobrokit.letters import LetterDocument, LetterTable, split_paragraphs
+from cobrokit.money import Money
+from cobrokit.notice import Notice
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "BUILTIN_STAGES",
+    "KIND_BY_CHANNEL",
+    "NoticeRenderer",
+    "RenderLimits",
+    "build_context",
+    "render_notice",
+]
+
+BUILTIN_KINDS: tuple[str, ...] = ("email", "letter", "sms", "call")
+"""Template kinds shipped with cobrokit."""
+
+BUILTIN_STAGES: tuple[str, ...] = (
+    "courtesy", "oops", "whats_wrong", "penalty_warning", "ultimatum", "suspension",
+    "handoff", "thank_you", "plan_confirmation", "instalment_reminder", "plan_breach",
+)
+"""Stages with shipped templates in ``en``, ``es`` and ``es_419``."""
+
+KIND_BY_CHANNEL: Mapping[str, str] = {
+    "email": "email", "outbox": "email", "letter": "letter", "call": "call",
+    "sms": "sms", "whatsapp": "sms", "webhook": "sms", "slack": "sms",
+}
+"""Template kind used for a channel name; unknown channels use their own name as kind,
+then ``sms``."""
+
+_BUILTIN_DIR = Path(__file__).parent / "templates"
+
+
+@attrs.frozen(slots=True)
+class RenderLimits:
+    """Budgets for rendering one notice (all its templates together).
+
+    Attributes:
+        max_seconds: wall-clock budget in seconds (not money: a float is fine here).
+        max_chars: output budget in characters, over all parts (subject, text, HTML…).
+    """
+
+    max_seconds: float = 2.0
+    max_chars: int = 200_000
+
+    def __attrs_post_init__(self) -> None:
+        if not self.max_seconds > 0:
+            raise ValidationError("render limits", "max_seconds", "must be positive")
+        if self.max_chars <= 0:
+            raise ValidationError("render limits", "max_chars", "must be positive")
+
+
+class _LimitExceeded(Exception):
+    """Raised inside a template run when a budget is spent."""
+
+
+class _Budget:
+    __slots__ = ("chars", "clock", "deadline", "limits")
+
+    def __init__(self, limits: RenderLimits, clock: Callable[[], float]) -> None:
+        self.limits = limits
+        self.clock = clock
+        self.deadline = clock() + limits.max_seconds
+        self.chars = 0
+
+    def tick(self) -> None:
+        if self.clock() > self.deadline:
+            raise _LimitExceeded(f"exceeded the render time limit of {self.limits.max_seconds:g} s")
+
+    def add(self, count: int) -> None:
+        self.chars += count
+        if self.chars > self.limits.max_chars:
+            raise _LimitExceeded(f"output exceeds the size limit of {self.limits.max_chars} characters")
+
+    def check_size(self, count: int) -> None:
+        if count > self.limits.max_chars:
+            raise _LimitExceeded(
+                f"an expression would build {count} characters (limit {self.limits.max_chars})"
+            )
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("cobrokit_render_budget", default=None)
+
+
+def _tick() -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.tick()
+
+
+def _check_size(count: int) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.check_size(count)
+
+
+class _GuardedRange(Sequence[int]):
+    """``range`` for templates: at most 100 000 items, ticking the time budget as it goes."""
+
+    MAX = 100_000
+
+    def __init__(self, *args: int) -> None:
+        self._range = range(*args)
+        if len(self._range) > self.MAX:
+            raise SecurityError(f"range too big ({len(self._range)} items, at most {self.MAX})")
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._range[index]
+
+    def __iter__(self) -> Iterator[int]:
+        for count, value in enumerate(self._range):
+            if count % 64 == 0:
+                _tick()
+            yield value
+
+
+_PAD_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
+_PERCENT_WIDTH = re.compile(r"%[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+
+
+class _GuardedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox plus budget checks on calls, attribute access and operators."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _tick()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _tick()
+        name = getattr(__obj, "__name__", "")
+        if name in _PAD_METHODS and isinstance(getattr(__obj, "__self__", None), str):
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, int):
+                    _check_size(value)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _tick()
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
+                    _check_size(len(seq) * count)
+        elif operator == "**":
+            if isinstance(right, int) and abs(right) > 1000:
+                raise SecurityError("exponent too large")
+        elif operator == "%" and isinstance(left, str):
+            for match in _PERCENT_WIDTH.finditer(left):
+                for group in match.groups():
+                    if group and group.isdigit():
+                        _check_size(int(group))
+        return super().call_binop(context, operator, left, right)
+
+
+def _center(value: str, width: int = 80) -> str:
+    _check_size(width)
+    return str(value).center(width)
+
+
+def _indent(value: str, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+    if isinstance(width, int):
+        _check_size(width * (str(value).count("\n") + 1) + len(str(value)))
+    return str(jinja2.filters.do_indent(value, width, first, blank))
+
+
+_FORMATTER: contextvars.ContextVar[Formatter] = contextvars.ContextVar("cobrokit_render_formatter")
+
+
+def _formatter() -> Formatter:
+    try:
+        return _FORMATTER.get()
+    except LookupError:
+        raise SecurityError("formatting filters are only available while rendering a notice") from None
+
+
+def _money_filter(value: Money) -> str:
+    return _formatter().money(value)
+
+
+def _amount_filter(value: Money) -> str:
+    return _formatter().amount(value)
+
+
+def _number_filter(value: Decimal | int, decimals: int | None = None) -> str:
+    return _formatter().number(value, decimals)
+
+
+def _percent_filter(value: Decimal | int) -> str:
+    return _formatter().percent(value)
+
+
+def _date_filter(value: dt.date, style: DateStyle = "long") -> str:
+    return _formatter().date(value, style)
+
+
+_URL = re.compile(r"(https?://[^\s<>\"']+)")
+
+
+def _paragraphs(value: str) -> Markup:
+    """Plain text → HTML paragraphs: escaped, blank lines split ``<p>``, newlines ``<br>``,
+    ``http(s)://`` URLs become links."""
+    html_parts = []
+    for paragraph in split_paragraphs(str(value)):
+        escaped = str(escape(paragraph))
+        linked = _URL.sub(r'<a href="\1">\1</a>', escaped)
+        html_parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(html_parts))
+
+
+# -- context ------------------------------------------------------------------------------
+
+
+def _address(address: Any) -> dict[str, Any]:
+    return {
+        "lines": list(address.lines),
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "region": address.region,
+        "country": address.country,
+    }
+
+
+def _country_name(code: str, locale: str) -> str:
+    if not code:
+        return ""
+    return str(babel_locale(locale).territories.get(code.upper(), code))
+
+
+def _postal_block(name: str, address: Any, locale: str, *, with_country: bool) -> list[str]:
+    lines = [name, *address.lines]
+    city_line = " ".join(p for p in (address.postal_code, address.city) if p)
+    if city_line:
+        lines.append(city_line)
+    if with_country and address.country:
+        lines.append(_country_name(address.country, locale))
+    return [line for line in lines if line]
+
+
+def build_context(
+    notice: Notice,
+    *,
+    extra_context: Mapping[str, Any] | None = None,
+    pay_link: str | None = None,
+) -> dict[str, Any]:
+    """The template variables for *notice* (documented in ``docs/notices.md``).
+
+    Values are plain data — dicts, lists, strings, dates, :class:`Decimal` and
+    :class:`Money` — never the domain objects themselves. ``extra_context`` (from plugins)
+    is merged into ``extra`` over ``notice.extra``; ``pay_link`` replaces
+    ``notice.pay_link`` when given.
+    """
+    locale = str(babel_locale(notice.debtor.locale))
+    debtor = notice.debtor
+    creditor = notice.creditor
+    currency = notice.currency
+    zero = Money.zero(currency)
+    extra: dict[str, Any] = dict(notice.extra)
+    if extra_context:
+        for key, value in extra_context.items():
+            if not isinstance(key, str) or not key.isidentifier():
+                raise ValidationError("template context", str(key), "keys must be identifiers")
+            extra[key] = value
+    invoices = []
+    for line in notice.lines:
+        paid = line.amount - line.open
+        invoices.append({
+            "id": line.invoice_id,
+            "number": line.number or line.invoice_id,
+            "issue_date": line.issue_date,
+            "due_date": line.due_date,
+            "days_overdue": line.days_overdue,
+            "overdue": line.days_overdue > 0,
+            "amount": line.amount,
+            "open": line.open,
+            "paid": paid,
+            "settled": line.open.is_zero(),
+        })
+    interest: dict[str, Any] | None = None
+    if notice.interest is not None:
+        summary = notice.interest
+        interest = {
+            "regime": summary.regime,
+            "interest": summary.interest,
+            "compensation": summary.compensation,
+            "day_count": summary.day_count,
+            "segments": [
+                {
+                    "start": s.start, "end": s.end, "days": s.days, "annual_rate": s.annual_rate,
+                    "base": s.base, "interest": s.interest,
+                }
+                for s in summary.segments
+            ],
+            "sources": list(summary.sources),
+            "total": summary.interest + summary.compensation,
+        }
+    plan: dict[str, Any] | None = None
+    if notice.plan_offer is not None:
+        offer = notice.plan_offer
+        instalments = [
+            {
+                "number": number,
+                "due_date": item.due_date,
+                "amount": item.amount,
+                "amount_with_interest": item.amount_with_interest,
+            }
+            for number, item in enumerate(offer.instalments, start=1)
+        ]
+        with_interest = [i.amount_with_interest for i in offer.instalments]
+        upcoming = [i for i in instalments if i["due_date"] >= notice.as_of]
+        past = [i for i in instalments if i["due_date"] < notice.as_of]
+        plan = {
+            "frequency": offer.frequency,
+            "down_payment": offer.down_payment,
+            "instalments": instalments,
+            "count": len(instalments),
+            "total": Money.total((i.amount for i in offer.instalments), currency)
+            + (offer.down_payment or zero),
+            "total_with_interest": (
+                Money.total((m for m in with_interest if m is not None), currency)
+                + (offer.down_payment or zero)
+                if with_interest and all(m is not None for m in with_interest) else None
+            ),
+            "next": upcoming[0] if upcoming else None,
+            "previous": past[-1] if past else None,
+            "first_due_date": instalments[0]["due_date"] if instalments else None,
+        }
+    due_dates = [line.due_date for line in notice.lines]
+    return {
+        "stage": notice.stage,
+        "template": notice.template,
+        "tone": notice.tone,
+        "as_of": notice.as_of,
+        "locale": locale,
+        "currency": currency,
+        "reference": f"{debtor.id}-{notice.as_of:%Y%m%d}",
+        "debtor": {
+            "id": debtor.id,
+            "name": debtor.name,
+            "tax_id": debtor.tax_id,
+            "emails": list(debtor.emails),
+            "email": debtor.emails[0] if debtor.emails else "",
+            "phones": list(debtor.phones),
+            "phone": debtor.phones[0] if debtor.phones else "",
+            "address": _address(debtor.address),
+            "postal": _postal_block(
+                debtor.name, debtor.address, locale,
+                with_country=bool(debtor.address.country)
+                and debtor.address.country != creditor.address.country,
+            ),
+            "locale": locale,
+            "country": debtor.country,
+        },
+        "contact_name": str(extra.get("contact_name") or debtor.name),
+        "creditor": {
+            "name": creditor.name,
+            "tax_id": creditor.tax_id,
+            "address": _address(creditor.address),
+            "postal": _postal_block(creditor.name, creditor.address, locale, with_country=False),
+            "email": creditor.email,
+            "phone": creditor.phone,
+            "bank_account": creditor.bank_account,
+            "signatory": creditor.signatory,
+            "website": creditor.website,
+        },
+        "invoices": invoices,
+        "invoice_numbers": ", ".join(i["number"] for i in invoices),
+        "due_date": min(due_dates) if due_dates else None,
+        "oldest_days_overdue": notice.oldest_days_overdue,
+        "principal": notice.principal,
+        "fees": notice.fees,
+        "interest": interest,
+        "interest_total": notice.interest.interest if notice.interest else zero,
+        "compensation": notice.interest.compensation if notice.interest else zero,
+        "total_due": notice.total_due,
+        "firm_date": notice.firm_date,
+        "days_to_firm_date": (notice.firm_date - notice.as_of).days if notice.firm_date else None,
+        "plan": plan,
+        "pay_link": notice.pay_link if pay_link is None else pay_link,
+        "action": notice.action,
+        "extra": extra,
+    }
+
+
+def _figures(notice: Notice) -> dict[str, Any]:
+    """JSON-safe figures for channels and call lists (amounts as strings)."""
+    def money(m: Money) -> dict[str, str]:
+        return {"amount": m.format_amount(), "currency": m.currency}
+
+    return {
+        "total_due": money(notice.total_due),
+        "principal": money(notice.principal),
+        "fees": money(notice.fees),
+        "interest": money(notice.interest.interest) if notice.interest else None,
+        "compensation": money(notice.interest.compensation) if notice.interest else None,
+        "oldest_days_overdue": notice.oldest_days_overdue,
+        "firm_date": notice.firm_date.isoformat() if notice.firm_date else None,
+        "invoices": [line.number or line.invoice_id for line in notice.lines],
+        "risk": str(notice.extra.get("risk", "")),
+        "team": str(notice.extra.get("team", "")),
+    }
+
+
+# -- renderer -----------------------------------------------------------------------------
+
+
+class NoticeRenderer:
+    """Renders notices with one set of template folders and limits.
+
+    Args:
+        override_dirs: folders searched before the built-in templates, in order; each has
+            the same layout (``<locale>/<kind>/<stage>.txt``).
+        loader: a Jinja loader to use *instead of* folders (tests, templates kept in a
+            database); names are ``<locale>/<kind>/<stage>.txt``.
+        limits: time and size budgets per notice.
+        clock: monotonic clock in seconds (injectable for tests).
+        include_builtin: search the shipped templates after the overrides.
+    """
+
+    def __init__(
+        self,
+        *,
+        override_dirs: Iterable[str | os.PathLike[str]] = (),
+        loader: jinja2.BaseLoader | None = None,
+        limits: RenderLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        include_builtin: bool = True,
+    ) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if loader is not None:
+            loaders.append(loader)
+        for folder in override_dirs:
+            path = Path(folder)
+            if not path.is_dir():
+                raise ValidationError("template override folder", "path", f"{path} is not a folder")
+            loaders.append(jinja2.FileSystemLoader(str(path)))
+        if include_builtin:
+            loaders.append(jinja2.FileSystemLoader(str(_BUILTIN_DIR)))
+        self.limits = limits or RenderLimits()
+        self.clock = clock
+        self.env = _GuardedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html", "htm"), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=True,
+        )
+        self.env.globals = {"range": _GuardedRange}
+        self.env.filters["center"] = _center
+        self.env.filters["indent"] = _indent
+        self.env.filters["paragraphs"] = _paragraphs
+        self.env.filters["money"] = _money_filter
+        self.env.filters["amount"] = _amount_filter
+        self.env.filters["number"] = _number_filter
+        self.env.filters["percent"] = _percent_filter
+        self.env.filters["date"] = _date_filter
+
+    # -- lookup -------------------------------------------------------------------------
+    def _find(self, chain: Sequence[str], path: str) -> jinja2.Template | None:
+        for locale in chain:
+            try:
+                return self.env.get_template(f"{locale}/{path}")
+            except jinja2.TemplateNotFound:
+                continue
+        return None
+
+    def template_names(self, stage: str, locale: str, kind: str) -> list[str]:
+        """The template names that would be used (for ``--explain`` and docs)."""
+        chain = locale_chain(locale)
+        found = []
+        for kind_name in self._kinds(kind):
+            template = self._find(chain, f"{kind_name}/{stage}.txt")
+            if template is not None:
+                found.append(str(template.name))
+                break
+        return found
+
+    @staticmethod
+    def _kinds(kind: str) -> list[str]:
+        return [kind] if kind == "sms" else [kind, "sms"]
+
+    # -- rendering ----------------------------------------------------------------------
+    def render(
+        self,
+        notice: Notice,
+        channel: str,
+        *,
+        kind: str | None = None,
+        extra_context: Mapping[str, Any] | None = None,
+        pay_link: str | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> Message:
+        """Render *notice* for *channel* (``"email"``, ``"letter"``, ``"sms"``, ``"call"``…).
+
+        Raises:
+            RenderError: the template is missing, broken, or exceeded a limit.
+        """
+        run = _Run(self, notice, channel, kind or KIND_BY_CHANNEL.get(channel, channel))
+        token = _BUDGET.set(_Budget(self.limits, self.clock))
+        try:
+            return run.render(extra_context, pay_link, tuple(attachments))
+        finally:
+            _BUDGET.reset(token)
+
+
+class _Run:
+    """One render of one notice (keeps the template name being rendered for errors)."""
+
+    def __init__(self, renderer: NoticeRenderer, notice: Notice, channel: str, kind: str) -> None:
+        self.renderer = renderer
+        self.notice = notice
+        self.channel = channel
+        self.kind = kind
+        self.current = f"{notice.debtor.locale}/{kind}/{notice.template}.txt"
+        self.locale = notice.debtor.locale
+
+    def error(self, reason: str, template: str | None = None) -> RenderError:
+        return RenderError(
+            template or self.current, self.notice.stage, self.locale, self.notice.debtor.id, reason
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def find(self, chain: Sequence[str], path: str, *, required: bool = True) -> jinja2.Template | None:
+        try:
+            template = self.renderer._find(chain, path)
+        except jinja2.TemplateSyntaxError as exc:
+            raise self.error(f"syntax error at line {exc.lineno}: {exc.message}", exc.name or path) from exc
+        if template is None and required:
+            raise self.error(f"no template {path!r} for locales {', '.join(chain)}", path)
+        return template
+
+    def _collect(self, template: jinja2.Template, chunks: Iterable[str]) -> str:
+        self.current = str(template.name)
+        budget = _BUDGET.get()
+        parts: list[str] = []
+        for chunk in chunks:
+            if budget is not None:
+                budget.add(len(chunk))
+                budget.tick()
+            parts.append(str(chunk))
+        return "".join(parts)
+
+    def whole(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        self.current = str(template.name)
+        return _tidy(self._collect(template, template.generate(dict(context))))
+
+    def blocks(self, template: jinja2.Template, context: Mapping[str, Any],
+               names: Iterable[str], required: Iterable[str] = ()) -> dict[str, str]:
+        self.current = str(template.name)
+        missing = [name for name in required if name not in template.blocks]
+        if missing:
+            raise self.error(f"missing block(s) {', '.join(missing)}")
+        result = {}
+        for name in names:
+            if name in template.blocks:
+                ctx = template.new_context(dict(context))
+                result[name] = _tidy(self._collect(template, template.blocks[name](ctx)))
+            else:
+                result[name] = ""
+        return result
+
+    def all_blocks(self, template: jinja2.Template, context: Mapping[str, Any]) -> dict[str, str]:
+        return self.blocks(template, context, list(template.blocks))
+
+    # -- main --------------------------------------------------------------------------
+    def render(self, extra_context: Mapping[str, Any] | None, pay_link: str | None,
+               attachments: tuple[Attachment, ...]) -> Message:
+        try:
+            self.locale = str(babel_locale(self.notice.debtor.locale))
+            chain = locale_chain(self.locale)
+            fmt = Formatter(self.locale)
+            context = build_context(self.notice, extra_context=extra_context, pay_link=pay_link)
+        except ValidationError as exc:
+            raise self.error(str(exc)) from exc
+        env = self.renderer.env
+        token = _FORMATTER.set(fmt)  # the formatting filters use the debtor's locale
+        try:
+            return self._render(chain, fmt, context, attachments)
+        except RenderError:
+            raise
+        except _LimitExceeded as exc:
+            raise self.error(str(exc)) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise self.error(f"syntax error at line {exc.lineno}: {exc.message}", exc.name) from exc
+        except SecurityError as exc:
+            raise self.error(f"sandbox refused: {exc}{_line(exc, env)}") from exc
+        except jinja2.UndefinedError as exc:
+            raise self.error(f"undefined: {exc}{_line(exc, env)}") from exc
+        except RecursionError:
+            raise self.error("recursion too deep") from None
+        except Exception as exc:  # any runtime error of a template is a render failure
+            raise self.error(f"{type(exc).__name__}: {exc}{_line(exc, env)}") from exc
+        finally:
+            _FORMATTER.reset(token)
+
+    def _render(self, chain: Sequence[str], fmt: Formatter, context: dict[str, Any],
+                attachments: tuple[Attachment, ...]) -> Message:
+        labels_template = self.find(chain, "labels.txt")
+        assert labels_template is not None
+        context["labels"] = self.all_blocks(labels_template, context)
+        stage = self.notice.template
+        template = None
+        kind = self.kind
+        for candidate in self.renderer._kinds(self.kind):
+            template = self.find(chain, f"{candidate}/{stage}.txt", required=False)
+            if template is not None:
+                kind = candidate
+                break
+        if template is None:
+            raise self.error(
+                f"no template for stage {stage!r}, kind {self.kind!r}, locales {', '.join(chain)}",
+                f"{self.kind}/{stage}.txt",
+            )
+        template_locale = str(template.name).split("/", 1)[0]
+        metadata: dict[str, Any] = {
+            "kind": kind,
+            "template": str(template.name),
+            "template_locale": template_locale,
+            "figures": _figures(self.notice),
+            "tone": self.notice.tone,
+        }
+        subject = ""
+        html = ""
+        recipient = _recipient(self.notice, self.channel, kind, context)
+        if kind == "email":
+            parts = self.blocks(template, context, ("subject", "message", "closing"),
+                                required=("subject", "message"))
+            subject = " ".join(parts["subject"].split())
+            layout_ctx = {**context, "subject": subject, "message": parts["message"],
+                          "closing": parts["closing"]}
+            text_layout = self.find(chain, "email/_layout.txt")
+            html_layout = self.find(chain, "email/_layout.html")
+            assert text_layout is not None and html_layout is not None
+            text = self.whole(text_layout, layout_ctx)
+            html = self._collect(html_layout, html_layout.generate(dict(layout_ctx))).strip() + "\n"
+        elif kind == "letter":
+            parts = self.blocks(template, context, ("subject", "body", "closing"),
+                                required=("subject", "body"))
+            subject = " ".join(parts["subject"].split())
+            document = _letter_document(self.notice, context, parts, fmt, subject)
+            metadata["letter"] = document.to_dict()
+            text = document.to_text()
+            _check_total(len(text))
+        else:
+            text = self.whole(template, context)
+            if kind == "call":
+                metadata["call"] = {
+                    "debtor_name": self.notice.debtor.name,
+                    "phone": recipient,
+                    "total_due": fmt.money(self.notice.total_due),
+                    "oldest_days_overdue": self.notice.oldest_days_overdue,
+                }
+        self.current = str(template.name)
+        if not text.strip():
+            raise self.error("rendered an empty message")
+        return Message(
+            key=self.notice.key,
+            tenant=self.notice.tenant,
+            debtor_id=self.notice.debtor.id,
+            stage=self.notice.stage,
+            channel=self.channel,
+            recipient=recipient,
+            subject=subject,
+            text=text if text.endswith("\n") else text + "\n",
+            html=html,
+            locale=self.locale,
+            attachments=attachments,
+            metadata=metadata,
+        )
+
+
+def _check_total(count: int) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.add(count)
+
+
+def _line(exc: BaseException, env: jinja2.Environment) -> str:
+    """`` (line N)`` of the template frame where *exc* happened, when known."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename and frame.filename.endswith((".txt", ".html")) and frame.lineno:
+            return f" (line {frame.lineno})"
+    return ""
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """Strip trailing spaces, collapse runs of blank lines, trim the ends."""
+    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _recipient(notice: Notice, channel: str, kind: str, context: Mapping[str, Any]) -> str:
+    debtor = notice.debtor
+    name = channel if channel in ("email", "letter", "sms", "whatsapp", "call") else kind
+    if name == "email":
+        return ", ".join(debtor.emails)
+    if name == "letter":
+        return "\n".join(context["debtor"]["postal"])
+    if name in ("sms", "whatsapp", "call"):
+        return debtor.phones[0] if debtor.phones else ""
+    return ""
+
+
+def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[str, str],
+                     fmt: Formatter, subject: str) -> LetterDocument:
+    labels: Mapping[str, str] = context["labels"]
+    creditor = context["creditor"]
+
+    def label(name: str) -> str:
+        return " ".join(labels.get(name, name).split())
+
+    sender = list(creditor["postal"])
+    if creditor["tax_id"]:
+        sender.insert(1, f"{label('tax_id')} {creditor['tax_id']}")
+    sender += [line for line in (creditor["phone"], creditor["email"], creditor["website"]) if line]
+    recipient = list(context["debtor"]["postal"])
+    if context["debtor"]["tax_id"]:
+        recipient.insert(1, f"{label('tax_id')} {context['debtor']['tax_id']}")
+    debt = None
+    if notice.lines:
+        rows = [
+            (inv["number"], fmt.date(inv["issue_date"], "short"), fmt.date(inv["due_date"], "short"),
+             str(max(inv["days_overdue"], 0)), fmt.money(inv["amount"]), fmt.money(inv["open"]))
+            for inv in context["invoices"]
+        ]
+        totals = [(label("principal"), fmt.money(notice.principal))]
+        if notice.interest is not None:
+            if not notice.interest.interest.is_zero():
+                totals.append((label("interest"), fmt.money(notice.interest.interest)))
+            if not notice.interest.compensation.is_zero():
+                totals.append((label("compensation"), fmt.money(notice.interest.compensation)))
+        if not notice.fees.is_zero():
+            totals.append((label("fees"), fmt.money(notice.fees)))
+        totals.append((label("total_due"), fmt.money(notice.total_due)))
+        debt = LetterTable(
+            title=label("debt_title"),
+            headers=(label("invoice"), label("issue_date"), label("due_date"), label("days_overdue"),
+                     label("amount"), label("outstanding")),
+            rows=rows, totals=totals, numeric=(False, False, False, True, True, True),
+        )
+    interest = None
+    sources: tuple[str, ...] = ()
+    if notice.interest is not None and notice.interest.segments:
+        summary = notice.interest
+        rows = [
+            (f"{fmt.date(s.start, 'short')} – {fmt.date(s.end, 'short')}", str(s.days),
+             fmt.percent(s.annual_rate), fmt.money(s.base), fmt.money(s.interest))
+            for s in summary.segments
+        ]
+        totals = [(label("interest"), fmt.money(summary.interest))]
+        if not summary.compensation.is_zero():
+            totals.append((label("compensation"), fmt.money(summary.compensation)))
+        title = label("interest_title")
+        if summary.day_count:
+            title = f"{title} ({label('day_count')} {summary.day_count})"
+        interest = LetterTable(
+            title=title,
+            headers=(label("period"), label("days"), label("rate"), label("base"), label("interest")),
+            rows=rows, totals=totals, numeric=(False, True, True, True, True),
+        )
+        sources = summary.sources
+    plan = None
+    if notice.plan_offer is not None and notice.plan_offer.instalments:
+        offer = notice.plan_offer
+        show_interest = all(i.amount_with_interest is not None for i in offer.instalments)
+        rows = []
+        for number, item in enumerate(offer.instalments, start=1):
+            row = [str(number), fmt.date(item.due_date, "short"), fmt.money(item.amount)]
+            if show_interest:
+                assert item.amount_with_interest is not None
+                row.append(fmt.money(item.amount_with_interest))
+            rows.append(tuple(row))
+        headers = [label("instalment"), label("due_date"), label("amount")]
+        if show_interest:
+            headers.append(label("amount_with_interest"))
+        plan_totals = []
+        if offer.down_payment is not None:
+            plan_totals.append((label("down_payment"), fmt.money(offer.down_payment)))
+        plan_totals.append((label("plan_total"), fmt.money(context["plan"]["total"])))
+        plan = LetterTable(
+            title=label("plan_title"), headers=headers, rows=rows, totals=plan_totals,
+            numeric=(True, False, True, True)[: len(headers)],
+        )
+    signature = [line for line in creditor["signatory"].splitlines() if line.strip()]
+    signature.append(creditor["name"])
+    return LetterDocument(
+        sender=sender,
+        recipient=recipient,
+        place_date=label("place_date"),
+        reference=label("reference"),
+        subject=subject,
+        body=split_paragraphs(parts["body"]),
+        debt=debt,
+        interest=interest,
+        plan=plan,
+        sources_title=label("sources_title") if sources else "",
+        sources=sources,
+        closing=split_paragraphs(parts["closing"]),
+        signature=signature,
+        page_label=label("page"),
+        title=subject,
+    )
+
+
+def render_notice(
+    notice: Notice,
+    channel: str,
+    *,
+    override_dirs: Iterable[str | os.PathLike[str]] = (),
+    loader: jinja2.BaseLoader | None = None,
+    limits: RenderLimits | None = None,
+    kind: str | None = None,
+    extra_context: Mapping[str, Any] | None = None,
+    pay_link: str | None = None,
+    attachments: Sequence[Attachment] = (),
+    renderer: NoticeRenderer | None = None,
+) -> Message:
+    """Render *notice* for *channel* into a :class:`~cobrokit.channel.Message`.
+
+    A convenience over :class:`NoticeRenderer`; pass ``renderer`` to reuse one (compiled
+    templates are cached per renderer).
+
+    Raises:
+        RenderError: naming the template, stage, locale and debtor.
+    """
+    if renderer is None:
+        renderer = NoticeRenderer(override_dirs=override_dirs, loader=loader, limits=limits)
+    return renderer.render(
+        notice, channel, kind=kind, extra_context=extra_context, pay_link=pay_link,
+        attachments=attachments,
+    )
+

@@ -1,0 +1,252 @@
+"""Journal, outbox, ladder state, fees and contact log in the embedded store.
+
+The run writes a batch of decisions — new ladder states, outbox rows, fees and journal
+lines — in one ``BEGIN IMMEDIATE`` transaction, so a decision and the notice it produces
+commit together or not at all. Outbox rows and fees are keyed by their deterministic
+idempotency key and inserted with ``INSERT OR IGNORE``: re-running the same date can never
+plan the same notice, or charge the same fee, twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from cobrokit.ladder.decide import LadderState
+from cobrokit.store.sqlite import SQLiteStore
+
+__all__ = [
+    "JournalRow",
+    "OutboxRow",
+    "StateRow",
+    "contact_rows",
+    "iter_journal",
+    "iter_outbox",
+    "outbox_row",
+    "read_state",
+    "state_from_row",
+    "state_to_row",
+    "write_batch",
+]
+
+STATE_COLUMNS = (
+    "tenant", "debtor_id", "currency", "ladder", "cycle", "stage", "stage_index", "stage_date", "repeats",
+    "last_contact", "sent_stages", "pre_due", "suspended", "promise_seen", "status", "plan_seen",
+)
+OUTBOX_COLUMNS = (
+    "key", "tenant", "debtor_id", "currency", "stage", "cycle", "channel", "fallback", "kind", "status",
+    "attempts", "as_of", "not_before", "provider_id", "detail", "payload", "created_at", "updated_at",
+)
+JOURNAL_COLUMNS = (
+    "tenant", "run_id", "as_of", "debtor_id", "kind", "stage", "cycle", "channel", "key", "reason", "detail",
+    "recorded_at",
+)
+
+
+class StateRow(NamedTuple):
+    """A ladder_state row, as stored."""
+
+    tenant: str
+    debtor_id: str
+    currency: str
+    state: LadderState
+
+
+class OutboxRow(NamedTuple):
+    """An outbox row."""
+
+    key: str
+    tenant: str
+    debtor_id: str
+    currency: str
+    stage: str
+    cycle: str
+    channel: str
+    fallback: str
+    kind: str
+    status: str
+    attempts: int
+    as_of: str
+    not_before: str
+    provider_id: str
+    detail: str
+    payload: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def payload_data(self) -> dict[str, Any]:
+        """The decoded payload."""
+        data: dict[str, Any] = json.loads(self.payload or "{}")
+        return data
+
+
+class JournalRow(NamedTuple):
+    """A journal row."""
+
+    seq: int
+    tenant: str
+    run_id: str
+    as_of: str
+    debtor_id: str
+    kind: str
+    stage: str
+    cycle: str
+    channel: str
+    key: str
+    reason: str
+    detail: str
+    recorded_at: str
+
+
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def state_from_row(row: Sequence[Any]) -> LadderState:
+    """Decode the state columns (``ladder`` onwards) of a ladder_state row."""
+    return LadderState(
+        ladder=row[0], cycle=row[1], stage=row[2], stage_index=row[3], stage_date=_date(row[4]),
+        repeats=row[5], last_contact=_date(row[6]),
+        sent=frozenset(row[7].split(",")) if row[7] else frozenset(),
+        pre_due=row[8], suspended=bool(row[9]), promise_seen=row[10], status=row[11], plan_seen=row[12],
+    )
+
+
+def state_to_row(tenant: str, debtor_id: str, currency: str, s: LadderState) -> tuple[Any, ...]:
+    """Encode a state as a ladder_state row."""
+    return (
+        tenant, debtor_id, currency, s.ladder, s.cycle, s.stage, s.stage_index,
+        s.stage_date.isoformat() if s.stage_date else "", s.repeats,
+        s.last_contact.isoformat() if s.last_contact else "", ",".join(sorted(s.sent)), s.pre_due,
+        int(s.suspended), s.promise_seen, s.status, s.plan_seen,
+    )
+
+
+def read_state(store: SQLiteStore, tenant: str, debtor_id: str, currency: str) -> LadderState | None:
+    """One debtor's ladder state in one currency, or ``None``."""
+    row = store.conn.execute(
+        f"SELECT {', '.join(STATE_COLUMNS[3:])} FROM ladder_state "  # noqa: S608
+        "WHERE tenant = ? AND debtor_id = ? AND currency = ?",
+        (tenant, debtor_id, currency),
+    ).fetchone()
+    return state_from_row(row) if row else None
+
+
+def iter_states(conn: sqlite3.Connection, tenant: str) -> Iterator[tuple[Any, ...]]:
+    """All ladder states of a tenant ordered by debtor and currency (raw rows)."""
+    return iter(conn.execute(
+        f"SELECT debtor_id, currency, {', '.join(STATE_COLUMNS[3:])} FROM ladder_state "  # noqa: S608
+        "WHERE tenant = ? ORDER BY debtor_id, currency",
+        (tenant,),
+    ))
+
+
+def outbox_row(
+    *, key: str, tenant: str, debtor_id: str, currency: str, stage: str, cycle: str, channel: str,
+    fallback: Sequence[str], kind: str, as_of: dt.date, not_before: str, payload: dict[str, Any], now: str,
+) -> tuple[Any, ...]:
+    """Build an outbox row (status ``planned``)."""
+    return (
+        key, tenant, debtor_id, currency, stage, cycle, channel, ",".join(fallback), kind, "planned", 0,
+        as_of.isoformat(), not_before, "", "", json.dumps(payload, sort_keys=True, separators=(",", ":")), now, now,
+    )
+
+
+def write_batch(
+    store: SQLiteStore,
+    *,
+    states: Iterable[tuple[Any, ...]],
+    outbox: Sequence[tuple[Any, ...]],
+    fees: Iterable[tuple[Any, ...]],
+    journal: Iterable[tuple[Any, ...]],
+    journal_if_planned: Sequence[tuple[str, tuple[Any, ...]]] = (),
+) -> int:
+    """Write one batch of decisions atomically; returns how many outbox rows were new.
+
+    ``journal_if_planned`` lines are written only when the outbox row with that key was
+    inserted by this batch (a re-run never journals the same notice twice).
+    """
+    with store.transaction() as conn:
+        conn.executemany(
+            f"INSERT INTO ladder_state ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "  # noqa: S608
+            "ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:]),
+            states,
+        )
+        inserted = 0
+        new_keys: set[str] = set()
+        sql = f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})"  # noqa: S608
+        for row in outbox:
+            if conn.execute(sql, row).rowcount:
+                inserted += 1
+                new_keys.add(row[0])
+        conn.executemany(
+            "INSERT OR IGNORE INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            fees,
+        )
+        journal_sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"  # noqa: S608
+        conn.executemany(journal_sql, journal)
+        conn.executemany(journal_sql, [row for key, row in journal_if_planned if key in new_keys])
+    return inserted
+
+
+def append_journal(store: SQLiteStore, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Append journal rows in their own transaction."""
+    sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"  # noqa: S608
+    with store.transaction() as conn:
+        conn.executemany(sql, rows)
+
+
+def iter_outbox(
+    store: SQLiteStore, tenant: str, *, statuses: Sequence[str] = (), debtor_id: str | None = None
+) -> Iterator[OutboxRow]:
+    """Outbox rows of a tenant (optionally by status and debtor), oldest first."""
+    sql = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox WHERE tenant = ?"  # noqa: S608
+    args: list[Any] = [tenant]
+    if statuses:
+        sql += f" AND status IN ({', '.join('?' * len(statuses))})"
+        args += list(statuses)
+    if debtor_id is not None:
+        sql += " AND debtor_id = ?"
+        args.append(debtor_id)
+    for row in store.conn.execute(sql + " ORDER BY as_of, created_at, key", args).fetchall():
+        yield OutboxRow(*row)
+
+
+def iter_journal(store: SQLiteStore, tenant: str, *, debtor_id: str | None = None,
+                 run_id: str | None = None) -> Iterator[JournalRow]:
+    """Journal rows of a tenant in order (optionally for one debtor or one run)."""
+    sql = "SELECT seq, " + ", ".join(JOURNAL_COLUMNS) + " FROM journal WHERE tenant = ?"
+    args: list[Any] = [tenant]
+    if debtor_id is not None:
+        sql += " AND debtor_id = ?"
+        args.append(debtor_id)
+    if run_id is not None:
+        sql += " AND run_id = ?"
+        args.append(run_id)
+    for row in store.conn.execute(sql + " ORDER BY seq", args):
+        yield JournalRow(*row)
+
+
+def recent_contacts(conn: sqlite3.Connection, tenant: str, since: dt.date) -> Iterator[tuple[str, str, str]]:
+    """(debtor_id, as_of, channel) of notices planned or sent since *since*, by debtor."""
+    return iter(conn.execute(
+        "SELECT debtor_id, as_of, channel FROM outbox WHERE tenant = ? AND as_of >= ? AND kind = 'notice' "
+        "AND status NOT IN ('refused', 'render_failed', 'superseded', 'failed_permanent') "
+        "ORDER BY debtor_id, as_of",
+        (tenant, since.isoformat()),
+    ))
+
+
+def contact_rows(store: SQLiteStore, tenant: str, debtor_id: str) -> list[tuple[Any, ...]]:
+    """Contact-log rows of one debtor, oldest first."""
+    return store.conn.execute(
+        "SELECT seq, date, channel, outcome, reason, invoice_id, note, recorded_at FROM contact "
+        "WHERE tenant = ? AND debtor_id = ? ORDER BY date, seq",
+        (tenant, debtor_id),
+    ).fetchall()

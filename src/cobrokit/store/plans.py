@@ -1,0 +1,956 @@
+"""Plans, promises, settlements and rewards in the embedded SQLite store.
+
+A thin repository over :class:`~cobrokit.store.sqlite.SQLiteStore` (tables from migration
+``0003_plans.sql``): it turns the pure value objects of :mod:`cobrokit.plans`,
+:mod:`cobrokit.promises` and :mod:`cobrokit.settlements` into rows and back. Every write
+runs inside ``store.transaction()`` (``BEGIN IMMEDIATE``; nested calls join the caller's
+transaction, so "allocate an id, build, save" can be one atomic unit); every statement is
+parameterised.
+
+A plan version's schedule is immutable once saved: saving it again only records its new
+state and appends the events it gained (the history is append-only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from cobrokit.calendar import BusinessCalendar, calendar_for
+from cobrokit.errors import ConflictError, CurrencyMismatchError, UnknownReferenceError, ValidationError
+from cobrokit.money import Money, parse_amount
+from cobrokit.plans import (
+    DownPayment,
+    Instalment,
+    InstalmentKind,
+    PaymentPlan,
+    PlanDebt,
+    PlanEvent,
+    PlanState,
+    PlanStatus,
+    PlanTerms,
+    accept,
+    apply_status,
+    cancel,
+    evaluate_plan,
+    propose_plan,
+    renegotiate,
+)
+from cobrokit.promises import (
+    DEFAULT_PROMISE_GRACE_DAYS,
+    Promise,
+    PromiseStatus,
+    evaluate_promise,
+    make_promise,
+)
+from cobrokit.settlements import Reward, Settlement
+from cobrokit.store.sqlite import SQLiteStore
+
+__all__ = [
+    "PlanRepository",
+    "accept_plan",
+    "add_promise",
+    "cancel_plan",
+    "debtor_calendar",
+    "late_charges_for",
+    "open_debts",
+    "plan_status",
+    "promise_statuses",
+    "propose_for_debtor",
+    "refresh_plan",
+    "renegotiate_plan",
+]
+
+_PLAN_COLS = (
+    "tenant, id, version, debtor_id, currency, state, created_on, instalments, frequency, start_date, "
+    "down_minor, down_percent, annual_rate, method, grace_days, late_charges_minor, previous_version"
+)
+_PROMISE_COLS = "tenant, id, debtor_id, promised_date, currency, amount_minor, created_on, channel, note"
+_SETTLEMENT_COLS = (
+    "tenant, id, debtor_id, currency, balance_minor, amount_minor, floor_minor, pay_by, created_on, "
+    "invoice_ids, note"
+)
+_REWARD_COLS = "tenant, code, debtor_id, percent, granted_on, expires_on, reason"
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _dec(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _next_id(conn: sqlite3.Connection, table: str, tenant: str, prefix: str) -> str:
+    rows = conn.execute(
+        f"SELECT id FROM {table} WHERE tenant = ? AND id LIKE ?",  # noqa: S608 - table is ours
+        (tenant, f"{prefix}-%"),
+    )
+    highest = 0
+    for (ident,) in rows:
+        suffix = str(ident)[len(prefix) + 1 :]
+        if suffix.isdigit():
+            highest = max(highest, int(suffix))
+    return f"{prefix}-{highest + 1:05d}"
+
+
+class PlanRepository:
+    """Save and load plans (every version), promises, settlements and rewards.
+
+    >>> from cobrokit.store.sqlite import SQLiteStore
+    >>> repo = PlanRepository(SQLiteStore.open(":memory:"))
+    >>> repo.next_plan_id("default")
+    'PLAN-00001'
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    # -- ids -------------------------------------------------------------------------------
+    def next_plan_id(self, tenant: str) -> str:
+        """The next free plan id (``PLAN-00001``…). Call it inside ``store.transaction()``
+        together with :meth:`save_plan` so that two writers cannot take the same id."""
+        return _next_id(self.store.conn, "payment_plan", tenant, "PLAN")
+
+    def next_promise_id(self, tenant: str) -> str:
+        """The next free promise id (``PROM-00001``…); see :meth:`next_plan_id`."""
+        return _next_id(self.store.conn, "promise", tenant, "PROM")
+
+    def next_settlement_id(self, tenant: str) -> str:
+        """The next free settlement id (``SETT-00001``…); see :meth:`next_plan_id`."""
+        return _next_id(self.store.conn, "settlement", tenant, "SETT")
+
+    # -- plans -----------------------------------------------------------------------------
+    def save_plan(self, *plans: PaymentPlan) -> None:
+        """Insert new plan versions, or record the new state and events of stored ones.
+
+        Several plans (e.g. the old and new versions of a renegotiation) are saved in one
+        transaction: all or nothing.
+
+        Raises:
+            UnknownReferenceError: an unknown debtor or invoice, or a previous version
+                that is not stored; nothing is written.
+            ConflictError: the stored history is not a prefix of the plan's history.
+        """
+        with self.store.transaction() as conn:
+            for plan in plans:
+                self._save_one(conn, plan)
+
+    def _save_one(self, conn: sqlite3.Connection, plan: PaymentPlan) -> None:
+        key = (plan.tenant, plan.id, plan.version)
+        stored = conn.execute(
+            "SELECT state FROM payment_plan WHERE tenant = ? AND id = ? AND version = ?", key
+        ).fetchone()
+        if stored is None:
+            self._insert_plan(conn, plan)
+            start = 0
+        else:
+            rows = conn.execute(
+                "SELECT on_date, kind, to_state FROM plan_event "
+                "WHERE tenant = ? AND plan_id = ? AND version = ? ORDER BY seq",
+                key,
+            ).fetchall()
+            mine = [(e.on.isoformat(), e.kind, e.to_state.value) for e in plan.events[: len(rows)]]
+            if [tuple(r) for r in rows] != mine:
+                raise ConflictError(f"{plan.record}: the stored history differs from this plan's history")
+            conn.execute(
+                "UPDATE payment_plan SET state = ? WHERE tenant = ? AND id = ? AND version = ?",
+                (plan.state.value, *key),
+            )
+            start = len(rows)
+        for seq, event in enumerate(plan.events[start:], start=start):
+            conn.execute(
+                "INSERT INTO plan_event (tenant, plan_id, version, seq, on_date, kind, from_state, to_state, "
+                "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *key,
+                    seq,
+                    event.on.isoformat(),
+                    event.kind,
+                    event.from_state.value if event.from_state else None,
+                    event.to_state.value,
+                    event.note,
+                ),
+            )
+
+    def _insert_plan(self, conn: sqlite3.Connection, plan: PaymentPlan) -> None:
+        if (
+            conn.execute(
+                "SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (plan.tenant, plan.debtor_id)
+            ).fetchone()
+            is None
+        ):
+            raise UnknownReferenceError(plan.record, "debtor_id", f"unknown debtor {plan.debtor_id!r}")
+        if (
+            plan.previous_version is not None
+            and conn.execute(
+                "SELECT 1 FROM payment_plan WHERE tenant = ? AND id = ? AND version = ?",
+                (plan.tenant, plan.id, plan.previous_version),
+            ).fetchone()
+            is None
+        ):
+            raise UnknownReferenceError(
+                plan.record, "previous_version", f"version {plan.previous_version} is not stored"
+            )
+        terms = plan.terms
+        down = terms.down_payment
+        conn.execute(
+            f"INSERT INTO payment_plan ({_PLAN_COLS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
+            (
+                plan.tenant,
+                plan.id,
+                plan.version,
+                plan.debtor_id,
+                plan.currency,
+                plan.state.value,
+                plan.created_on.isoformat(),
+                terms.instalments,
+                terms.frequency.value,
+                terms.start.isoformat(),
+                down.amount.to_minor() if down is not None and down.amount is not None else None,
+                _dec(down.percent) if down is not None and down.percent is not None else None,
+                _dec(terms.annual_rate),
+                terms.method.value,
+                terms.grace_days,
+                plan.late_charges.to_minor() if plan.late_charges is not None else None,
+                plan.previous_version,
+            ),
+        )
+        for debt in plan.debts:
+            if (
+                conn.execute(
+                    "SELECT 1 FROM invoice WHERE tenant = ? AND id = ?", (plan.tenant, debt.invoice_id)
+                ).fetchone()
+                is None
+            ):
+                raise UnknownReferenceError(plan.record, "invoice_id", f"unknown invoice {debt.invoice_id!r}")
+            conn.execute(
+                "INSERT INTO plan_debt (tenant, plan_id, version, invoice_id, open_minor) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (plan.tenant, plan.id, plan.version, debt.invoice_id, debt.open.to_minor()),
+            )
+        for inst in plan.instalments:
+            conn.execute(
+                "INSERT INTO plan_instalment (tenant, plan_id, version, number, kind, due_date, "
+                "amount_minor, principal_minor, interest_minor, with_charges_minor) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    plan.tenant,
+                    plan.id,
+                    plan.version,
+                    inst.number,
+                    inst.kind.value,
+                    inst.due_date.isoformat(),
+                    inst.amount.to_minor(),
+                    inst.principal.to_minor(),
+                    inst.interest.to_minor(),
+                    inst.amount_with_charges.to_minor() if inst.amount_with_charges is not None else None,
+                ),
+            )
+
+    def load_plan(self, tenant: str, plan_id: str, version: int | None = None) -> PaymentPlan | None:
+        """One plan version (the latest when *version* is ``None``), or ``None``."""
+        if version is None:
+            row = self.store.conn.execute(
+                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? "  # noqa: S608
+                "ORDER BY version DESC LIMIT 1",
+                (tenant, plan_id),
+            ).fetchone()
+        else:
+            row = self.store.conn.execute(
+                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? AND version = ?",  # noqa: S608
+                (tenant, plan_id, version),
+            ).fetchone()
+        return self._plan_from_row(row) if row else None
+
+    def plan_versions(self, tenant: str, plan_id: str) -> list[PaymentPlan]:
+        """Every version of a plan, oldest first (the renegotiation history)."""
+        rows = self.store.conn.execute(
+            f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? ORDER BY version",  # noqa: S608
+            (tenant, plan_id),
+        ).fetchall()
+        return [self._plan_from_row(r) for r in rows]
+
+    def iter_plans(
+        self, tenant: str, *, debtor_id: str | None = None, states: Iterable[PlanState | str] | None = None
+    ) -> Iterator[PaymentPlan]:
+        """Plan versions of the tenant (of one debtor), optionally only in *states*, by debtor and id.
+
+        With ``states=("accepted", "active")`` this is what the ladder needs: the plans in
+        good standing to follow instead of the invoices' due dates.
+        """
+        sql = f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ?"  # noqa: S608
+        args: list[Any] = [tenant]
+        if debtor_id is not None:
+            sql += " AND debtor_id = ?"
+            args.append(debtor_id)
+        wanted = [PlanState(s).value for s in states] if states is not None else None
+        if wanted is not None:
+            sql += f" AND state IN ({', '.join('?' * len(wanted))})"
+            args.extend(wanted)
+        for row in self.store.conn.execute(sql + " ORDER BY debtor_id, id, version", args).fetchall():
+            yield self._plan_from_row(row)
+
+    def _plan_from_row(self, r: Sequence[Any]) -> PaymentPlan:
+        tenant, ident, version, currency = r[0], r[1], r[2], r[4]
+        key = (tenant, ident, version)
+        down: DownPayment | None = None
+        if r[10] is not None:
+            down = DownPayment.of_amount(Money.from_minor(r[10], currency))
+        elif r[11] is not None:
+            down = DownPayment.of_percent(r[11])
+        terms = PlanTerms(
+            instalments=r[7],
+            frequency=r[8],
+            start=_date(r[9]),
+            down_payment=down,
+            annual_rate=Decimal(r[12]),
+            method=r[13],
+            grace_days=r[14],
+        )
+        conn = self.store.conn
+        debts = tuple(
+            PlanDebt(inv, Money.from_minor(minor, currency))
+            for inv, minor in conn.execute(
+                "SELECT invoice_id, open_minor FROM plan_debt "
+                "WHERE tenant = ? AND plan_id = ? AND version = ? ORDER BY rowid",
+                key,
+            )
+        )
+        instalments = tuple(
+            Instalment(
+                number=n,
+                kind=InstalmentKind(kind),
+                due_date=_date(due),
+                amount=Money.from_minor(amount, currency),
+                principal=Money.from_minor(principal, currency),
+                interest=Money.from_minor(interest, currency),
+                amount_with_charges=Money.from_minor(charged, currency) if charged is not None else None,
+            )
+            for n, kind, due, amount, principal, interest, charged in conn.execute(
+                "SELECT number, kind, due_date, amount_minor, principal_minor, interest_minor, "
+                "with_charges_minor FROM plan_instalment "
+                "WHERE tenant = ? AND plan_id = ? AND version = ? ORDER BY number",
+                key,
+            )
+        )
+        events = tuple(
+            PlanEvent(_date(on), kind, PlanState(src) if src else None, PlanState(dst), note)
+            for on, kind, src, dst, note in conn.execute(
+                "SELECT on_date, kind, from_state, to_state, note FROM plan_event "
+                "WHERE tenant = ? AND plan_id = ? AND version = ? ORDER BY seq",
+                key,
+            )
+        )
+        return PaymentPlan(
+            id=ident,
+            tenant=tenant,
+            version=version,
+            debtor_id=r[3],
+            currency=currency,
+            state=PlanState(r[5]),
+            created_on=_date(r[6]),
+            debts=debts,
+            terms=terms,
+            instalments=instalments,
+            late_charges=Money.from_minor(r[15], currency) if r[15] is not None else None,
+            previous_version=r[16],
+            events=events,
+        )
+
+    # -- promises --------------------------------------------------------------------------
+    def save_promise(self, promise: Promise) -> None:
+        """Insert a promise (an identical one already stored is left alone).
+
+        Raises:
+            UnknownReferenceError: an unknown debtor.
+            ConflictError: a different promise already has this id.
+        """
+        row = (
+            promise.tenant,
+            promise.id,
+            promise.debtor_id,
+            promise.promised_date.isoformat(),
+            promise.amount.currency,
+            promise.amount.to_minor(),
+            promise.created_on.isoformat(),
+            promise.channel,
+            promise.note,
+        )
+        with self.store.transaction() as conn:
+            if (
+                conn.execute(
+                    "SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (promise.tenant, promise.debtor_id)
+                ).fetchone()
+                is None
+            ):
+                raise UnknownReferenceError(
+                    promise.record, "debtor_id", f"unknown debtor {promise.debtor_id!r}"
+                )
+            existing = conn.execute(
+                f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",  # noqa: S608
+                (promise.tenant, promise.id),
+            ).fetchone()
+            if existing is not None:
+                if tuple(existing) != row:
+                    raise ConflictError(f"{promise.record} already exists with different values")
+                return
+            conn.execute(f"INSERT INTO promise ({_PROMISE_COLS}) VALUES ({', '.join('?' * 9)})", row)  # noqa: S608
+
+    def load_promise(self, tenant: str, promise_id: str) -> Promise | None:
+        """One promise, or ``None``."""
+        row = self.store.conn.execute(
+            f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",  # noqa: S608
+            (tenant, promise_id),
+        ).fetchone()
+        return _promise_from_row(row) if row else None
+
+    def iter_promises(self, tenant: str, debtor_id: str | None = None) -> Iterator[Promise]:
+        """The tenant's promises (of one debtor), by debtor, promised date and id."""
+        sql = f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ?"  # noqa: S608
+        args: list[Any] = [tenant]
+        if debtor_id is not None:
+            sql += " AND debtor_id = ?"
+            args.append(debtor_id)
+        for row in self.store.conn.execute(sql + " ORDER BY debtor_id, promised_date, id", args).fetchall():
+            yield _promise_from_row(row)
+
+    # -- settlements and rewards -------------------------------------------------------------
+    def save_settlement(self, settlement: Settlement) -> None:
+        """Insert a settlement offer.
+
+        Raises:
+            UnknownReferenceError: an unknown debtor.
+            ConflictError: the id is taken.
+        """
+        row = (
+            settlement.tenant,
+            settlement.id,
+            settlement.debtor_id,
+            settlement.balance.currency,
+            settlement.balance.to_minor(),
+            settlement.amount.to_minor(),
+            settlement.floor.to_minor(),
+            settlement.pay_by.isoformat(),
+            settlement.created_on.isoformat(),
+            json.dumps(list(settlement.invoice_ids)),
+            settlement.note,
+        )
+        with self.store.transaction() as conn:
+            self._require_debtor(conn, settlement.tenant, settlement.debtor_id, settlement.record)
+            if conn.execute(
+                "SELECT 1 FROM settlement WHERE tenant = ? AND id = ?", (settlement.tenant, settlement.id)
+            ).fetchone():
+                raise ConflictError(f"{settlement.record} already exists")
+            conn.execute(f"INSERT INTO settlement ({_SETTLEMENT_COLS}) VALUES ({', '.join('?' * 11)})", row)  # noqa: S608
+
+    def iter_settlements(self, tenant: str, debtor_id: str | None = None) -> Iterator[Settlement]:
+        """The tenant's settlement offers (of one debtor)."""
+        sql = f"SELECT {_SETTLEMENT_COLS} FROM settlement WHERE tenant = ?"  # noqa: S608
+        args: list[Any] = [tenant]
+        if debtor_id is not None:
+            sql += " AND debtor_id = ?"
+            args.append(debtor_id)
+        for r in self.store.conn.execute(sql + " ORDER BY debtor_id, id", args).fetchall():
+            cur = r[3]
+            yield Settlement(
+                id=r[1],
+                tenant=r[0],
+                debtor_id=r[2],
+                balance=Money.from_minor(r[4], cur),
+                amount=Money.from_minor(r[5], cur),
+                floor=Money.from_minor(r[6], cur),
+                pay_by=_date(r[7]),
+                created_on=_date(r[8]),
+                invoice_ids=tuple(json.loads(r[9])),
+                note=r[10],
+            )
+
+    def save_reward(self, reward: Reward) -> bool:
+        """Insert a reward; returns ``False`` when the same code was already granted (idempotent)."""
+        with self.store.transaction() as conn:
+            self._require_debtor(conn, reward.tenant, reward.debtor_id, f"reward {reward.code}")
+            if conn.execute(
+                "SELECT 1 FROM reward WHERE tenant = ? AND code = ?", (reward.tenant, reward.code)
+            ).fetchone():
+                return False
+            conn.execute(
+                f"INSERT INTO reward ({_REWARD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (
+                    reward.tenant,
+                    reward.code,
+                    reward.debtor_id,
+                    _dec(reward.percent),
+                    reward.granted_on.isoformat(),
+                    reward.expires_on.isoformat(),
+                    reward.reason,
+                ),
+            )
+            return True
+
+    def iter_rewards(self, tenant: str, debtor_id: str | None = None) -> Iterator[Reward]:
+        """The tenant's rewards (of one debtor)."""
+        sql = f"SELECT {_REWARD_COLS} FROM reward WHERE tenant = ?"  # noqa: S608
+        args: list[Any] = [tenant]
+        if debtor_id is not None:
+            sql += " AND debtor_id = ?"
+            args.append(debtor_id)
+        for r in self.store.conn.execute(sql + " ORDER BY debtor_id, granted_on, code", args).fetchall():
+            yield Reward(
+                code=r[1],
+                tenant=r[0],
+                debtor_id=r[2],
+                percent=Decimal(r[3]),
+                granted_on=_date(r[4]),
+                expires_on=_date(r[5]),
+                reason=r[6],
+            )
+
+    # -- counts ----------------------------------------------------------------------------
+    def counts(self, tenant: str) -> dict[str, int]:
+        """Rows per table for *tenant* (used by tests to show that bad input changed nothing)."""
+        tables = (
+            "payment_plan",
+            "plan_debt",
+            "plan_instalment",
+            "plan_event",
+            "promise",
+            "settlement",
+            "reward",
+        )
+        return {
+            t: int(
+                self.store.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE tenant = ?", (tenant,)).fetchone()[0]  # noqa: S608
+            )
+            for t in tables
+        }
+
+    @staticmethod
+    def _require_debtor(conn: sqlite3.Connection, tenant: str, debtor_id: str, record: str) -> None:
+        if (
+            conn.execute("SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (tenant, debtor_id)).fetchone()
+            is None
+        ):
+            raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
+
+
+def _promise_from_row(r: Sequence[Any]) -> Promise:
+    return Promise(
+        tenant=r[0],
+        id=r[1],
+        debtor_id=r[2],
+        promised_date=_date(r[3]),
+        amount=Money.from_minor(r[5], r[4]),
+        created_on=_date(r[6]),
+        channel=r[7],
+        note=r[8],
+    )
+
+
+# -- operations over the store (what the CLI commands call) ---------------------------------
+
+_BINDING = (PlanState.ACCEPTED, PlanState.ACTIVE, PlanState.BREACHED)
+"""States in which a plan still holds its invoices (a new plan must renegotiate it)."""
+
+
+def debtor_calendar(store: SQLiteStore, tenant: str, debtor_id: str) -> BusinessCalendar:
+    """The business calendar of the debtor's country and region (weekends only when unknown).
+
+    Raises:
+        UnknownReferenceError: no such debtor.
+    """
+    debtor = store.get_debtor(tenant, debtor_id)
+    if debtor is None:
+        raise UnknownReferenceError(
+            f"debtor {debtor_id}", "id", f"no debtor {debtor_id!r} for tenant {tenant!r}"
+        )
+    return calendar_for(debtor.country or debtor.address.country, debtor.address.region)
+
+
+def open_debts(
+    store: SQLiteStore,
+    tenant: str,
+    debtor_id: str,
+    as_of: dt.date,
+    *,
+    currency: str | None = None,
+    invoice_ids: Sequence[str] = (),
+) -> list[PlanDebt]:
+    """The debtor's open invoices as of *as_of* as :class:`~cobrokit.plans.PlanDebt` rows.
+
+    With *invoice_ids*, exactly those invoices (each must be open; a disputed one is kept,
+    flagged, so that :func:`~cobrokit.plans.propose_plan` refuses it by name). Without,
+    every open undisputed invoice. One currency: *currency*, or the only one the debtor
+    owes in.
+
+    Raises:
+        UnknownReferenceError: unknown debtor, or an invoice id that is not the debtor's.
+        CurrencyMismatchError: the debtor owes in several currencies and none was chosen.
+        ValidationError: nothing open (or only disputed invoices, naming them).
+    """
+    record = f"debtor {debtor_id}"
+    if store.get_debtor(tenant, debtor_id) is None:
+        raise UnknownReferenceError(record, "id", f"no debtor {debtor_id!r} for tenant {tenant!r}")
+    disputed = {i.id for i in store.iter_invoices(tenant, debtor_id) if i.disputed}
+    mine = {i.id for i in store.iter_invoices(tenant, debtor_id)}
+    items = [i for i in store.open_items(tenant, as_of) if i.debtor_id == debtor_id and i.open_minor > 0]
+    if invoice_ids:
+        by_id = {i.invoice_id: i for i in items}
+        chosen = []
+        for ident in invoice_ids:
+            if ident not in mine:
+                raise UnknownReferenceError(record, "invoice", f"{ident!r} is not an invoice of this debtor")
+            if ident not in by_id:
+                raise ValidationError(
+                    f"invoice {ident}", "open", f"has nothing open as of {as_of.isoformat()}"
+                )
+            chosen.append(by_id[ident])
+        items = chosen
+    else:
+        undisputed = [i for i in items if i.invoice_id not in disputed]
+        if items and not undisputed:
+            names = ", ".join(sorted(i.invoice_id for i in items))
+            raise ValidationError(
+                record, "invoices", f"every open invoice is disputed ({names}); resolve the dispute first"
+            )
+        items = undisputed
+    if currency is not None:
+        items = [i for i in items if i.currency == currency]
+    if not items:
+        suffix = f" in {currency}" if currency else ""
+        raise ValidationError(record, "balance", f"owes nothing{suffix} as of {as_of.isoformat()}")
+    currencies = sorted({i.currency for i in items})
+    if len(currencies) > 1:
+        raise CurrencyMismatchError(
+            record,
+            "currency",
+            f"owes in several currencies ({', '.join(currencies)}); choose one (--currency)",
+        )
+    return [
+        PlanDebt(i.invoice_id, Money.from_minor(i.open_minor, i.currency), disputed=i.invoice_id in disputed)
+        for i in items
+    ]
+
+
+def _check_not_planned(repo: PlanRepository, tenant: str, debtor_id: str, debts: Sequence[PlanDebt]) -> None:
+    wanted = {d.invoice_id for d in debts}
+    for plan in repo.iter_plans(tenant, debtor_id=debtor_id, states=_BINDING):
+        taken = wanted.intersection(plan.invoice_ids)
+        if taken:
+            raise ConflictError(
+                f"invoice {sorted(taken)[0]} is already in {plan.record} ({plan.state.value}); "
+                f"renegotiate that plan instead"
+            )
+
+
+def propose_for_debtor(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    debtor_id: str,
+    terms: PlanTerms | None = None,
+    today: dt.date,
+    make_terms: Callable[[str], PlanTerms] | None = None,
+    currency: str | None = None,
+    invoice_ids: Sequence[str] = (),
+    late_charges: Callable[[Sequence[PlanDebt]], Money | None] | None = None,
+    save: bool = True,
+    note: str = "",
+) -> PaymentPlan:
+    """Propose a plan for a debtor's open invoices as of *today*, and save it (``proposed``).
+
+    The balance is the open principal of the debtor's undisputed open invoices (or of
+    *invoice_ids*) as of *today*, in one currency. Dates roll to the debtor's business days.
+    Give *terms*, or *make_terms* — called with the currency — when the terms depend on it
+    (a down payment amount). *late_charges*, when given, is called with the debts and returns
+    the late-payment interest + compensation + fees to show each instalment with them.
+
+    Everything happens in one transaction: on any error nothing is written.
+
+    Raises:
+        ValidationError: (or a subclass) for bad input, naming the field.
+        ConflictError: an invoice is already in an accepted, active or breached plan.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        debts = open_debts(store, tenant, debtor_id, today, currency=currency, invoice_ids=invoice_ids)
+        chosen = _terms(terms, make_terms, debts[0].open.currency)
+        _check_not_planned(repo, tenant, debtor_id, debts)
+        plan = propose_plan(
+            plan_id=repo.next_plan_id(tenant),
+            tenant=tenant,
+            debtor_id=debtor_id,
+            debts=debts,
+            terms=chosen,
+            today=today,
+            calendar=debtor_calendar(store, tenant, debtor_id),
+            late_charges=late_charges(debts) if late_charges is not None else None,
+            note=note,
+        )
+        if save:
+            repo.save_plan(plan)
+    return plan
+
+
+def _terms(
+    terms: PlanTerms | None, make_terms: Callable[[str], PlanTerms] | None, currency: str
+) -> PlanTerms:
+    if terms is not None:
+        return terms
+    if make_terms is None:
+        raise ValidationError("plan", "terms", "give the plan terms")
+    return make_terms(currency)
+
+
+def _require_plan(repo: PlanRepository, tenant: str, plan_id: str) -> PaymentPlan:
+    plan = repo.load_plan(tenant, plan_id)
+    if plan is None:
+        raise UnknownReferenceError(f"plan {plan_id}", "id", f"no plan {plan_id!r} for tenant {tenant!r}")
+    return plan
+
+
+def accept_plan(store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, note: str = "") -> PaymentPlan:
+    """The debtor accepted the latest version of *plan_id* on *on*; saved.
+
+    Raises:
+        UnknownReferenceError: no such plan.
+        PlanStateError: the plan is not proposed, or the proposal lapsed.
+        ConflictError: another plan already binds one of its invoices.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        plan = _require_plan(repo, tenant, plan_id)
+        others = [
+            p for p in repo.iter_plans(tenant, debtor_id=plan.debtor_id, states=_BINDING) if p.id != plan.id
+        ]
+        for other in others:
+            taken = set(plan.invoice_ids).intersection(other.invoice_ids)
+            if taken:
+                raise ConflictError(
+                    f"invoice {sorted(taken)[0]} is already in {other.record} ({other.state.value})"
+                )
+        accepted = accept(plan, on, note=note)
+        repo.save_plan(accepted)
+    return accepted
+
+
+def cancel_plan(
+    store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, reason: str = ""
+) -> PaymentPlan:
+    """Cancel the latest version of *plan_id* on *on*; saved.
+
+    Raises:
+        UnknownReferenceError: no such plan.
+        PlanStateError: the plan is already completed, cancelled or renegotiated.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        cancelled = cancel(_require_plan(repo, tenant, plan_id), on, reason=reason)
+        repo.save_plan(cancelled)
+    return cancelled
+
+
+def renegotiate_plan(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    plan_id: str,
+    today: dt.date,
+    terms: PlanTerms | None = None,
+    make_terms: Callable[[str], PlanTerms] | None = None,
+    late_charges: Callable[[Sequence[PlanDebt]], Money | None] | None = None,
+    save: bool = True,
+    note: str = "",
+) -> tuple[PaymentPlan, PaymentPlan]:
+    """Replace the latest version of *plan_id* with a new version on new terms; both saved.
+
+    The new version covers what is still open, as of *today*, of the old version's
+    invoices. Returns ``(old, new)``.
+
+    Raises:
+        UnknownReferenceError: no such plan.
+        PlanStateError: the plan cannot be renegotiated (completed, cancelled…).
+        ValidationError: bad terms, or nothing left open.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        old = _require_plan(repo, tenant, plan_id)
+        still_open = {
+            i.invoice_id
+            for i in store.open_items(tenant, today)
+            if i.debtor_id == old.debtor_id and i.open_minor > 0
+        }
+        ids = [i for i in old.invoice_ids if i in still_open]
+        if not ids:
+            raise ValidationError(
+                old.record, "balance", f"nothing is open any more as of {today.isoformat()}"
+            )
+        debts = open_debts(store, tenant, old.debtor_id, today, currency=old.currency, invoice_ids=ids)
+        old_after, new = renegotiate(
+            old,
+            debts=debts,
+            terms=_terms(terms, make_terms, old.currency),
+            today=today,
+            calendar=debtor_calendar(store, tenant, old.debtor_id),
+            late_charges=late_charges(debts) if late_charges is not None else None,
+            note=note,
+        )
+        if save:
+            repo.save_plan(old_after, new)
+    return old_after, new
+
+
+def plan_status(store: SQLiteStore, plan: PaymentPlan, as_of: dt.date) -> PlanStatus:
+    """Evaluate *plan* against the debtor's payments in the ledger as of *as_of* (read-only)."""
+    return evaluate_plan(plan, store.iter_payments(plan.tenant, plan.debtor_id), as_of)
+
+
+def refresh_plan(
+    store: SQLiteStore, *, tenant: str, plan_id: str, as_of: dt.date
+) -> tuple[PaymentPlan, PlanStatus]:
+    """Evaluate the latest version of *plan_id* as of *as_of* and save the transitions it
+    shows (activated, breached, completed), dated when they happened.
+
+    The dunning run calls this (or :func:`~cobrokit.plans.apply_status`) before deciding.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        plan = _require_plan(repo, tenant, plan_id)
+        status = plan_status(store, plan, as_of)
+        updated = apply_status(plan, status)
+        if updated is not plan:
+            repo.save_plan(updated)
+    return updated, status
+
+
+def add_promise(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    debtor_id: str,
+    promised_date: dt.date,
+    amount: str | Money,
+    today: dt.date,
+    currency: str | None = None,
+    channel: str = "",
+    note: str = "",
+) -> Promise:
+    """Record a promise to pay made *today*; saved with the next free id (``PROM-00001``…).
+
+    *amount* may be a string; its currency is *currency* or, if omitted, the only currency
+    the debtor has open invoices in.
+
+    Raises:
+        UnknownReferenceError: no such debtor.
+        CurrencyMismatchError: no currency given and the debtor owes in none or several.
+        InvalidAmountError, DateOrderError: a bad amount, a promised date in the past.
+    """
+    repo = PlanRepository(store)
+    record = f"debtor {debtor_id}"
+    with store.transaction():
+        if store.get_debtor(tenant, debtor_id) is None:
+            raise UnknownReferenceError(record, "id", f"no debtor {debtor_id!r} for tenant {tenant!r}")
+        if isinstance(amount, Money):
+            money = amount
+        else:
+            cur = currency or _only_currency(store, tenant, debtor_id, today)
+            money = Money(parse_amount(amount, cur, record="promise", field="amount"), cur)
+        promise = make_promise(
+            promise_id=repo.next_promise_id(tenant),
+            tenant=tenant,
+            debtor_id=debtor_id,
+            promised_date=promised_date,
+            amount=money,
+            today=today,
+            channel=channel,
+            note=note,
+        )
+        repo.save_promise(promise)
+    return promise
+
+
+def _only_currency(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> str:
+    currencies = sorted(
+        {i.currency for i in store.open_items(tenant, as_of) if i.debtor_id == debtor_id and i.open_minor > 0}
+    )
+    if len(currencies) != 1:
+        found = ", ".join(currencies) if currencies else "none"
+        raise CurrencyMismatchError(
+            f"debtor {debtor_id}",
+            "currency",
+            f"cannot tell the currency (open invoices in: {found}); give --currency",
+        )
+    return currencies[0]
+
+
+def promise_statuses(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    as_of: dt.date,
+    debtor_id: str | None = None,
+    grace_days: int = DEFAULT_PROMISE_GRACE_DAYS,
+) -> list[PromiseStatus]:
+    """Every promise of the tenant (of one debtor) evaluated as of *as_of* against the ledger."""
+    repo = PlanRepository(store)
+    payments: dict[str, list[Any]] = {}
+    result = []
+    for promise in repo.iter_promises(tenant, debtor_id):
+        if promise.debtor_id not in payments:
+            payments[promise.debtor_id] = list(store.iter_payments(tenant, promise.debtor_id))
+        result.append(evaluate_promise(promise, payments[promise.debtor_id], as_of, grace_days=grace_days))
+    return result
+
+
+def late_charges_for(
+    store: SQLiteStore, *, tenant: str, regime: str, today: dt.date
+) -> Callable[[Sequence[PlanDebt]], Money | None]:
+    """A *late_charges* function for :func:`propose_for_debtor` backed by the interest engine.
+
+    For each planned invoice already overdue on *today*, the late-payment interest still
+    outstanding plus the regime's fixed compensation (:func:`cobrokit.interest.compute_interest`
+    with the invoice's allocated payments), summed. Dunning fees are not included yet.
+
+    Raises:
+        UnknownRegimeError: *regime* is not a known regime (when the function is called).
+        MissingRateError: a period the regime has no published rate for.
+    """
+
+    def compute(debts: Sequence[PlanDebt]) -> Money | None:
+        # imported here so that the plans store does not depend on the interest engine at import time
+        from cobrokit.interest import PartialPayment, compute_interest, get_regime
+
+        chosen = get_regime(regime)
+        if not debts:
+            return None
+        currency = debts[0].open.currency
+        total = Money.zero(currency)
+        wanted = {d.invoice_id for d in debts}
+        invoices = [i for i in store.iter_invoices(tenant) if i.id in wanted]
+        debtor_ids = {i.debtor_id for i in invoices}
+        paid: dict[str, list[PartialPayment]] = {i: [] for i in wanted}
+        credited: dict[str, Money] = {}
+        for debtor_id in debtor_ids:
+            for payment in store.iter_payments(tenant, debtor_id):
+                for allocation in payment.allocations:
+                    if allocation.invoice_id in wanted and payment.date <= today:
+                        paid[allocation.invoice_id].append(PartialPayment(payment.date, allocation.amount))
+            for note in store.iter_credit_notes(tenant, debtor_id):
+                if note.invoice_id in wanted and note.date <= today:
+                    before = credited.get(note.invoice_id, Money.zero(currency))
+                    credited[note.invoice_id] = before + note.amount
+        for invoice in invoices:
+            if invoice.due_date >= today:
+                continue
+            principal = invoice.amount - credited.get(invoice.id, Money.zero(currency))
+            if principal.amount <= 0:
+                continue
+            result = compute_interest(chosen, principal, invoice.due_date, today, payments=paid[invoice.id])
+            total = total + result.interest_outstanding + result.compensation
+        return total
+
+    return compute
