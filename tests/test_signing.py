@@ -220,7 +220,7 @@ def test_meta_subscription_handshake():
     assert verify_meta_subscription(params, "vt") == "1158201444"
     with pytest.raises(SignatureError, match="verify_token"):
         verify_meta_subscription(params, "other")
-    with pytest.raises(SignatureError, match="hub.mode"):
+    with pytest.raises(SignatureError, match=r"hub\.mode"):
         verify_meta_subscription({**params, "hub.mode": "unsubscribe"}, "vt")
     with pytest.raises(SignatureError, match="challenge"):
         verify_meta_subscription({**params, "hub.challenge": ""}, "vt")

@@ -32,8 +32,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 import babel
 import babel.dates
@@ -94,7 +95,7 @@ def locale_chain(tag: str, *, default: str = "en") -> tuple[str, ...]:
     ``en_GB`` → ``("en_GB", "en_001", "en")``. *default* closes the chain.
     """
     name = normalize_locale(tag)
-    parents: dict[str, str] = get_global("parent_exceptions")
+    parents: Mapping[str, str] = get_global("parent_exceptions")
     chain = [name]
     current = name
     while True:
@@ -118,14 +119,14 @@ def _currency_pattern(locale_name: str, decimals: int) -> babel.numbers.NumberPa
     """The locale's standard currency pattern with exactly *decimals* fraction digits."""
     pattern = copy.copy(babel_locale(locale_name).currency_formats["standard"])
     pattern.frac_prec = (decimals, decimals)
-    return pattern
+    return cast(babel.numbers.NumberPattern, pattern)
 
 
 @functools.lru_cache(maxsize=512)
 def _decimal_pattern(locale_name: str, decimals: int) -> babel.numbers.NumberPattern:
     pattern = copy.copy(babel_locale(locale_name).decimal_formats[None])
     pattern.frac_prec = (decimals, decimals)
-    return pattern
+    return cast(babel.numbers.NumberPattern, pattern)
 
 
 def format_money(money: Money, locale: str) -> str:
@@ -149,7 +150,7 @@ def format_amount(money: Money, locale: str) -> str:
         raise ValidationError("money", "amount", f"{money!r} is not Money")
     loc = normalize_locale(locale)
     pattern = _decimal_pattern(loc, money.decimals)
-    return pattern.apply(money.rounded().amount, babel_locale(loc))
+    return str(pattern.apply(money.rounded().amount, babel_locale(loc)))
 
 
 def format_number(value: Decimal | int, locale: str, *, decimals: int | None = None) -> str:
@@ -157,12 +158,12 @@ def format_number(value: Decimal | int, locale: str, *, decimals: int | None = N
 
     Floats are refused: build numbers from strings or Decimals.
     """
-    if isinstance(value, float) or isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+    if isinstance(value, (float, bool)) or not isinstance(value, (int, Decimal)):
         raise ValidationError("number", "value", f"{value!r} is not an int or Decimal")
     loc = normalize_locale(locale)
     if decimals is None:
         return babel.numbers.format_decimal(value, locale=loc, decimal_quantization=False)
-    return _decimal_pattern(loc, decimals).apply(Decimal(value), babel_locale(loc))
+    return str(_decimal_pattern(loc, decimals).apply(Decimal(value), babel_locale(loc)))
 
 
 def format_percent(percent: Decimal | int, locale: str, *, min_decimals: int = 2) -> str:
@@ -171,13 +172,13 @@ def format_percent(percent: Decimal | int, locale: str, *, min_decimals: int = 2
     At least *min_decimals* fraction digits are shown, more when the rate has them
     (``4.0625`` stays ``4,0625 %``): a legal rate is never rounded for display.
     """
-    if isinstance(percent, float) or isinstance(percent, bool) or not isinstance(percent, (int, Decimal)):
+    if isinstance(percent, (float, bool)) or not isinstance(percent, (int, Decimal)):
         raise ValidationError("percent", "value", f"{percent!r} is not an int or Decimal")
     loc = normalize_locale(locale)
     pattern = copy.copy(babel_locale(loc).percent_formats[None])
     pattern.frac_prec = (min_decimals, min_decimals)
     fraction = Decimal(percent) / Decimal(100)
-    return pattern.apply(fraction, babel_locale(loc), decimal_quantization=False)
+    return str(pattern.apply(fraction, babel_locale(loc), decimal_quantization=False))
 
 
 def format_date(day: dt.date, locale: str, style: DateStyle = "long") -> str:

@@ -30,6 +30,10 @@ def _strings(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
 
+def _flags(value: object) -> tuple[bool, ...]:
+    return tuple(bool(x) for x in value)  # type: ignore[attr-defined]
+
+
 def _rows(value: object) -> tuple[tuple[str, ...], ...]:
     if value is None:
         return ()
@@ -48,14 +52,15 @@ class LetterTable:
     headers: tuple[str, ...] = attrs.field(converter=_strings)
     rows: tuple[tuple[str, ...], ...] = attrs.field(converter=_rows)
     totals: tuple[tuple[str, ...], ...] = attrs.field(default=(), converter=_rows)
-    numeric: tuple[bool, ...] = attrs.field(default=(), converter=lambda v: tuple(bool(x) for x in v))
+    numeric: tuple[bool, ...] = attrs.field(default=(), converter=_flags)
 
     def __attrs_post_init__(self) -> None:
         width = len(self.headers)
         for index, row in enumerate(self.rows, start=1):
             if len(row) != width:
                 raise ValidationError(
-                    f"letter table {self.title!r} row {index}", "cells",
+                    f"letter table {self.title!r} row {index}",
+                    "cells",
                     f"has {len(row)} cells, the header has {width}",
                 )
         for index, row in enumerate(self.totals, start=1):
@@ -118,9 +123,20 @@ class LetterDocument:
 
     def all_text(self) -> str:
         """Every string of the letter, joined (to check a font covers all characters)."""
-        parts: list[str] = [*self.sender, *self.recipient, self.place_date, self.reference,
-                            self.subject, *self.body, self.sources_title, *self.sources,
-                            *self.closing, *self.signature, self.page_label, self.title]
+        parts: list[str] = [
+            *self.sender,
+            *self.recipient,
+            self.place_date,
+            self.reference,
+            self.subject,
+            *self.body,
+            self.sources_title,
+            *self.sources,
+            *self.closing,
+            *self.signature,
+            self.page_label,
+            self.title,
+        ]
         for table in self.tables():
             if table is not None:
                 parts.append(table.title)
@@ -135,8 +151,17 @@ class LetterDocument:
 
     def to_text(self) -> str:
         """The letter as plain text (the ``Message.text`` of a letter; also an archive copy)."""
-        out: list[str] = [*self.sender, "", *self.recipient, "", self.place_date, self.reference, "",
-                          self.subject, ""]
+        out: list[str] = [
+            *self.sender,
+            "",
+            *self.recipient,
+            "",
+            self.place_date,
+            self.reference,
+            "",
+            self.subject,
+            "",
+        ]
         for paragraph in self.body:
             out += [paragraph, ""]
         for table in self.tables():
@@ -229,7 +254,6 @@ def split_paragraphs(text: str) -> tuple[str, ...]:
     if current:
         paragraphs.append("\n".join(current))
     return tuple(paragraphs)
-
 
 
 def table_text(table: LetterTable) -> list[str]:

@@ -109,9 +109,14 @@ def make_promise(
         DateOrderError: *promised_date* before *today*.
         InvalidAmountError: an amount that is not positive.
     """
-    if isinstance(promised_date, dt.date) and not isinstance(promised_date, dt.datetime) and promised_date < today:
+    if (
+        isinstance(promised_date, dt.date)
+        and not isinstance(promised_date, dt.datetime)
+        and promised_date < today
+    ):
         raise DateOrderError(
-            f"promise {promise_id}", "promised_date",
+            f"promise {promise_id}",
+            "promised_date",
             f"{promised_date.isoformat()} is in the past (today is {today.isoformat()})",
         )
     return Promise(

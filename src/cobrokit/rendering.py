@@ -54,7 +54,8 @@ from typing import Any
 
 import attrs
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from cobrokit.channel import Attachment, Message
@@ -78,14 +79,29 @@ BUILTIN_KINDS: tuple[str, ...] = ("email", "letter", "sms", "call")
 """Template kinds shipped with cobrokit."""
 
 BUILTIN_STAGES: tuple[str, ...] = (
-    "courtesy", "oops", "whats_wrong", "penalty_warning", "ultimatum", "suspension",
-    "handoff", "thank_you", "plan_confirmation", "instalment_reminder", "plan_breach",
+    "courtesy",
+    "oops",
+    "whats_wrong",
+    "penalty_warning",
+    "ultimatum",
+    "suspension",
+    "handoff",
+    "thank_you",
+    "plan_confirmation",
+    "instalment_reminder",
+    "plan_breach",
 )
 """Stages with shipped templates in ``en``, ``es`` and ``es_419``."""
 
 KIND_BY_CHANNEL: Mapping[str, str] = {
-    "email": "email", "outbox": "email", "letter": "letter", "call": "call",
-    "sms": "sms", "whatsapp": "sms", "webhook": "sms", "slack": "sms",
+    "email": "email",
+    "outbox": "email",
+    "letter": "letter",
+    "call": "call",
+    "sms": "sms",
+    "whatsapp": "sms",
+    "webhook": "sms",
+    "slack": "sms",
 }
 """Template kind used for a channel name; unknown channels use their own name as kind,
 then ``sms``."""
@@ -141,7 +157,9 @@ class _Budget:
             )
 
 
-_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("cobrokit_render_budget", default=None)
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "cobrokit_render_budget", default=None
+)
 
 
 def _tick() -> None:
@@ -196,7 +214,7 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
         _tick()
         return super().getitem(obj, argument)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _tick()
         name = getattr(__obj, "__name__", "")
         if name in _PAD_METHODS and isinstance(getattr(__obj, "__self__", None), str):
@@ -274,7 +292,7 @@ def _paragraphs(value: str) -> Markup:
         escaped = str(escape(paragraph))
         linked = _URL.sub(r'<a href="\1">\1</a>', escaped)
         html_parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return Markup("\n".join(html_parts))
+    return Markup("\n".join(html_parts))  # noqa: S704 - every part was escaped above
 
 
 # -- context ------------------------------------------------------------------------------
@@ -330,21 +348,23 @@ def build_context(
             if not isinstance(key, str) or not key.isidentifier():
                 raise ValidationError("template context", str(key), "keys must be identifiers")
             extra[key] = value
-    invoices = []
+    invoices: list[dict[str, Any]] = []
     for line in notice.lines:
         paid = line.amount - line.open
-        invoices.append({
-            "id": line.invoice_id,
-            "number": line.number or line.invoice_id,
-            "issue_date": line.issue_date,
-            "due_date": line.due_date,
-            "days_overdue": line.days_overdue,
-            "overdue": line.days_overdue > 0,
-            "amount": line.amount,
-            "open": line.open,
-            "paid": paid,
-            "settled": line.open.is_zero(),
-        })
+        invoices.append(
+            {
+                "id": line.invoice_id,
+                "number": line.number or line.invoice_id,
+                "issue_date": line.issue_date,
+                "due_date": line.due_date,
+                "days_overdue": line.days_overdue,
+                "overdue": line.days_overdue > 0,
+                "amount": line.amount,
+                "open": line.open,
+                "paid": paid,
+                "settled": line.open.is_zero(),
+            }
+        )
     interest: dict[str, Any] | None = None
     if notice.interest is not None:
         summary = notice.interest
@@ -355,8 +375,12 @@ def build_context(
             "day_count": summary.day_count,
             "segments": [
                 {
-                    "start": s.start, "end": s.end, "days": s.days, "annual_rate": s.annual_rate,
-                    "base": s.base, "interest": s.interest,
+                    "start": s.start,
+                    "end": s.end,
+                    "days": s.days,
+                    "annual_rate": s.annual_rate,
+                    "base": s.base,
+                    "interest": s.interest,
                 }
                 for s in summary.segments
             ],
@@ -366,7 +390,7 @@ def build_context(
     plan: dict[str, Any] | None = None
     if notice.plan_offer is not None:
         offer = notice.plan_offer
-        instalments = [
+        instalments: list[dict[str, Any]] = [
             {
                 "number": number,
                 "due_date": item.due_date,
@@ -388,7 +412,8 @@ def build_context(
             "total_with_interest": (
                 Money.total((m for m in with_interest if m is not None), currency)
                 + (offer.down_payment or zero)
-                if with_interest and all(m is not None for m in with_interest) else None
+                if with_interest and all(m is not None for m in with_interest)
+                else None
             ),
             "next": upcoming[0] if upcoming else None,
             "previous": past[-1] if past else None,
@@ -413,7 +438,9 @@ def build_context(
             "phone": debtor.phones[0] if debtor.phones else "",
             "address": _address(debtor.address),
             "postal": _postal_block(
-                debtor.name, debtor.address, locale,
+                debtor.name,
+                debtor.address,
+                locale,
                 with_country=bool(debtor.address.country)
                 and debtor.address.country != creditor.address.country,
             ),
@@ -453,6 +480,7 @@ def build_context(
 
 def _figures(notice: Notice) -> dict[str, Any]:
     """JSON-safe figures for channels and call lists (amounts as strings)."""
+
     def money(m: Money) -> dict[str, str]:
         return {"amount": m.format_amount(), "currency": m.currency}
 
@@ -617,8 +645,13 @@ class _Run:
         self.current = str(template.name)
         return _tidy(self._collect(template, template.generate(dict(context))))
 
-    def blocks(self, template: jinja2.Template, context: Mapping[str, Any],
-               names: Iterable[str], required: Iterable[str] = ()) -> dict[str, str]:
+    def blocks(
+        self,
+        template: jinja2.Template,
+        context: Mapping[str, Any],
+        names: Iterable[str],
+        required: Iterable[str] = (),
+    ) -> dict[str, str]:
         self.current = str(template.name)
         missing = [name for name in required if name not in template.blocks]
         if missing:
@@ -636,8 +669,12 @@ class _Run:
         return self.blocks(template, context, list(template.blocks))
 
     # -- main --------------------------------------------------------------------------
-    def render(self, extra_context: Mapping[str, Any] | None, pay_link: str | None,
-               attachments: tuple[Attachment, ...]) -> Message:
+    def render(
+        self,
+        extra_context: Mapping[str, Any] | None,
+        pay_link: str | None,
+        attachments: tuple[Attachment, ...],
+    ) -> Message:
         try:
             self.locale = str(babel_locale(self.notice.debtor.locale))
             chain = locale_chain(self.locale)
@@ -666,8 +703,13 @@ class _Run:
         finally:
             _FORMATTER.reset(token)
 
-    def _render(self, chain: Sequence[str], fmt: Formatter, context: dict[str, Any],
-                attachments: tuple[Attachment, ...]) -> Message:
+    def _render(
+        self,
+        chain: Sequence[str],
+        fmt: Formatter,
+        context: dict[str, Any],
+        attachments: tuple[Attachment, ...],
+    ) -> Message:
         labels_template = self.find(chain, "labels.txt")
         assert labels_template is not None
         context["labels"] = self.all_blocks(labels_template, context)
@@ -696,19 +738,25 @@ class _Run:
         html = ""
         recipient = _recipient(self.notice, self.channel, kind, context)
         if kind == "email":
-            parts = self.blocks(template, context, ("subject", "message", "closing"),
-                                required=("subject", "message"))
+            parts = self.blocks(
+                template, context, ("subject", "message", "closing"), required=("subject", "message")
+            )
             subject = " ".join(parts["subject"].split())
-            layout_ctx = {**context, "subject": subject, "message": parts["message"],
-                          "closing": parts["closing"]}
+            layout_ctx = {
+                **context,
+                "subject": subject,
+                "message": parts["message"],
+                "closing": parts["closing"],
+            }
             text_layout = self.find(chain, "email/_layout.txt")
             html_layout = self.find(chain, "email/_layout.html")
             assert text_layout is not None and html_layout is not None
             text = self.whole(text_layout, layout_ctx)
             html = self._collect(html_layout, html_layout.generate(dict(layout_ctx))).strip() + "\n"
         elif kind == "letter":
-            parts = self.blocks(template, context, ("subject", "body", "closing"),
-                                required=("subject", "body"))
+            parts = self.blocks(
+                template, context, ("subject", "body", "closing"), required=("subject", "body")
+            )
             subject = " ".join(parts["subject"].split())
             document = _letter_document(self.notice, context, parts, fmt, subject)
             metadata["letter"] = document.to_dict()
@@ -777,8 +825,9 @@ def _recipient(notice: Notice, channel: str, kind: str, context: Mapping[str, An
     return ""
 
 
-def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[str, str],
-                     fmt: Formatter, subject: str) -> LetterDocument:
+def _letter_document(
+    notice: Notice, context: Mapping[str, Any], parts: Mapping[str, str], fmt: Formatter, subject: str
+) -> LetterDocument:
     labels: Mapping[str, str] = context["labels"]
     creditor = context["creditor"]
 
@@ -793,10 +842,17 @@ def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[
     if context["debtor"]["tax_id"]:
         recipient.insert(1, f"{label('tax_id')} {context['debtor']['tax_id']}")
     debt = None
+    rows: list[tuple[str, ...]]
     if notice.lines:
         rows = [
-            (inv["number"], fmt.date(inv["issue_date"], "short"), fmt.date(inv["due_date"], "short"),
-             str(max(inv["days_overdue"], 0)), fmt.money(inv["amount"]), fmt.money(inv["open"]))
+            (
+                inv["number"],
+                fmt.date(inv["issue_date"], "medium"),
+                fmt.date(inv["due_date"], "medium"),
+                str(max(inv["days_overdue"], 0)),
+                fmt.money(inv["amount"]),
+                fmt.money(inv["open"]),
+            )
             for inv in context["invoices"]
         ]
         totals = [(label("principal"), fmt.money(notice.principal))]
@@ -810,17 +866,30 @@ def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[
         totals.append((label("total_due"), fmt.money(notice.total_due)))
         debt = LetterTable(
             title=label("debt_title"),
-            headers=(label("invoice"), label("issue_date"), label("due_date"), label("days_overdue"),
-                     label("amount"), label("outstanding")),
-            rows=rows, totals=totals, numeric=(False, False, False, True, True, True),
+            headers=(
+                label("invoice"),
+                label("issue_date"),
+                label("due_date"),
+                label("days_overdue"),
+                label("amount"),
+                label("outstanding"),
+            ),
+            rows=rows,
+            totals=totals,
+            numeric=(False, False, False, True, True, True),
         )
     interest = None
     sources: tuple[str, ...] = ()
     if notice.interest is not None and notice.interest.segments:
         summary = notice.interest
         rows = [
-            (f"{fmt.date(s.start, 'short')} – {fmt.date(s.end, 'short')}", str(s.days),
-             fmt.percent(s.annual_rate), fmt.money(s.base), fmt.money(s.interest))
+            (
+                f"{fmt.date(s.start, 'medium')} – {fmt.date(s.end, 'medium')}",
+                str(s.days),
+                fmt.percent(s.annual_rate),
+                fmt.money(s.base),
+                fmt.money(s.interest),
+            )
             for s in summary.segments
         ]
         totals = [(label("interest"), fmt.money(summary.interest))]
@@ -832,7 +901,9 @@ def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[
         interest = LetterTable(
             title=title,
             headers=(label("period"), label("days"), label("rate"), label("base"), label("interest")),
-            rows=rows, totals=totals, numeric=(False, True, True, True, True),
+            rows=rows,
+            totals=totals,
+            numeric=(False, True, True, True, True),
         )
         sources = summary.sources
     plan = None
@@ -841,7 +912,7 @@ def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[
         show_interest = all(i.amount_with_interest is not None for i in offer.instalments)
         rows = []
         for number, item in enumerate(offer.instalments, start=1):
-            row = [str(number), fmt.date(item.due_date, "short"), fmt.money(item.amount)]
+            row = [str(number), fmt.date(item.due_date, "medium"), fmt.money(item.amount)]
             if show_interest:
                 assert item.amount_with_interest is not None
                 row.append(fmt.money(item.amount_with_interest))
@@ -854,7 +925,10 @@ def _letter_document(notice: Notice, context: Mapping[str, Any], parts: Mapping[
             plan_totals.append((label("down_payment"), fmt.money(offer.down_payment)))
         plan_totals.append((label("plan_total"), fmt.money(context["plan"]["total"])))
         plan = LetterTable(
-            title=label("plan_title"), headers=headers, rows=rows, totals=plan_totals,
+            title=label("plan_title"),
+            headers=headers,
+            rows=rows,
+            totals=plan_totals,
             numeric=(True, False, True, True)[: len(headers)],
         )
     signature = [line for line in creditor["signatory"].splitlines() if line.strip()]
@@ -902,7 +976,10 @@ def render_notice(
     if renderer is None:
         renderer = NoticeRenderer(override_dirs=override_dirs, loader=loader, limits=limits)
     return renderer.render(
-        notice, channel, kind=kind, extra_context=extra_context, pay_link=pay_link,
+        notice,
+        channel,
+        kind=kind,
+        extra_context=extra_context,
+        pay_link=pay_link,
         attachments=attachments,
     )
-

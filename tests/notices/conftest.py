@@ -60,15 +60,30 @@ def make_notice(
         tax_id="A87654321",
         emails=("pagos@pena.example", "admin@pena.example"),
         phones=("+34 600 111 222",),
-        address=Address(lines=("Avenida de la Constitución 3", "2.º B"), city="Sevilla",
-                        postal_code="41001", country="ES"),
+        address=Address(
+            lines=("Avenida de la Constitución 3", "2.º B"), city="Sevilla", postal_code="41001", country="ES"
+        ),
         locale=locale,
     )
     lines = (
-        NoticeLine("INV-101", "F-2025-101", dt.date(2025, 4, 15), dt.date(2025, 5, 15),
-                   (as_of - dt.date(2025, 5, 15)).days, Money("12345.67", currency), Money("12345.67", currency)),
-        NoticeLine("INV-117", "F-2025-117", dt.date(2025, 5, 17), dt.date(2025, 6, 16),
-                   (as_of - dt.date(2025, 6, 16)).days, Money("1234.56", currency), Money("734.56", currency)),
+        NoticeLine(
+            "INV-101",
+            "F-2025-101",
+            dt.date(2025, 4, 15),
+            dt.date(2025, 5, 15),
+            (as_of - dt.date(2025, 5, 15)).days,
+            Money("12345.67", currency),
+            Money("12345.67", currency),
+        ),
+        NoticeLine(
+            "INV-117",
+            "F-2025-117",
+            dt.date(2025, 5, 17),
+            dt.date(2025, 6, 16),
+            (as_of - dt.date(2025, 6, 16)).days,
+            Money("1234.56", currency),
+            Money("734.56", currency),
+        ),
     )
     interest = None
     plan = None
@@ -79,18 +94,36 @@ def make_notice(
             compensation=Money("80.00", currency),
             day_count="ACT/365",
             segments=(
-                InterestLine(dt.date(2025, 5, 16), dt.date(2025, 6, 30), 46, Decimal("10.15"),
-                             Money("12345.67", currency), Money("150.50", currency)),
-                InterestLine(dt.date(2025, 7, 1), dt.date(2025, 7, 31), 31, Decimal("10.15"),
-                             Money("13080.23", currency), Money("120.25", currency)),
+                InterestLine(
+                    dt.date(2025, 5, 16),
+                    dt.date(2025, 6, 30),
+                    46,
+                    Decimal("10.15"),
+                    Money("12345.67", currency),
+                    Money("150.50", currency),
+                ),
+                InterestLine(
+                    dt.date(2025, 7, 1),
+                    dt.date(2025, 7, 31),
+                    31,
+                    Decimal("10.15"),
+                    Money("13080.23", currency),
+                    Money("120.25", currency),
+                ),
             ),
             sources=("Ley 3/2004, art. 7", "Resolución de 27 de junio de 2025 (BOE)"),
         )
         plan = PlanOffer(
             instalments=(
-                PlanOfferInstalment(dt.date(2025, 8, 31), Money("4360.08", currency), Money("4481.99", currency)),
-                PlanOfferInstalment(dt.date(2025, 9, 30), Money("4360.08", currency), Money("4481.99", currency)),
-                PlanOfferInstalment(dt.date(2025, 10, 31), Money("4360.07", currency), Money("4482.00", currency)),
+                PlanOfferInstalment(
+                    dt.date(2025, 8, 31), Money("4360.08", currency), Money("4481.99", currency)
+                ),
+                PlanOfferInstalment(
+                    dt.date(2025, 9, 30), Money("4360.08", currency), Money("4481.99", currency)
+                ),
+                PlanOfferInstalment(
+                    dt.date(2025, 10, 31), Money("4360.07", currency), Money("4482.00", currency)
+                ),
             ),
             frequency="month",
         )

@@ -45,7 +45,10 @@ def plan_of(
 ) -> PaymentPlan:
     """A proposed plan: 300.00 in 3 monthly instalments of 100.00 on 3 Mar, 3 Apr, 3 May 2025."""
     return propose_plan(
-        plan_id="PLAN-1", debtor_id="D1", debts=[PlanDebt("I1", eur(balance))], today=TODAY,
+        plan_id="PLAN-1",
+        debtor_id="D1",
+        debts=[PlanDebt("I1", eur(balance))],
+        today=TODAY,
         terms=PlanTerms(instalments=n, frequency=every, start=START, grace_days=grace, **kw),  # type: ignore[arg-type]
     )
 
@@ -55,10 +58,13 @@ def accepted(**kw: object) -> PaymentPlan:
 
 
 def pay(day: dt.date, amount: str, ident: str = "", **kw: object) -> Payment:
-    return Payment(id=ident or f"P-{day.isoformat()}-{amount}", debtor_id="D1", date=day, amount=eur(amount), **kw)  # type: ignore[arg-type]
+    return Payment(
+        id=ident or f"P-{day.isoformat()}-{amount}", debtor_id="D1", date=day, amount=eur(amount), **kw
+    )  # type: ignore[arg-type]
 
 
 # -- breach and grace ---------------------------------------------------------------------
+
 
 def test_missed_within_grace_is_not_a_breach() -> None:
     plan = accepted()
@@ -118,7 +124,9 @@ def test_payments_fill_instalments_in_order_and_overpayment_is_reported() -> Non
     status = evaluate_plan(plan, [pay(dt.date(2025, 3, 3), "250.00")], dt.date(2025, 3, 4))
     assert [s.paid for s in status.instalments] == [eur("100.00"), eur("100.00"), eur("50.00")]
     assert [s.state for s in status.instalments] == [
-        InstalmentState.PAID, InstalmentState.PAID, InstalmentState.PARTIALLY_PAID,
+        InstalmentState.PAID,
+        InstalmentState.PAID,
+        InstalmentState.PARTIALLY_PAID,
     ]
     assert status.remaining == eur("50.00")
     over = evaluate_plan(plan, [pay(dt.date(2025, 3, 3), "310.00")], dt.date(2025, 3, 4))
@@ -139,22 +147,39 @@ def test_instalment_states_before_and_on_the_due_date() -> None:
 
 def test_only_the_debtors_payments_after_the_proposal_for_plan_invoices_count() -> None:
     plan = accepted()
-    counted = evaluate_plan(plan, [
-        pay(TODAY, "100.00", "before"),  # same day as the proposal: already in the balance
-        Payment(id="other", debtor_id="D2", date=START, amount=eur("100.00")),
-        Payment(id="usd", debtor_id="D1", date=START, amount=Money("100.00", "USD")),
-        Payment(id="elsewhere", debtor_id="D1", date=START, amount=eur("100.00"),
-                allocations=(Allocation("I9", eur("70.00")),)),  # 30.00 on account counts
-        Payment(id="plan", debtor_id="D1", date=START, amount=eur("20.00"),
-                allocations=(Allocation("I1", eur("20.00")),)),
-    ], START)
+    counted = evaluate_plan(
+        plan,
+        [
+            pay(TODAY, "100.00", "before"),  # same day as the proposal: already in the balance
+            Payment(id="other", debtor_id="D2", date=START, amount=eur("100.00")),
+            Payment(id="usd", debtor_id="D1", date=START, amount=Money("100.00", "USD")),
+            Payment(
+                id="elsewhere",
+                debtor_id="D1",
+                date=START,
+                amount=eur("100.00"),
+                allocations=(Allocation("I9", eur("70.00")),),
+            ),  # 30.00 on account counts
+            Payment(
+                id="plan",
+                debtor_id="D1",
+                date=START,
+                amount=eur("20.00"),
+                allocations=(Allocation("I1", eur("20.00")),),
+            ),
+        ],
+        START,
+    )
     assert counted.paid == eur("50.00")
 
 
 def test_in_kind_payment_counts_towards_the_plan() -> None:
     plan = accepted()
     barter = in_kind_payment(
-        payment_id="K1", debtor_id="D1", date=START, agreed_value=eur("100.00"),
+        payment_id="K1",
+        debtor_id="D1",
+        date=START,
+        agreed_value=eur("100.00"),
         description="catering for the staff dinner",
     )
     assert barter.method is PaymentMethod.IN_KIND
@@ -172,20 +197,36 @@ def test_remaining_principal_covers_plan_interest_first() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 
+
 @settings(deadline=None, max_examples=60)
 @given(
-    st.integers(1, 10**7), st.integers(1, 24), st.sampled_from(["week", "fortnight", "month"]),
-    st.booleans(), st.integers(0, 20),
+    st.integers(1, 10**7),
+    st.integers(1, 24),
+    st.sampled_from(["week", "fortnight", "month"]),
+    st.booleans(),
+    st.integers(0, 20),
 )
-def test_a_fully_paid_plan_completes(balance_minor: int, n: int, every: str, french: bool, grace: int) -> None:
+def test_a_fully_paid_plan_completes(
+    balance_minor: int, n: int, every: str, french: bool, grace: int
+) -> None:
     assume(balance_minor >= n)
-    plan = accept(propose_plan(
-        plan_id="PLAN-1", debtor_id="D1", debts=[PlanDebt("I1", Money.from_minor(balance_minor, "EUR"))],
-        today=TODAY, terms=PlanTerms(
-            instalments=n, frequency=every, start=START, grace_days=grace,
-            annual_rate=Decimal("7.5") if french else Decimal(0), method=Method.FRENCH if french else Method.EQUAL,
+    plan = accept(
+        propose_plan(
+            plan_id="PLAN-1",
+            debtor_id="D1",
+            debts=[PlanDebt("I1", Money.from_minor(balance_minor, "EUR"))],
+            today=TODAY,
+            terms=PlanTerms(
+                instalments=n,
+                frequency=every,
+                start=START,
+                grace_days=grace,
+                annual_rate=Decimal("7.5") if french else Decimal(0),
+                method=Method.FRENCH if french else Method.EQUAL,
+            ),
         ),
-    ), TODAY)
+        TODAY,
+    )
     payments = [pay(i.due_date, i.amount.format_amount(), f"P{i.number}") for i in plan.instalments]
     last = plan.instalments[-1].due_date
     status = evaluate_plan(plan, payments, last)
@@ -215,15 +256,20 @@ def test_evaluation_never_creates_or_loses_money(raw: list[tuple[int, int]], day
 
 # -- lifecycle ----------------------------------------------------------------------------
 
+
 def test_state_machine_happy_path_with_history() -> None:
     plan = accepted()
     assert [e.kind for e in plan.events] == ["proposed", "accepted"]
-    status = evaluate_plan(plan, [pay(d, "100.00", str(d)) for d in
-                                  (START, dt.date(2025, 4, 3), dt.date(2025, 5, 5))], dt.date(2025, 5, 6))
+    status = evaluate_plan(
+        plan,
+        [pay(d, "100.00", str(d)) for d in (START, dt.date(2025, 4, 3), dt.date(2025, 5, 5))],
+        dt.date(2025, 5, 6),
+    )
     done = apply_status(plan, status)
     assert done.state is PlanState.COMPLETED
     assert [(e.kind, e.on) for e in done.events[2:]] == [
-        ("activated", START), ("completed", dt.date(2025, 5, 5)),
+        ("activated", START),
+        ("completed", dt.date(2025, 5, 5)),
     ]
     assert apply_status(done, evaluate_plan(done, [], dt.date(2025, 6, 1))).events == done.events
 
@@ -270,12 +316,18 @@ def test_renegotiation_creates_a_linked_version_and_keeps_the_old() -> None:
     plan = apply_status(accepted(), evaluate_plan(accepted(), [], dt.date(2025, 3, 20)))
     assert plan.state is PlanState.BREACHED
     old, new = renegotiate(
-        plan, debts=[PlanDebt("I1", eur("300.00"))], today=dt.date(2025, 3, 20),
-        terms=PlanTerms(instalments=6, frequency="month", start=dt.date(2025, 4, 1),
-                        down_payment=DownPayment.of_amount(eur("30.00"))),
+        plan,
+        debts=[PlanDebt("I1", eur("300.00"))],
+        today=dt.date(2025, 3, 20),
+        terms=PlanTerms(
+            instalments=6,
+            frequency="month",
+            start=dt.date(2025, 4, 1),
+            down_payment=DownPayment.of_amount(eur("30.00")),
+        ),
     )
     assert old.state is PlanState.RENEGOTIATED
-    assert old.events[:len(plan.events)] == plan.events
+    assert old.events[: len(plan.events)] == plan.events
     assert old.events[-1].note == "replaced by version 2"
     assert (new.id, new.version, new.previous_version) == ("PLAN-1", 2, 1)
     assert new.state is PlanState.PROPOSED
@@ -287,6 +339,7 @@ def test_renegotiation_creates_a_linked_version_and_keeps_the_old() -> None:
 
 # -- cues for the ladder ------------------------------------------------------------------
 
+
 def test_cues_follow_the_instalments() -> None:
     plan = accepted()
     kinds = lambda day: [(c.kind, c.instalment) for c in plan_cues(plan, evaluate_plan(plan, [], day))]  # noqa: E731
@@ -296,5 +349,7 @@ def test_cues_follow_the_instalments() -> None:
     # "oops" the day after a miss, within grace
     assert kinds(dt.date(2025, 3, 4)) == [(PlanCueKind.CONFIRMATION, None), (PlanCueKind.MISSED, 1)]
     breach = plan_cues(plan, evaluate_plan(plan, [], dt.date(2025, 3, 9)))
-    assert [(c.kind, c.on, c.amount) for c in breach] == [(PlanCueKind.BREACH, dt.date(2025, 3, 9), eur("300.00"))]
+    assert [(c.kind, c.on, c.amount) for c in breach] == [
+        (PlanCueKind.BREACH, dt.date(2025, 3, 9), eur("300.00"))
+    ]
     assert breach[0].cycle == "plan:PLAN-1:v1:plan_breach:1"

@@ -19,8 +19,15 @@ def eur(text: str) -> Money:
     return Money(text, "EUR")
 
 
-PROMISE = make_promise(promise_id="PR1", debtor_id="D1", promised_date=PROMISED, amount=eur("500.00"),
-                       today=TODAY, channel="phone", note="after the client's customer pays")
+PROMISE = make_promise(
+    promise_id="PR1",
+    debtor_id="D1",
+    promised_date=PROMISED,
+    amount=eur("500.00"),
+    today=TODAY,
+    channel="phone",
+    note="after the client's customer pays",
+)
 
 
 def pay(day: dt.date, amount: str, debtor: str = "D1") -> Payment:
@@ -57,16 +64,26 @@ def test_other_debtors_and_earlier_payments_do_not_count() -> None:
 
 
 def test_ladder_pause_is_the_latest_pending_promise() -> None:
-    later = make_promise(promise_id="PR2", debtor_id="D1", promised_date=dt.date(2025, 3, 20),
-                         amount=eur("100.00"), today=TODAY)
+    later = make_promise(
+        promise_id="PR2",
+        debtor_id="D1",
+        promised_date=dt.date(2025, 3, 20),
+        amount=eur("100.00"),
+        today=TODAY,
+    )
     assert ladder_pause([PROMISE, later], [], dt.date(2025, 3, 11), grace_days=2) == dt.date(2025, 3, 22)
     assert ladder_pause([PROMISE, later], [pay(dt.date(2025, 3, 4), "600.00")], dt.date(2025, 3, 11)) is None
 
 
 def test_bad_promises_are_refused() -> None:
     with pytest.raises(DateOrderError) as err:
-        make_promise(promise_id="X", debtor_id="D1", promised_date=TODAY - dt.timedelta(days=1),
-                     amount=eur("1.00"), today=TODAY)
+        make_promise(
+            promise_id="X",
+            debtor_id="D1",
+            promised_date=TODAY - dt.timedelta(days=1),
+            amount=eur("1.00"),
+            today=TODAY,
+        )
     assert err.value.field == "promised_date"
     with pytest.raises(InvalidAmountError):
         make_promise(promise_id="X", debtor_id="D1", promised_date=TODAY, amount=eur("0"), today=TODAY)

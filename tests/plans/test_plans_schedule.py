@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -60,8 +61,12 @@ def plan_inputs(draw: st.DrawFn) -> tuple[Money, PlanTerms, bool]:
     rate = Decimal(draw(st.integers(1, 3000))) / 100 if french else Decimal(0)
     start = TODAY + dt.timedelta(days=draw(st.integers(0, 400)))
     t = PlanTerms(
-        instalments=n, frequency=draw(st.sampled_from(list(Frequency))), start=start, down_payment=down,
-        annual_rate=rate, method=Method.FRENCH if french else Method.EQUAL,
+        instalments=n,
+        frequency=draw(st.sampled_from(list(Frequency))),
+        start=start,
+        down_payment=down,
+        annual_rate=rate,
+        method=Method.FRENCH if french else Method.EQUAL,
     )
     return balance, t, draw(st.booleans())
 
@@ -102,7 +107,7 @@ def test_dates_strictly_increase_and_fall_on_business_days(data: tuple[Money, Pl
     balance, t, use_calendar = data
     schedule = _schedule_or_skip(balance, t, MADRID if use_calendar else None)
     dates = [i.due_date for i in schedule]
-    assert all(a < b for a, b in zip(dates, dates[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(dates))
     assert dates[0] >= t.start
     if use_calendar:
         assert all(MADRID.is_business_day(d) for d in dates)
@@ -122,6 +127,7 @@ def test_equal_instalments_differ_only_by_the_cents_the_last_absorbs(balance_min
 
 
 # -- worked examples ----------------------------------------------------------------------
+
 
 def test_equal_split_last_instalment_absorbs_the_cents() -> None:
     # 1000.00 / 3 = 333.333… → 333.33, 333.33 and 1000.00 − 666.66 = 333.34
@@ -149,7 +155,11 @@ def test_down_payment_percentage_then_instalments_one_period_later() -> None:
     schedule = build_schedule(eur("1000.00"), terms(3, down_payment=DownPayment.parse("10%", "EUR")))
     assert schedule[0].kind is InstalmentKind.DOWN_PAYMENT
     assert (schedule[0].due_date, schedule[0].amount) == (TODAY, eur("100.00"))
-    assert [i.due_date for i in schedule[1:]] == [dt.date(2025, 4, 3), dt.date(2025, 5, 3), dt.date(2025, 6, 3)]
+    assert [i.due_date for i in schedule[1:]] == [
+        dt.date(2025, 4, 3),
+        dt.date(2025, 5, 3),
+        dt.date(2025, 6, 3),
+    ]
     assert [i.amount for i in schedule[1:]] == [eur("300.00")] * 3
 
 
@@ -181,7 +191,10 @@ def test_late_charges_show_each_instalment_with_and_without_them() -> None:
 
 def test_plan_converts_to_a_notice_offer() -> None:
     plan = propose_plan(
-        plan_id="P1", debtor_id="D1", debts=[PlanDebt("I1", eur("1000.00"))], today=TODAY,
+        plan_id="P1",
+        debtor_id="D1",
+        debts=[PlanDebt("I1", eur("1000.00"))],
+        today=TODAY,
         terms=terms(3, down_payment=DownPayment.of_amount(eur("100.00"))),
     )
     offer = to_plan_offer(plan)
@@ -194,9 +207,13 @@ def test_plan_converts_to_a_notice_offer() -> None:
 
 # -- validation ---------------------------------------------------------------------------
 
+
 def _propose(**kw: object):  # type: ignore[no-untyped-def]
     args: dict[str, object] = {
-        "plan_id": "P1", "debtor_id": "D1", "debts": [PlanDebt("I1", eur("1000.00"))], "today": TODAY,
+        "plan_id": "P1",
+        "debtor_id": "D1",
+        "debts": [PlanDebt("I1", eur("1000.00"))],
+        "today": TODAY,
         "terms": terms(3),
     }
     args.update(kw)

@@ -34,14 +34,19 @@ def eur(text: str) -> Money:
 
 def quita(**kw: object):  # type: ignore[no-untyped-def]
     args: dict[str, object] = {
-        "settlement_id": "S1", "debtor_id": "D1", "balance": eur("1000.00"), "pay_by": dt.date(2025, 3, 15),
-        "today": TODAY, "floor": SettlementFloor(percent=Decimal("70")),
+        "settlement_id": "S1",
+        "debtor_id": "D1",
+        "balance": eur("1000.00"),
+        "pay_by": dt.date(2025, 3, 15),
+        "today": TODAY,
+        "floor": SettlementFloor(percent=Decimal("70")),
     }
     args.update(kw)
     return propose_settlement(**args)  # type: ignore[arg-type]
 
 
 # -- quita --------------------------------------------------------------------------------
+
 
 def test_quita_above_the_floor_is_accepted() -> None:
     offer = quita(amount=eur("750.00"))
@@ -77,20 +82,23 @@ def test_quita_bad_input() -> None:
 
 def test_quita_honoured_by_the_deadline_or_lapsed_after_it() -> None:
     offer = quita(amount=eur("750.00"))
-    paid = [Payment(id="P1", debtor_id="D1", date=dt.date(2025, 3, 10), amount=eur("500.00")),
-            Payment(id="P2", debtor_id="D1", date=dt.date(2025, 3, 15), amount=eur("250.00"))]
+    paid = [
+        Payment(id="P1", debtor_id="D1", date=dt.date(2025, 3, 10), amount=eur("500.00")),
+        Payment(id="P2", debtor_id="D1", date=dt.date(2025, 3, 15), amount=eur("250.00")),
+    ]
     status = evaluate_settlement(offer, paid, dt.date(2025, 3, 20))
     assert status.state is SettlementState.HONOURED
     assert (status.write_off, status.honoured_on) == (eur("250.00"), dt.date(2025, 3, 15))
     open_ = evaluate_settlement(offer, paid[:1], dt.date(2025, 3, 12))
     assert (open_.state, open_.still_owed) == (SettlementState.OPEN, eur("250.00"))
-    late = paid[:1] + [Payment(id="P3", debtor_id="D1", date=dt.date(2025, 3, 16), amount=eur("250.00"))]
+    late = [*paid[:1], Payment(id="P3", debtor_id="D1", date=dt.date(2025, 3, 16), amount=eur("250.00"))]
     lapsed = evaluate_settlement(offer, late, dt.date(2025, 3, 20))
     # the deadline passed with 500.00 paid: the full balance less that is owed again
     assert (lapsed.state, lapsed.still_owed) == (SettlementState.LAPSED, eur("500.00"))
 
 
 # -- 2/10 net 30 --------------------------------------------------------------------------
+
 
 def test_parse_cash_discount_notation() -> None:
     for text in ("2/10 net 30", "2/10 n/30", "2/10, n30", "2%/10 NET 30"):
@@ -116,10 +124,17 @@ def test_two_ten_net_thirty_on_and_after_day_ten() -> None:
 
 # -- rewards ------------------------------------------------------------------------------
 
+
 def test_reward_for_an_early_payer() -> None:
     policy = RewardPolicy(percent="5", valid_days=90, min_days_early=7)
-    reward = reward_for_payment(policy, tenant="t", debtor_id="D1", reference="INV-1",
-                                due_date=dt.date(2025, 3, 31), paid_on=dt.date(2025, 3, 20))
+    reward = reward_for_payment(
+        policy,
+        tenant="t",
+        debtor_id="D1",
+        reference="INV-1",
+        due_date=dt.date(2025, 3, 31),
+        paid_on=dt.date(2025, 3, 20),
+    )
     assert reward is not None
     assert reward.code == reward_code("THANKS", "t", "D1", "INV-1")
     assert reward.code.startswith("THANKS-") and len(reward.code) == len("THANKS-") + 8
@@ -127,24 +142,42 @@ def test_reward_for_an_early_payer() -> None:
     # 5 % of 80.00 = 4.00 off the next purchase while valid, nothing after expiry
     assert reward.discount_on(eur("80.00"), dt.date(2025, 4, 1)) == eur("4.00")
     assert reward.discount_on(eur("80.00"), dt.date(2025, 6, 19)).is_zero()
-    late = reward_for_payment(policy, tenant="t", debtor_id="D1", reference="INV-2",
-                              due_date=dt.date(2025, 3, 31), paid_on=dt.date(2025, 3, 28))
+    late = reward_for_payment(
+        policy,
+        tenant="t",
+        debtor_id="D1",
+        reference="INV-2",
+        due_date=dt.date(2025, 3, 31),
+        paid_on=dt.date(2025, 3, 28),
+    )
     assert late is None
 
 
 def test_reward_validation() -> None:
     with pytest.raises(DateOrderError):
-        Reward(code="X", tenant="t", debtor_id="D1", percent="5", granted_on=TODAY,
-               expires_on=TODAY - dt.timedelta(days=1))
+        Reward(
+            code="X",
+            tenant="t",
+            debtor_id="D1",
+            percent="5",
+            granted_on=TODAY,
+            expires_on=TODAY - dt.timedelta(days=1),
+        )
     with pytest.raises(InvalidAmountError):
         Reward(code="X", tenant="t", debtor_id="D1", percent="0", granted_on=TODAY, expires_on=TODAY)
 
 
 # -- in kind ------------------------------------------------------------------------------
 
+
 def test_in_kind_payment_is_a_payment_with_description_and_agreed_value() -> None:
-    payment = in_kind_payment(payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("350.00"),
-                              description="  two months of office cleaning ")
+    payment = in_kind_payment(
+        payment_id="K1",
+        debtor_id="D1",
+        date=TODAY,
+        agreed_value=eur("350.00"),
+        description="  two months of office cleaning ",
+    )
     assert payment.method is PaymentMethod.IN_KIND
     assert payment.amount == eur("350.00")
     assert payment.description == "two months of office cleaning"
@@ -152,7 +185,9 @@ def test_in_kind_payment_is_a_payment_with_description_and_agreed_value() -> Non
 
 def test_in_kind_payment_needs_a_description_and_a_positive_value() -> None:
     with pytest.raises(ValidationError) as err:
-        in_kind_payment(payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("1.00"), description=" ")
+        in_kind_payment(
+            payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("1.00"), description=" "
+        )
     assert err.value.field == "description"
     with pytest.raises(InvalidAmountError) as err2:
         in_kind_payment(payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("0"), description="x")

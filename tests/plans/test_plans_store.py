@@ -41,7 +41,11 @@ def ledger(tmp_path: Path) -> SQLiteStore:
             Invoice("I2", "D1", dt.date(2025, 1, 10), dt.date(2025, 2, 10), eur("400.00")),
             Invoice("I3", "D1", dt.date(2025, 1, 10), dt.date(2025, 2, 10), eur("50.00"), disputed=True),
         ],
-        payments=[Payment("P0", "D1", dt.date(2025, 2, 1), eur("100.00"), allocations=[Allocation("I1", eur("100.00"))])],
+        payments=[
+            Payment(
+                "P0", "D1", dt.date(2025, 2, 1), eur("100.00"), allocations=[Allocation("I1", eur("100.00"))]
+            )
+        ],
     )
     return store
 
@@ -55,14 +59,22 @@ def terms(**kw: object) -> PlanTerms:
 def test_migration_creates_the_plan_tables(ledger: SQLiteStore) -> None:
     assert ledger.schema_version() >= 3
     assert PlanRepository(ledger).counts("default") == {
-        "payment_plan": 0, "plan_debt": 0, "plan_instalment": 0, "plan_event": 0,
-        "promise": 0, "settlement": 0, "reward": 0,
+        "payment_plan": 0,
+        "plan_debt": 0,
+        "plan_instalment": 0,
+        "plan_event": 0,
+        "promise": 0,
+        "settlement": 0,
+        "reward": 0,
     }
 
 
 def test_propose_saves_and_loads_the_same_plan(ledger: SQLiteStore) -> None:
     plan = propose_for_debtor(
-        ledger, tenant="default", debtor_id="D1", today=TODAY,
+        ledger,
+        tenant="default",
+        debtor_id="D1",
+        today=TODAY,
         terms=terms(down_payment=DownPayment.parse("10%", "EUR"), annual_rate="6", method=Method.FRENCH),
         late_charges=lambda debts: eur("86.60"),
     )
@@ -103,18 +115,32 @@ def test_an_invoice_in_a_binding_plan_cannot_be_planned_again(ledger: SQLiteStor
 def test_renegotiation_keeps_both_versions_linked(ledger: SQLiteStore) -> None:
     plan = propose_for_debtor(ledger, tenant="default", debtor_id="D1", today=TODAY, terms=terms())
     accept_plan(ledger, tenant="default", plan_id=plan.id, on=TODAY)
-    ledger.save(payments=[Payment("P1", "D1", dt.date(2025, 3, 10), eur("300.00"),
-                                  allocations=[Allocation("I1", eur("300.00"))])])
-    old, new = renegotiate_plan(ledger, tenant="default", plan_id=plan.id, today=dt.date(2025, 3, 20),
-                                terms=terms(instalments=6, start=dt.date(2025, 4, 1)))
+    ledger.save(
+        payments=[
+            Payment(
+                "P1", "D1", dt.date(2025, 3, 10), eur("300.00"), allocations=[Allocation("I1", eur("300.00"))]
+            ),
+            Payment("P2", "D1", dt.date(2025, 3, 12), eur("250.00")),  # on account
+        ]
+    )
+    old, new = renegotiate_plan(
+        ledger,
+        tenant="default",
+        plan_id=plan.id,
+        today=dt.date(2025, 3, 20),
+        terms=terms(instalments=6, start=dt.date(2025, 4, 1)),
+    )
     repo = PlanRepository(ledger)
     versions = repo.plan_versions("default", plan.id)
     assert [(v.version, v.state, v.previous_version) for v in versions] == [
-        (1, PlanState.RENEGOTIATED, None), (2, PlanState.PROPOSED, 1),
+        (1, PlanState.RENEGOTIATED, None),
+        (2, PlanState.PROPOSED, 1),
     ]
     assert versions == [old, new]
-    # what is left open on 20 Mar: I1 500 − 300 = 200.00 and I2 400.00
-    assert new.balance == eur("600.00")
+    # open on 20 Mar: I1 500 − 300 = 200.00 and I2 400.00; the 250.00 paid on account under
+    # version 1 covers I1's 200.00 and 50.00 of I2 → I2 350.00 is left
+    assert new.balance == eur("350.00")
+    assert [(d.invoice_id, d.open) for d in new.debts] == [("I2", eur("350.00"))]
     assert repo.load_plan("default", plan.id) == new
 
 
@@ -126,7 +152,8 @@ def test_refresh_records_a_breach(ledger: SQLiteStore) -> None:
     assert updated.state is PlanState.BREACHED
     # activated on the first due date (10 Mar), breached after 5 grace days (16 Mar)
     assert [(e.kind, e.on) for e in updated.events[2:]] == [
-        ("activated", dt.date(2025, 3, 10)), ("breached", dt.date(2025, 3, 16)),
+        ("activated", dt.date(2025, 3, 10)),
+        ("breached", dt.date(2025, 3, 16)),
     ]
     assert PlanRepository(ledger).load_plan("default", plan.id) == updated
 
@@ -148,8 +175,15 @@ def test_bad_proposals_write_nothing(ledger: SQLiteStore) -> None:
 
 
 def test_promises_round_trip_and_evaluate(ledger: SQLiteStore) -> None:
-    promise = add_promise(ledger, tenant="default", debtor_id="D1", promised_date=dt.date(2025, 3, 10),
-                          amount="250.00", today=TODAY, channel="phone")
+    promise = add_promise(
+        ledger,
+        tenant="default",
+        debtor_id="D1",
+        promised_date=dt.date(2025, 3, 10),
+        amount="250.00",
+        today=TODAY,
+        channel="phone",
+    )
     assert promise.id == "PROM-00001" and promise.amount == eur("250.00")
     repo = PlanRepository(ledger)
     assert repo.load_promise("default", promise.id) == promise
@@ -166,14 +200,25 @@ def test_promises_round_trip_and_evaluate(ledger: SQLiteStore) -> None:
 def test_settlements_and_rewards_round_trip(ledger: SQLiteStore) -> None:
     repo = PlanRepository(ledger)
     offer = propose_settlement(
-        settlement_id=repo.next_settlement_id("default"), debtor_id="D1", balance=eur("900.00"),
-        amount=eur("800.00"), pay_by=dt.date(2025, 3, 31), today=TODAY, floor=SettlementFloor(percent="80"),
+        settlement_id=repo.next_settlement_id("default"),
+        debtor_id="D1",
+        balance=eur("900.00"),
+        amount=eur("800.00"),
+        pay_by=dt.date(2025, 3, 31),
+        today=TODAY,
+        floor=SettlementFloor(percent="80"),
         invoice_ids=["I1", "I2"],
     )
     repo.save_settlement(offer)
     assert list(repo.iter_settlements("default", "D1")) == [offer]
-    reward = Reward(code="THANKS-1", tenant="default", debtor_id="D1", percent="5", granted_on=TODAY,
-                    expires_on=dt.date(2025, 6, 1))
+    reward = Reward(
+        code="THANKS-1",
+        tenant="default",
+        debtor_id="D1",
+        percent="5",
+        granted_on=TODAY,
+        expires_on=dt.date(2025, 6, 1),
+    )
     assert repo.save_reward(reward) is True
     assert repo.save_reward(reward) is False
     assert list(repo.iter_rewards("default")) == [reward]

@@ -78,7 +78,10 @@ def test_receiver_verifies_the_signature_and_reads_the_notice(channel, mocked):
     assert document["type"] == "cobrokit.notice"
     assert document["timestamp"] == "2025-01-15T09:00:00+00:00"
     assert document["data"]["metadata"] == {
-        "total": {"amount": "1234.56", "currency": "EUR"}, "rate": Decimal("0.1015"), "invoices": ["F-1", "F-2"]}
+        "total": {"amount": "1234.56", "currency": "EUR"},
+        "rate": Decimal("0.1015"),
+        "invoices": ["F-1", "F-2"],
+    }
     assert b'"rate":0.1015' in request.body  # an exact JSON number, never a float's repr
 
 

@@ -304,8 +304,19 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if plan.state == "breached" and state.plan_seen != plan.plan_id:
             journal.append(Entry("plan_breached", state.stage,
                                  f"payment plan {plan.plan_id} breached; ladder resumes at {config.plans.breach_resume}"))
-            state = state._replace(plan_seen=plan.plan_id)
             resume_at = ladder.index(config.plans.breach_resume)
+            channels, why = _channels(pos, ("email", "letter"), config, as_of)
+            if channels:
+                actions.append(Action("notice", "plan_breach", f"plan-{plan.plan_id}", channels,
+                                      tuple(i.invoice_id for i in overdue),
+                                      detail=(("template", "plan_breach"), ("instalment", plan.missed_number))))
+            else:
+                journal.append(Entry("skipped", "plan_breach", f"no usable channel ({why})"))
+            # the resumed ladder keeps its spacing from today's breach notice
+            state = state._replace(plan_seen=plan.plan_id, stage_index=max(state.stage_index, resume_at - 1),
+                                   stage=ladder.post_due[max(resume_at - 1, 0)].id, stage_date=as_of,
+                                   last_contact=as_of if channels else state.last_contact)
+            return Decision(state, tuple(actions), tuple(journal))
 
     # 4. before the due date
     if not overdue:
@@ -442,6 +453,16 @@ def _follow_plan(
         actions.append(Action("restore_service", "plan", _cycle_id(pos.currency, state.cycle)))
         state = state._replace(suspended=False)
     plan_cycle = f"plan-{plan.plan_id}"
+    confirmed = f"plan_confirmation@{plan.plan_id}"
+    if confirmed not in state.sent:
+        channels, why = _channels(pos, ("email", "letter"), config, as_of)
+        if channels:
+            actions.append(Action("notice", "plan_confirmation", plan_cycle, channels,
+                                  detail=(("template", "plan_confirmation"), ("plan_id", plan.plan_id))))
+        else:
+            journal.append(Entry("skipped", "plan_confirmation", f"no usable channel ({why})"))
+        return Decision(state._replace(sent=state.sent | {confirmed}, last_contact=as_of if channels else
+                                       state.last_contact), tuple(actions), tuple(journal))
     if plan.missed_since is not None:
         stage_key = f"plan_missed#{plan.missed_number}"
         if stage_key not in state.sent:

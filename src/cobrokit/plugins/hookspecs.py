@@ -1,3 +1,4 @@
+# mypy: disable-error-code=empty-body
 """Hook specifications: every hook a cobrokit plugin may implement.
 
 Conventions:

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "cobrokit.builtin.sqlite_backend",
     "cobrokit.builtin.regimes",
+    "cobrokit.builtin.email",
+    "cobrokit.builtin.letter",
+    "cobrokit.builtin.calls",
 )
 """Modules registered as plugins before any third-party plugin, in this order."""
 

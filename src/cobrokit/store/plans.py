@@ -769,7 +769,8 @@ def renegotiate_plan(
     """Replace the latest version of *plan_id* with a new version on new terms; both saved.
 
     The new version covers what is still open, as of *today*, of the old version's
-    invoices. Returns ``(old, new)``.
+    invoices, less any payments made on account (not allocated to an invoice) since the plan's
+    first version — applied to the invoices in order. Returns ``(old, new)``.
 
     Raises:
         UnknownReferenceError: no such plan.
@@ -790,6 +791,12 @@ def renegotiate_plan(
                 old.record, "balance", f"nothing is open any more as of {today.isoformat()}"
             )
         debts = open_debts(store, tenant, old.debtor_id, today, currency=old.currency, invoice_ids=ids)
+        first = repo.plan_versions(tenant, plan_id)[0]
+        debts = _less_on_account(debts, _on_account_receipts(store, old, first.created_on, today))
+        if not debts:
+            raise ValidationError(
+                old.record, "balance", f"nothing is owed any more as of {today.isoformat()}"
+            )
         old_after, new = renegotiate(
             old,
             debts=debts,
@@ -802,6 +809,29 @@ def renegotiate_plan(
         if save:
             repo.save_plan(old_after, new)
     return old_after, new
+
+
+def _on_account_receipts(store: SQLiteStore, plan: PaymentPlan, since: dt.date, as_of: dt.date) -> Money:
+    """Unallocated money the debtor paid after *since* (the plan's first version) up to *as_of*:
+    it counted towards the plan, but the ledger's open items do not see it."""
+    total = Money.zero(plan.currency)
+    for payment in store.iter_payments(plan.tenant, plan.debtor_id):
+        if payment.amount.currency == plan.currency and since < payment.date <= as_of:
+            total = total + payment.on_account
+    return total
+
+
+def _less_on_account(debts: Sequence[PlanDebt], paid: Money) -> list[PlanDebt]:
+    """Apply *paid* to *debts* in order; drop the ones fully covered."""
+    left = paid
+    result: list[PlanDebt] = []
+    for debt in debts:
+        covered = debt.open if left >= debt.open else left
+        left = left - covered
+        rest = debt.open - covered
+        if rest.amount > 0:
+            result.append(PlanDebt(debt.invoice_id, rest, debt.disputed))
+    return result
 
 
 def plan_status(store: SQLiteStore, plan: PaymentPlan, as_of: dt.date) -> PlanStatus:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from cobrokit.plugins.manager import PluginHost
     from cobrokit.testing.fakes import FakeBackend, FakeChannel, FakeClock
 
+# Contract failures should show pytest's detailed assertion messages; this only registers
+# the module name for rewriting when (and if) a plugin's tests import it.
+pytest.register_assert_rewrite("cobrokit.testing.contracts")
+
 
 @pytest.fixture
 def cobrokit_host() -> PluginHost:

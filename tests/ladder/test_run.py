@@ -1,0 +1,244 @@
+"""The dunning run on a real SQLite file: decide, record once, deliver, supersede."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from cobrokit.casework import record_contact, set_dispute
+from cobrokit.channel import DeliveryReceipt, DeliveryStatus, Message
+from cobrokit.dispatch import dispatch
+from cobrokit.engine import run_ladder
+from cobrokit.errors import ValidationError
+from cobrokit.ladder.config import default_config
+from cobrokit.model import Address, Allocation, Debtor, Payment
+from cobrokit.money import Money
+from cobrokit.notice import Notice
+from cobrokit.plugins import get_plugin_host
+from cobrokit.store import journal as jr
+from cobrokit.store.sqlite import SQLiteStore
+from tests.factories import make_invoice
+
+CONFIG = default_config()
+DUE = dt.date(2026, 3, 2)
+
+
+def at(offset: int, hour: int = 10) -> tuple[dt.date, dt.datetime]:
+    day = DUE + dt.timedelta(days=offset)
+    return day, dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+class Recorder:
+    """A channel that records what it is asked to send."""
+
+    def __init__(self, name: str, status: DeliveryStatus = DeliveryStatus.SENT, idempotent: bool = True) -> None:
+        self.name = name
+        self.honours_idempotency = idempotent
+        self.status = status
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> DeliveryReceipt:
+        self.sent.append(message)
+        return DeliveryReceipt(self.status, provider_id=f"{self.name}-{len(self.sent)}", detail=self.status.value)
+
+
+def plain_render(notice: Notice, channel: str) -> Message:
+    return Message(key=notice.key, tenant=notice.tenant, debtor_id=notice.debtor.id, stage=notice.stage,
+                   channel=channel, recipient=notice.debtor.emails[0] if notice.debtor.emails else "",
+                   subject=f"{notice.stage} {notice.total_due}", text=str(notice.total_due))
+
+
+@pytest.fixture
+def ledger(store: SQLiteStore) -> SQLiteStore:
+    debtor = Debtor(id="D1", name="Talleres Ruiz SL", emails=("cuentas@ruiz.example",), phones=("+34600000001",),
+                    address=Address(lines=("Calle Mayor 1",), city="Madrid", postal_code="28013", country="ES"),
+                    locale="es_ES", timezone="Europe/Madrid", country="ES")
+    store.save(debtors=[debtor], invoices=[make_invoice("F1", "D1", "1210.00", issue="2026-01-31", due=DUE.isoformat())])
+    return store
+
+
+def channels() -> dict[str, Recorder]:
+    return {n: Recorder(n) for n in ("email", "sms", "call", "letter")}
+
+
+def test_rerunning_the_same_date_plans_and_charges_nothing_new(ledger: SQLiteStore) -> None:
+    day, now = at(30)
+    first = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert [a.stage for a in first.planned if a.kind == "notice"] == ["whats_wrong"]
+    second = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert second.new_outbox_rows == 0 and second.planned == ()
+    assert ledger.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
+
+
+def test_fee_is_charged_once_per_stage_and_cycle_whatever_the_run_frequency(ledger: SQLiteStore) -> None:
+    for offset in range(-10, 40):
+        day, now = at(offset)
+        for _ in range(3):  # three runs a day
+            run_ladder(ledger, day, config=CONFIG, now=now)
+    fees = ledger.conn.execute("SELECT stage, cycle, amount_minor FROM fee").fetchall()
+    assert fees == [("ultimatum", "EUR1", 1500)]
+
+
+def test_dry_run_writes_nothing(ledger: SQLiteStore) -> None:
+    day, now = at(1)
+    result = run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True)
+    assert [a.stage for a in result.planned] == ["oops"]
+    for table in ("outbox", "journal", "ladder_state", "fee"):
+        assert ledger.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+
+
+def test_freshness_guard_pauses_reminders(ledger: SQLiteStore) -> None:
+    day, now = at(1)
+    ledger.record_sync("default", "sqlite", now - dt.timedelta(hours=48))
+    result = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert "last synced" in result.paused_reason and result.planned == ()
+    assert [r.kind for r in jr.iter_journal(ledger, "default")] == ["paused"]
+    ledger.record_sync("default", "sqlite", now - dt.timedelta(hours=1))
+    assert run_ladder(ledger, day, config=CONFIG, now=now).planned
+
+
+def test_dispatch_delivers_once_and_a_paid_notice_is_superseded(ledger: SQLiteStore) -> None:
+    host = get_plugin_host(autoload=False)
+    chans = channels()
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    result = dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    assert result.outcomes == {"sent": 1}
+    assert len(chans["email"].sent) == 1 and chans["email"].sent[0].key == "default/D1/oops/EUR1/email"
+    assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {}
+    # next step planned, then the client pays before it goes out
+    day, now = at(15)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    ledger.save(payments=[Payment(id="P1", debtor_id="D1", date=day, amount=Money("1210.00", "EUR"),
+                                  allocations=(Allocation("F1", Money("1210.00", "EUR")),))])
+    result = dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    assert result.outcomes == {"superseded": 1}
+    assert len(chans["call"].sent) == 0
+    # and the next run thanks them
+    day, now = at(16)
+    planned = run_ladder(ledger, day, config=CONFIG, now=now).planned
+    assert [a.stage for a in planned] == ["thank_you"]
+
+
+def test_contact_window_in_the_debtors_time_zone(ledger: SQLiteStore) -> None:
+    host = get_plugin_host(autoload=False)
+    chans = channels()
+    day, _ = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=at(1, 5)[1])
+    # 05:00 UTC is 06:00 in Madrid: before the 08:00 window
+    assert dispatch(ledger, host, config=CONFIG, now=at(1, 5)[1], channels=chans,
+                    render=plain_render).outcomes == {"waiting": 1}
+    assert dispatch(ledger, host, config=CONFIG, now=at(1, 7)[1], channels=chans,
+                    render=plain_render).outcomes == {"sent": 1}
+
+
+def test_render_failure_is_recorded_and_nothing_is_sent(ledger: SQLiteStore) -> None:
+    from cobrokit.errors import CobrokitError
+
+    def broken(notice: Notice, channel: str) -> Message:
+        raise CobrokitError("template oops/es/email: 'total' is undefined")
+
+    chans = channels()
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    result = dispatch(ledger, get_plugin_host(autoload=False), config=CONFIG, now=now, channels=chans, render=broken)
+    assert result.outcomes == {"render_failed": 1} and chans["email"].sent == []
+    row = next(jr.iter_outbox(ledger, "default"))
+    assert row.status == "render_failed" and "undefined" in row.detail
+    assert [r.kind for r in jr.iter_journal(ledger, "default")][-1] == "render_failed"
+
+
+def test_permanent_failure_falls_back_to_the_next_channel(ledger: SQLiteStore) -> None:
+    chans = channels()
+    chans["email"] = Recorder("email", DeliveryStatus.FAILED_PERMANENT)
+    host = get_plugin_host(autoload=False)
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    statuses = {r.channel: r.status for r in jr.iter_outbox(ledger, "default")}
+    assert statuses == {"email": "failed_permanent", "sms": "sent"}
+    assert len(chans["sms"].sent) == 1
+
+
+def test_retryable_failure_is_retried_later_with_backoff(ledger: SQLiteStore) -> None:
+    chans = channels()
+    chans["email"] = Recorder("email", DeliveryStatus.FAILED_RETRYABLE)
+    host = get_plugin_host(autoload=False)
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {
+        "failed_retryable": 1}
+    # too early: waits for the backoff
+    assert dispatch(ledger, host, config=CONFIG, now=now + dt.timedelta(minutes=1), channels=chans,
+                    render=plain_render).outcomes == {"waiting": 1}
+    chans["email"].status = DeliveryStatus.SENT
+    assert dispatch(ledger, host, config=CONFIG, now=now + dt.timedelta(hours=1), channels=chans,
+                    render=plain_render).outcomes == {"sent": 1}
+
+
+def test_crash_while_sending_resends_with_the_same_key_or_holds(ledger: SQLiteStore) -> None:
+    host = get_plugin_host(autoload=False)
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    with ledger.transaction() as conn:  # what a kill -9 between the two commits leaves behind
+        conn.execute("UPDATE outbox SET status = 'sending', attempts = 1")
+    chans = channels()
+    chans["email"].honours_idempotency = False
+    import attrs
+
+    hold = attrs.evolve(CONFIG, run=attrs.evolve(CONFIG.run, on_unknown="hold"))
+    assert dispatch(ledger, host, config=hold, now=now, channels=chans, render=plain_render).outcomes == {"unknown": 1}
+    assert chans["email"].sent == []
+    with ledger.transaction() as conn:
+        conn.execute("UPDATE outbox SET status = 'sending'")
+    assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {"sent": 1}
+    assert [m.key for m in chans["email"].sent] == ["default/D1/oops/EUR1/email"]
+
+
+def test_contact_outcomes_steer_the_ladder(ledger: SQLiteStore) -> None:
+    day, now = at(16)
+    with pytest.raises(ValidationError, match="needs the invoice"):
+        record_contact(ledger, debtor_id="D1", on=day, outcome="dispute", now=now)
+    result = record_contact(ledger, debtor_id="D1", on=day, outcome="promise", now=now,
+                            promise_date=day + dt.timedelta(days=5), promise_amount=Money("1210.00", "EUR"))
+    assert result.promise_id
+    planned = run_ladder(ledger, day, config=CONFIG, now=now).planned
+    assert planned == ()  # paused by the promise
+    reasons = [r.reason for r in jr.iter_journal(ledger, "default", debtor_id="D1")]
+    assert any(r.startswith("paused: promise to pay by") for r in reasons)
+    # broken promise: 5 days + 2 grace, then escalation
+    day, now = at(24)
+    planned = run_ladder(ledger, day, config=CONFIG, now=now).planned
+    kinds = [r.kind for r in jr.iter_journal(ledger, "default", debtor_id="D1")]
+    assert "promise_broken" in kinds and [a.stage for a in planned if a.kind == "notice"] == ["whats_wrong"]
+
+
+def test_disputed_invoice_pauses_and_is_journaled(ledger: SQLiteStore) -> None:
+    day, now = at(2)
+    set_dispute(ledger, "F1", True, reason="goods arrived damaged", on=day, now=now)
+    assert run_ladder(ledger, day, config=CONFIG, now=now).planned == ()
+    journal = [(r.kind, r.reason) for r in jr.iter_journal(ledger, "default")]
+    assert ("dispute_opened", "invoice F1: goods arrived damaged") in journal
+    assert any(k == "paused" for k, _ in journal)
+
+
+def test_outbox_payload_carries_the_decided_figures(ledger: SQLiteStore) -> None:
+    day, now = at(22)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    row = next(jr.iter_outbox(ledger, "default"))
+    payload = json.loads(row.payload)
+    assert payload["invoices"] == [["F1", 121000]]
+    # first contact is capped at whats_wrong (firm date +10 days): 24 Mar + 10 = Fri 3 Apr 2026,
+    # Good Friday, a national holiday in Spain; the weekend follows; so Monday 6 Apr
+    assert payload["stage" if "stage" in payload else "template"] == "whats_wrong"
+    assert payload["firm_date"] == "2026-04-06"
+
+
+def test_runs_need_a_file_store(tmp_path: Path) -> None:
+    from cobrokit.errors import StoreError
+
+    memory = SQLiteStore.open(":memory:")
+    with pytest.raises(StoreError, match="needs a store in a file"):
+        run_ladder(memory, DUE, config=CONFIG, now=at(0)[1])
