@@ -7,20 +7,40 @@ calls the factory with the backend's settings to get a :class:`Backend`.
 
 Reading is mandatory; writing back is optional and declared in
 :attr:`Backend.capabilities`, so the engine never calls what a backend does not support.
+Each :class:`Capability` has its own small protocol (:class:`PostsCharges`,
+:class:`AddsNotes`, :class:`SetsCreditHold`, :class:`RegistersPlans`,
+:class:`GivesPaymentLinks`, :class:`SuspendsService`); :func:`supports` says whether a
+backend both declares a capability and has its methods. Every write takes an idempotency
+``key`` (the effect's deterministic key) that the backend passes to its provider, so a
+retried write never acts twice. See ``docs/backends.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from cobrokit.model import CreditNote, Debtor, Invoice, Payment
+from cobrokit.money import Money
 
-__all__ = ["Backend", "BackendType", "Capability"]
+__all__ = [
+    "CAPABILITY_METHODS",
+    "AddsNotes",
+    "Backend",
+    "BackendType",
+    "Capability",
+    "GivesPaymentLinks",
+    "ListsOpenInvoices",
+    "PostsCharges",
+    "RegistersPlans",
+    "SetsCreditHold",
+    "SuspendsService",
+    "supports",
+]
 
 
 class Capability(enum.StrEnum):
@@ -78,6 +98,116 @@ class Backend(Protocol):
     def last_synced(self, *, tenant: str) -> dt.datetime | None:
         """When payments were last brought up to date (for the freshness guard)."""
         ...
+
+
+@runtime_checkable
+class ListsOpenInvoices(Protocol):
+    """Optional: a backend whose complete read (``since=None``) lists *every* open invoice.
+
+    After such a read, :func:`cobrokit.sync.sync` takes an invoice it synced from this
+    backend earlier, still open in the store, that the backend no longer lists, as settled
+    at the source (paid, voided or credited there) and stops chasing it.
+    """
+
+    def listed_invoice_ids(self, *, tenant: str) -> frozenset[str] | None:
+        """Ids of every invoice the last complete read listed — converted *or skipped* as
+        malformed — or ``None`` when no complete read has happened."""
+        ...
+
+
+# -- write-back, one protocol per capability -----------------------------------------------------
+#
+# Every method returns a short description of what was done (recorded in the journal) and
+# takes ``key``: the effect's deterministic idempotency key, which the backend passes to
+# its provider (an ``Idempotency-Key`` header, QuickBooks' ``requestid``…) so that a retry
+# after a crash never acts twice.
+
+
+@runtime_checkable
+class PostsCharges(Protocol):
+    """:attr:`Capability.POST_CHARGE`: post interest or a fee as a charge or debit note."""
+
+    def post_charge(
+        self, *, tenant: str, debtor_id: str, amount: Money, description: str, key: str,
+        invoice_id: str = "",
+    ) -> str:
+        """Post *amount* to the debtor (about *invoice_id* when given)."""
+        ...
+
+
+@runtime_checkable
+class AddsNotes(Protocol):
+    """:attr:`Capability.ADD_NOTE`: note on the customer record what was sent."""
+
+    def add_note(self, *, tenant: str, debtor_id: str, text: str, key: str, invoice_id: str = "") -> str:
+        """Add *text* to the debtor's record (or to *invoice_id*'s history when given)."""
+        ...
+
+
+@runtime_checkable
+class SetsCreditHold(Protocol):
+    """:attr:`Capability.CREDIT_HOLD`: set or clear a credit hold on the customer."""
+
+    def set_credit_hold(self, *, tenant: str, debtor_id: str, hold: bool, reason: str, key: str) -> str:
+        """Put the debtor on credit hold (``hold=True``) or release it."""
+        ...
+
+
+@runtime_checkable
+class RegistersPlans(Protocol):
+    """:attr:`Capability.REGISTER_PLAN`: record an agreed payment plan in the books."""
+
+    def register_plan(
+        self, *, tenant: str, debtor_id: str, plan_id: str,
+        instalments: Sequence[tuple[dt.date, Money]], key: str,
+    ) -> str:
+        """Record plan *plan_id*: the instalments' due dates and amounts."""
+        ...
+
+
+@runtime_checkable
+class GivesPaymentLinks(Protocol):
+    """:attr:`Capability.PAYMENT_LINK`: give a pay-now URL for a debtor's invoices."""
+
+    def payment_link(self, *, tenant: str, debtor_id: str, invoice_ids: Sequence[str]) -> str | None:
+        """An ``https://`` URL where the debtor can pay, or ``None`` when there is none."""
+        ...
+
+
+@runtime_checkable
+class SuspendsService(Protocol):
+    """:attr:`Capability.SUSPEND_SERVICE`: "no pay, no service", and its undoing."""
+
+    def suspend_service(self, *, tenant: str, debtor_id: str, key: str) -> str:
+        """Suspend the debtor's service."""
+        ...
+
+    def restore_service(self, *, tenant: str, debtor_id: str, key: str) -> str:
+        """Restore a service :meth:`suspend_service` suspended."""
+        ...
+
+
+CAPABILITY_METHODS: Mapping[Capability, tuple[str, ...]] = {
+    Capability.POST_CHARGE: ("post_charge",),
+    Capability.ADD_NOTE: ("add_note",),
+    Capability.CREDIT_HOLD: ("set_credit_hold",),
+    Capability.REGISTER_PLAN: ("register_plan",),
+    Capability.PAYMENT_LINK: ("payment_link",),
+    Capability.SUSPEND_SERVICE: ("suspend_service", "restore_service"),
+}
+"""The methods a backend must have for each capability it declares."""
+
+
+def supports(backend: object, capability: Capability) -> bool:
+    """True when *backend* declares *capability* **and** has its methods.
+
+    Callers (the engine, hook implementations) check this before writing back, so a
+    backend is never asked for something it did not declare.
+    """
+    declared: frozenset[Capability] = getattr(backend, "capabilities", frozenset())
+    if capability not in declared:
+        return False
+    return all(callable(getattr(backend, method, None)) for method in CAPABILITY_METHODS[capability])
 
 
 BackendFactory = Callable[[Mapping[str, Any]], Backend]

@@ -36,15 +36,19 @@ def _holiday_dates(country: str, region: str, year: int) -> frozenset[dt.date]:
 class BusinessCalendar:
     """Weekends (Saturday, Sunday) and the public holidays of one country and region."""
 
-    __slots__ = ("country", "region")
+    __slots__ = ("_years", "country", "region")
 
     def __init__(self, country: str = "", region: str = "") -> None:
         self.country = country
         self.region = region
+        self._years: dict[int, frozenset[dt.date]] = {}
 
     def is_holiday(self, day: dt.date) -> bool:
         """True on a public holiday of the country/region."""
-        return day in _holiday_dates(self.country, self.region, day.year)
+        dates = self._years.get(day.year)
+        if dates is None:
+            dates = self._years[day.year] = _holiday_dates(self.country, self.region, day.year)
+        return day in dates
 
     def is_business_day(self, day: dt.date) -> bool:
         """True on a weekday that is not a public holiday."""

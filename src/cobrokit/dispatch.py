@@ -205,7 +205,7 @@ def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
         return ""
     channel = rest[0]
     key = outbox_key(row.tenant, row.debtor_id, row.stage, row.cycle, channel)
-    new = jr.outbox_row(
+    new = jr.outbox_row(run_id=row.run_id,
         key=key, tenant=row.tenant, debtor_id=row.debtor_id, currency=row.currency, stage=row.stage, cycle=row.cycle,
         channel=channel, fallback=rest[1:], kind=row.kind, as_of=dt.date.fromisoformat(row.as_of),
         not_before=row.not_before if channel in WINDOWED_CHANNELS else "", payload=row.payload_data, now=now,
@@ -268,17 +268,14 @@ def dispatch(
 
 
 def _default_renderer(host: PluginHost, config: Config) -> Callable[[Notice, str], Message]:
+    from cobrokit.plugins.templating import collect_template_context, payment_link
     from cobrokit.rendering import NoticeRenderer
 
     renderer = NoticeRenderer(override_dirs=config.template_dirs)
 
     def render(notice: Notice, channel: str) -> Message:
-        extra: dict[str, Any] = {}
-        for part in host.hook.cobrokit_template_context(notice=notice):
-            if part:
-                extra.update(part)
-        link = host.hook.cobrokit_payment_link(notice=notice) or None
-        return renderer.render(notice, channel, extra_context=extra, pay_link=link)
+        return renderer.render(notice, channel, extra_context=collect_template_context(host, notice),
+                               pay_link=payment_link(host, notice))
 
     return render
 

@@ -15,6 +15,7 @@ invoices, ladder states, recent contacts) are merged by debtor id, one debtor at
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import sqlite3
@@ -28,6 +29,7 @@ from typing import Any
 import attrs
 
 from cobrokit.errors import StoreError
+from cobrokit.interest.limitation import add_years
 from cobrokit.ladder.config import Config, Ladder
 from cobrokit.ladder.decide import (
     Action,
@@ -101,15 +103,18 @@ class RunResult:
     debtors_seen: int
     positions: int
     planned: tuple[PlannedAction, ...]
+    """Every planned action (empty when the run was asked not to collect them)."""
     new_outbox_rows: int
     journal: Counter[str]
     paused_reason: str = ""
+    notices: Counter[str] = attrs.field(factory=Counter)
+    """Planned notices by stage."""
 
     def summary(self) -> str:
         """A few lines for the terminal."""
         if self.paused_reason:
             return f"run {self.as_of.isoformat()}: paused — {self.paused_reason}"
-        by_stage = Counter(a.stage.split("#")[0] for a in self.planned if a.kind == "notice")
+        by_stage = self.notices
         stages = ", ".join(f"{stage} {n}" for stage, n in sorted(by_stage.items())) or "none"
         verb = "would plan" if self.dry_run else "planned"
         extra = ", ".join(f"{k} {n}" for k, n in sorted(self.journal.items()))
@@ -203,29 +208,29 @@ def debtor_positions(
         if phones != "[]":
             points.add("phone")
         if '"lines": []' not in address_json or '"city": ""' not in address_json:
-            address = json.loads(address_json)
-            region = address.get("region", "")
-            if address.get("lines") or address.get("city"):
-                points.add("address")
-        recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows)
-        for currency, invoices in sorted(by_currency.items()):
+            points.add("address")
+        at = address_json.find('"region": "')
+        if at >= 0:  # the address is stored with sorted keys: no need to parse it all
+            region = address_json[at + 11: address_json.index('"', at + 11)]
+        recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows) if contact_rows else ()
+        points_set = _POINTS.setdefault(frozenset(points), frozenset(points))
+        for currency, invoices in (sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items()):
             limitation = None
             if limitation_years is not None and invoices:
                 years = limitation_years(country)
                 if years:
-                    from cobrokit.interest.limitation import add_years
-
                     limitation = add_years(min(i.due for i in invoices), years)
             yield debtor_id, Position(
                 tenant=tenant, debtor_id=debtor_id, currency=currency, items=invoices,
                 state=state_by_currency.get(currency), tags=tags, country=country, region=region,
                 cease_contact=bool(cease), insolvent=bool(insolvent), hold=bool(hold),
-                contact_points=frozenset(points), promise=promises.get(debtor_id), plan=plans.get(debtor_id),
+                contact_points=points_set, promise=promises.get(debtor_id), plan=plans.get(debtor_id),
                 recent_contacts=recent, limitation_date=limitation,
             ), timezone
 
 
 _ZONES: dict[str, dt.tzinfo] = {}
+_POINTS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def _zone(name: str) -> dt.tzinfo:
@@ -240,6 +245,7 @@ def _zone(name: str) -> dt.tzinfo:
     return zone
 
 
+@functools.lru_cache(maxsize=4096)
 def not_before(as_of: dt.date, timezone: str, start: dt.time) -> str:
     """The first moment of the contact window on *as_of* in the debtor's zone, as UTC ISO."""
     local = dt.datetime.combine(as_of, start, tzinfo=_zone(timezone))
@@ -264,6 +270,7 @@ def run_ladder(
     progress: bool | None = None,
     promises: dict[str, PromiseView] | None = None,
     plans: dict[str, PlanView] | None = None,
+    collect_actions: bool = True,
 ) -> RunResult:
     """Run the ladder over *tenant*'s debtors as of *as_of*; decide and record.
 
@@ -275,6 +282,8 @@ def run_ladder(
             ``config.run.freshness_hours`` (off for simulations).
         promises, plans: current promise and plan views per debtor id (defaults: loaded
             from the store by :mod:`cobrokit.commitments`).
+        collect_actions: keep every planned action in the result (turn off for large runs:
+            memory then stays flat whatever the portfolio's size; counts are always kept).
 
     Returns:
         a :class:`RunResult` with every planned action.
@@ -313,6 +322,7 @@ def run_ladder(
     reader = _open_reader(store)
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []
+    notice_counts: Counter[str] = Counter()
     batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": [], "if_planned": []}
     new_rows = 0
     debtors_seen = 0
@@ -337,7 +347,8 @@ def run_ladder(
             decision = decide(pos, ladder, config, as_of)
             if not decision.actions and not decision.journal and decision.state == pos.state:
                 continue
-            _record(decision, pos, ladder, config, as_of, run_id, stamp, timezone, batch, planned, journal_counts)
+            _record(decision, pos, ladder, config, as_of, run_id, stamp, timezone, batch,
+                    planned if collect_actions else None, journal_counts, notice_counts)
             if not dry_run and len(batch["states"]) >= batch_size:
                 new_rows += _flush(store, batch)
         if not dry_run:
@@ -347,7 +358,7 @@ def run_ladder(
         if show:
             print("\r", end="", file=sys.stderr, flush=True)
     result = RunResult(run_id, as_of, tenant, dry_run, debtors_seen, positions, tuple(planned), new_rows,
-                       journal_counts)
+                       journal_counts, notices=notice_counts)
     log.info("%s", result.summary())
     return result
 
@@ -371,7 +382,8 @@ def outbox_key(tenant: str, debtor_id: str, stage: str, cycle: str, channel: str
 
 def _record(
     decision: Decision, pos: Position, ladder: Ladder, config: Config, as_of: dt.date, run_id: str, stamp: str,
-    timezone: str, batch: dict[str, list[Any]], planned: list[PlannedAction], counts: Counter[str],
+    timezone: str, batch: dict[str, list[Any]], planned: list[PlannedAction] | None, counts: Counter[str],
+    notices: Counter[str],
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
     day = as_of.isoformat()
@@ -385,27 +397,31 @@ def _record(
         if action.kind == "fee":
             key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/fee"
             batch["fees"].append((key, tenant, debtor_id, action.stage, action.cycle, currency, action.amount_minor, day))
-            planned.append(PlannedAction(debtor_id, currency, "fee", action.stage, action.cycle, "", key,
-                                         amount_minor=action.amount_minor))
+            if planned is not None:
+                planned.append(PlannedAction(debtor_id, currency, "fee", action.stage, action.cycle, "", key,
+                                             amount_minor=action.amount_minor))
             continue
         channels = action.channels or ("service",)
         channel = channels[0]
         key = outbox_key(tenant, debtor_id, action.stage, action.cycle, channel)
-        payload = _payload(action, ladder, amounts, config)
+        payload = _payload(action, ladder, amounts, config, pos.country)
         start = (not_before(as_of, timezone, config.guardrails.window_start)
                  if channel in WINDOWED_CHANNELS else "")
-        batch["outbox"].append(jr.outbox_row(
-            key=key, tenant=tenant, debtor_id=debtor_id, currency=currency, stage=action.stage, cycle=action.cycle,
-            channel=channel, fallback=channels[1:], kind=action.kind, as_of=as_of, not_before=start,
-            payload=payload, now=stamp,
+        batch["outbox"].append((
+            key, tenant, debtor_id, currency, action.stage, action.cycle, channel, ",".join(channels[1:]),
+            action.kind, "planned", 0, day, start, "", "", _dumps(payload), run_id, stamp, stamp,
         ))
-        batch["if_planned"].append((key, (tenant, run_id, day, debtor_id, f"{action.kind}_planned", action.stage,
-                                          action.cycle, channel, key, "", "{}", stamp)))
-        planned.append(PlannedAction(debtor_id, currency, action.kind, action.stage, action.cycle, channel, key,
-                                     action.invoice_ids, action.firm_date, action.amount_minor))
+        if action.kind == "notice":
+            notices[stage_of(action.stage)] += 1
+        if planned is not None:
+            planned.append(PlannedAction(debtor_id, currency, action.kind, action.stage, action.cycle, channel, key,
+                                         action.invoice_ids, action.firm_date, action.amount_minor))
 
 
-def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Config) -> dict[str, Any]:
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Config, country: str) -> dict[str, Any]:
     detail = dict(action.detail)
     stage_id = stage_of(action.stage)
     stage = next((s for s in ladder.stages if s.id == stage_id), None)
@@ -424,8 +440,10 @@ def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Co
             payload["action"] = stage.action
         if stage.offer_plan:
             payload["offer_plan"] = True
-        if stage.show_interest and config.interest_regime:
-            payload["interest_regime"] = config.interest_regime
+        if stage.show_interest:
+            regime = config.regime_for(country)
+            if regime:
+                payload["interest_regime"] = regime
     payload.update(detail)
     return payload
 

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import json
 import random
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def _amount_minor(rng: random.Random, currency: str) -> int:
 
 
 def _iter_portfolio(
-    *, debtors: int, seed: int, as_of: dt.date, currencies: Sequence[str], tenant: str, start: int = 1
+    *, debtors: int, seed: int, as_of: dt.date, currencies: Sequence[str], tenant: str, start: int = 1,
+    unpaid: bool = False, counts: Sequence[int] = (40, 27, 16, 10, 7),
 ) -> Iterator[tuple[tuple[object, ...], list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]]:
     rng = random.Random(seed)
     width = max(6, len(str(start + debtors)))
@@ -119,15 +121,16 @@ def _iter_portfolio(
         currency = currencies[0] if len(currencies) == 1 else rng.choice(currencies)
         locale, country, timezone, phone = CURRENCY_PROFILES.get(currency, ("en", "", "UTC", "+1 555"))
         name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)} {rng.choice(_SUFFIX)}"
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        slug = "".join(ch for ch in ascii_name.lower() if ch.isalnum())[:20]
         debtor = (
             tenant, debtor_id, name, f"B{rng.randint(10_000_000, 99_999_999)}",
             f'["cuentas@{slug}.example"]', f'["{phone}{rng.randint(10_000_000, 99_999_999)}"]',
             _address_json(rng, country),
             locale, timezone, country,
         )
-        profile = rng.choices([p[0] for p in _PROFILES], weights=[p[1] for p in _PROFILES])[0]
-        count = rng.choices((1, 2, 3, 4, 5), weights=(40, 27, 16, 10, 7))[0]
+        profile = "never" if unpaid else rng.choices([p[0] for p in _PROFILES], weights=[p[1] for p in _PROFILES])[0]
+        count = rng.choices(range(1, len(counts) + 1), weights=counts)[0]
         invoices: list[tuple[object, ...]] = []
         payments: list[tuple[object, ...]] = []
         allocations: list[tuple[object, ...]] = []
@@ -172,12 +175,15 @@ def generate_portfolio(
     currencies: Sequence[str] = ("EUR",),
     tenant: str = DEFAULT_TENANT,
     batch: int = 20_000,
+    unpaid: bool = False,
+    counts: Sequence[int] = (40, 27, 16, 10, 7),
 ) -> GeneratedCounts:
     """Write a synthetic portfolio of *debtors* debtors into *store*, in one transaction.
 
     Deterministic for a given ``(debtors, seed, as_of, currencies)``. Debtor ids continue
     after the tenant's existing ``D…`` ids, so generating twice adds a second portfolio
-    rather than colliding.
+    rather than colliding. ``unpaid=True`` leaves every invoice open and ``counts`` gives
+    the relative weights of 1, 2, 3… invoices per debtor (benchmarks use both).
     """
     for code in currencies:
         minor_units(code, record="generate", field="currencies")
@@ -190,7 +196,8 @@ def generate_portfolio(
     buffers: tuple[list[tuple[object, ...]], ...] = ([], [], [], [])
     with store.transaction():
         for debtor, invoices, payments, allocations in _iter_portfolio(
-            debtors=debtors, seed=seed, as_of=as_of, currencies=tuple(currencies), tenant=tenant, start=start
+            debtors=debtors, seed=seed, as_of=as_of, currencies=tuple(currencies), tenant=tenant, start=start,
+            unpaid=unpaid, counts=counts,
         ):
             buffers[0].append(debtor)
             buffers[1].extend(invoices)

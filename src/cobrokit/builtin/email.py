@@ -62,6 +62,8 @@ __all__ = [
 DEFAULT_PASSWORD_ENV = "COBROKIT_SMTP_PASSWORD"  # noqa: S105 - the variable name, not a password
 """Environment variable read for the SMTP password when ``password_env`` is not set."""
 
+_HEADER_POLICY = SMTP_POLICY.clone(max_line_length=998)
+
 _KNOWN = {
     "transport",
     "from_address",
@@ -214,6 +216,10 @@ def build_email(message: Message, settings: EmailSettings, *, now: dt.datetime) 
             subtype=subtype or "octet-stream",
             filename=attachment.filename,
         )
+    # Generate headers unfolded (RFC 5322 allows 998 characters): the stdlib folder of
+    # Python 3.11 doubles spaces when it folds before an encoded word, which would turn
+    # "13.445,98 €" into "13.445,98  €" in the subject. Bodies are already encoded above.
+    email.policy = _HEADER_POLICY
     return email
 
 

@@ -32,18 +32,18 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from cobrokit.builtin.email import safe_filename
 from cobrokit.channel import ChannelType, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.errors import ConfigError, ValidationError
 from cobrokit.letters import LetterDocument, LetterTable, letter_from_dict, split_paragraphs
 from cobrokit.plugins.markers import hookimpl
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 __all__ = ["LetterChannel", "LetterSettings", "letter_pdf", "missing_glyphs"]
 
@@ -62,8 +62,19 @@ def _default_font(name: str) -> Path:
     )
 
 
+def _require_fpdf() -> None:
+    try:
+        import fpdf  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ConfigError(
+            "letter channel: the PDF writer fpdf2 is not installed; install cobrokit[pdf]"
+        ) from None
+
+
 @functools.lru_cache(maxsize=16)
 def _cmap(path: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # installed with fpdf2
+
     font = TTFont(path, lazy=True)
     try:
         return frozenset(font.getBestCmap() or {})
@@ -89,7 +100,8 @@ class LetterSettings:
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> LetterSettings:
-        """Validate a settings mapping (raises :class:`ConfigError`)."""
+        """Validate a settings mapping (raises :class:`ConfigError`, also when fpdf2 is missing)."""
+        _require_fpdf()
         unknown = sorted(set(settings) - _KNOWN)
         if unknown:
             raise ConfigError(
@@ -115,19 +127,23 @@ class LetterSettings:
         return cls(Path(folder), regular, bold, paper)
 
 
-class _LetterPDF(FPDF):
-    def __init__(self, page_label: str, paper: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format=paper)
-        self.page_label = page_label
+def _new_pdf(page_label: str, paper: str) -> FPDF:
+    """An FPDF document whose footer prints *page_label* (``{page}``/``{pages}``)."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font("Body", size=8)
-        label = self.page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
-        self.cell(0, 10, label, align="C")
+    class LetterPDF(FPDF):
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Body", size=8)
+            label = page_label.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
+            self.cell(0, 10, label, align="C")
+
+    return LetterPDF(orientation="portrait", unit="mm", format=paper)
 
 
 def _table(pdf: FPDF, table: LetterTable, width: float, *, bold_last: bool) -> None:
+    from fpdf.fonts import FontFace
+
     pdf.ln(3)
     pdf.set_font("Body", "B", 10)
     pdf.multi_cell(0, 6, table.title, new_x="LMARGIN", new_y="NEXT")
@@ -182,7 +198,7 @@ def letter_pdf(
         raise ValidationError(
             "letter", "text", f"characters not in font {font_regular.name}: {', '.join(missing[:20])}"
         )
-    pdf = _LetterPDF(document.page_label, "A4" if paper.lower() == "a4" else "letter")
+    pdf = _new_pdf(document.page_label, "A4" if paper.lower() == "a4" else "letter")
     pdf.set_margins(25, 20, 20)
     pdf.set_auto_page_break(True, margin=22)
     pdf.add_font("Body", "", str(font_regular))

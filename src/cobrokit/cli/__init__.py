@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "init",
     "import_",
+    "sync",
     "generate",
     "aging",
     "run",

@@ -45,6 +45,8 @@ def register(sub: Any) -> None:
     run.add_argument("--dry-run", action="store_true", help="show what would happen; write and send nothing")
     run.add_argument("--debtor", metavar="ID", help="with --dry-run: explain one debtor's position and decision")
     run.add_argument("--no-dispatch", action="store_true", help="record decisions only; deliver later")
+    run.add_argument("--backend", default="sqlite", metavar="NAME",
+                     help="whose sync time the freshness guard checks (default: sqlite)")
     run.add_argument("--json", action="store_true", help="JSON output")
     run.set_defaults(func=run_command)
 
@@ -110,7 +112,8 @@ def run_command(args: argparse.Namespace) -> int:
                 if not decision.actions and not decision.journal:
                     print("  nothing to do today")
             return 0
-        result = run_ladder(store, as_of, config=config, tenant=args.tenant, now=now, dry_run=args.dry_run)
+        result = run_ladder(store, as_of, config=config, tenant=args.tenant, now=now, dry_run=args.dry_run,
+                            collect_actions=args.dry_run or args.json, backend=args.backend)
         delivered = None
         if not args.dry_run and not args.no_dispatch and not result.paused_reason:
             delivered = dispatch(store, get_plugin_host(), config=config, now=now, tenant=args.tenant)

@@ -111,23 +111,27 @@ class Ladder:
     tags: frozenset[str] = frozenset()
     countries: frozenset[str] = frozenset()
     thank_you_channels: tuple[str, ...] = ("email",)
+    post_due: tuple[Stage, ...] = attrs.field(init=False, eq=False, repr=False)
+    """Stages at or after the due date, in order (derived)."""
+    pre_due: tuple[Stage, ...] = attrs.field(init=False, eq=False, repr=False)
+    """Stages before the due date (derived)."""
+    post_offsets: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    """Offsets of :attr:`post_due`, for a quick search by days overdue (derived)."""
+    calendar_days_only: bool = attrs.field(init=False, eq=False, repr=False)
+    """True when no stage counts business days (derived)."""
+    _positions: Mapping[str, int] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def post_due(self) -> tuple[Stage, ...]:
-        """Stages at or after the due date, in order."""
-        return tuple(s for s in self.stages if not s.pre_due)
-
-    @property
-    def pre_due(self) -> tuple[Stage, ...]:
-        """Stages before the due date."""
-        return tuple(s for s in self.stages if s.pre_due)
+    def __attrs_post_init__(self) -> None:
+        post = tuple(s for s in self.stages if not s.pre_due)
+        object.__setattr__(self, "post_due", post)
+        object.__setattr__(self, "pre_due", tuple(s for s in self.stages if s.pre_due))
+        object.__setattr__(self, "post_offsets", tuple(s.offset for s in post))
+        object.__setattr__(self, "calendar_days_only", not any(s.business_days for s in self.stages))
+        object.__setattr__(self, "_positions", {s.id: i for i, s in enumerate(post)})
 
     def index(self, stage_id: str) -> int:
         """Position of *stage_id* among the post-due stages, or -1."""
-        for i, stage in enumerate(self.post_due):
-            if stage.id == stage_id:
-                return i
-        return -1
+        return self._positions.get(stage_id, -1)
 
 
 @attrs.frozen(slots=True)
@@ -176,12 +180,19 @@ class Config:
     guardrails: Guardrails = attrs.field(factory=Guardrails)
     plans: PlanPolicy = attrs.field(factory=PlanPolicy)
     interest_regime: str = ""
+    """Regime for debtors whose country has no entry in :attr:`interest_by_country`."""
+    interest_by_country: Mapping[str, str] = attrs.field(factory=dict)
+    """Country (ISO 3166 alpha-2) → regime name; ``""`` means no statutory interest."""
     interest_rates: Mapping[str, Decimal] = attrs.field(factory=dict)
     """Rates for periods the shipped tables lack, by label (``{"2026-H2": Decimal("10.40")}``)."""
     channels: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     template_dirs: tuple[str, ...] = ()
     """Folders searched before the shipped templates (your overrides)."""
     source: str = "<default>"
+
+    def regime_for(self, country: str) -> str:
+        """The interest regime for a debtor in *country* (``""``: none)."""
+        return self.interest_by_country.get(country.upper(), self.interest_regime)
 
     def ladder_for(self, tags: frozenset[str], country: str = "") -> Ladder:
         """The first ladder whose tags or countries match, else the first untagged one."""
@@ -420,6 +431,8 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
 
     interest_table = top.table("interest")
     regime = interest_table.get("regime", str, "")
+    by_country_table = interest_table.table("by_country")
+    by_country = {code.upper(): by_country_table.get(code, str, "") for code in by_country_table.data}
     rates_table = interest_table.table("rates")
     rates = {label: rates_table.decimal(label, None) or Decimal(0) for label in rates_table.data}
     interest_table.check_unknown()
@@ -444,7 +457,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
     top.check_unknown()
     return Config(
         ladders=ladders, creditor=creditor, run=run, guardrails=guardrails, plans=plans,
-        interest_regime=regime, interest_rates=rates, channels=channels, template_dirs=template_dirs,
+        interest_regime=regime, interest_by_country=by_country, interest_rates=rates, channels=channels, template_dirs=template_dirs,
         source=source,
     )
 

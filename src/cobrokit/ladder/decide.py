@@ -29,6 +29,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -183,8 +184,17 @@ def _firm_date(as_of: dt.date, days: int, country: str, region: str) -> dt.date 
     return calendar_for(country, region).roll_forward(as_of + dt.timedelta(days=days))
 
 
+@functools.lru_cache(maxsize=1024)
+def _reachable(wanted: tuple[str, ...], points: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    usable = tuple(c for c in wanted if CHANNEL_NEEDS.get(c) is None or CHANNEL_NEEDS[c] in points)
+    why = "; ".join(f"{c}: no {CHANNEL_NEEDS[c]}" for c in wanted if c not in usable)
+    return usable, why
+
+
 def _channels(pos: Position, wanted: Sequence[str], config: Config, as_of: dt.date) -> tuple[tuple[str, ...], str]:
     """Channels the debtor can be reached on and whose caps allow a contact today."""
+    if not pos.recent_contacts:  # no caps can bind: the answer depends only on the contact points
+        return _reachable(tuple(wanted), pos.contact_points)
     usable = []
     reasons = []
     for channel in wanted:
@@ -279,7 +289,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if status != state.status:
         kind = "resumed" if not status else status.split(":", 1)[0]
         journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}"))
-    state = state._replace(status=status, promise_seen=promise_seen)
+    if status != state.status or promise_seen != state.promise_seen:
+        state = state._replace(status=status, promise_seen=promise_seen)
 
     # limitation: warn the creditor before a debt becomes time-barred
     if pos.limitation_date is not None and overdue_all:
@@ -343,10 +354,13 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     # 5. after the due date
     post = ladder.post_due
     oldest = min(overdue, key=lambda i: (i.due, i.invoice_id))
-    target = -1
-    for index, stage in enumerate(post):
-        if as_of >= _trigger(oldest.due, stage.offset, stage.business_days, pos.country, pos.region):
-            target = index
+    if ladder.calendar_days_only:
+        target = bisect.bisect_right(ladder.post_offsets, (as_of - oldest.due).days) - 1
+    else:
+        target = -1
+        for index, stage in enumerate(post):
+            if as_of >= _trigger(oldest.due, stage.offset, stage.business_days, pos.country, pos.region):
+                target = index
     if state.stage_index < 0:
         # a first contact in a cycle never starts with a firm step (an old debt just imported)
         cap = ladder.index(config.run.first_contact_max)
@@ -421,7 +435,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage_key = stage.id if not repeat else f"{stage.id}#{repeat}"
-    invoice_ids = tuple(i.invoice_id for i in sorted(overdue, key=lambda i: (i.due, i.invoice_id)))
+    ordered = overdue if len(overdue) == 1 else sorted(overdue, key=lambda i: (i.due, i.invoice_id))
+    invoice_ids = tuple(i.invoice_id for i in ordered)
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
     actions.append(Action("notice", stage_key, cycle, channels, invoice_ids, firm,
                           detail=(("days_overdue", (as_of - oldest.due).days),)))
@@ -437,9 +452,9 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         suspended = True
     if stage.action == "handoff" and not repeat:
         actions.append(Action("handoff", stage.id, cycle, invoice_ids=invoice_ids))
-    state = state._replace(
-        stage=stage.id, stage_index=chosen, stage_date=as_of, repeats=repeat, last_contact=as_of,
-        sent=sent | {stage.id}, suspended=suspended,
+    state = LadderState(
+        state.ladder, state.cycle, stage.id, chosen, as_of, repeat, as_of, sent | {stage.id}, state.pre_due,
+        suspended, state.promise_seen, state.status, state.plan_seen,
     )
     return Decision(state, tuple(actions), tuple(journal))
 

@@ -24,6 +24,7 @@ from cobrokit.plugins.markers import hookspec
 if TYPE_CHECKING:
     from cobrokit.backend import BackendType
     from cobrokit.channel import ChannelType, DeliveryReceipt, Message
+    from cobrokit.credit import ExternalCredit
     from cobrokit.interest.regimes import Regime
     from cobrokit.notice import Notice
 
@@ -195,6 +196,42 @@ def cobrokit_creditor_alert(
 
     ``stage`` says what (``"limitation"``); ``payload["reason"]`` explains it. Return a
     short description of how the creditor was told, or ``None``.
+    """
+
+
+# -- credit decisions ------------------------------------------------------------------------
+
+
+@hookspec
+def cobrokit_credit_data(tenant: str, debtor_id: str) -> ExternalCredit | None:
+    """Add outside data (a credit bureau, a trade-credit insurer) to a credit decision.
+
+    Called by ``cobrokit credit check`` (:func:`cobrokit.store.credit.check_credit`) once
+    per decision; every plugin's answer is used. The outside score is blended with the
+    debtor's own payment-behaviour score (``bureau_weight`` of the credit policy), the
+    lowest credit limit in the order's currency applies, and a flag listed in the policy's
+    ``refuse_flags`` (``"insolvency"``, ``"court_judgment"``…) refuses credit. Look the
+    debtor up by its id (or its tax id, read from the store); keep API keys in the
+    environment. Raise to make the check fail with your error rather than decide without
+    your data.
+
+    Args:
+        tenant: the creditor.
+        debtor_id: the debtor.
+
+    Returns:
+        a :class:`cobrokit.credit.ExternalCredit` (score normalised to 0–100, higher is
+        better), or ``None`` when you know nothing about this debtor.
+
+    Example::
+
+        from cobrokit.credit import ExternalCredit
+
+        @hookimpl
+        def cobrokit_credit_data(tenant, debtor_id):
+            report = acme_bureau.lookup(debtor_id)
+            return ExternalCredit(source="acme-bureau", score=report.score // 10,
+                                  flags={"court_judgment"} if report.judgments else set())
     """
 
 

@@ -38,7 +38,7 @@ STATE_COLUMNS = (
 )
 OUTBOX_COLUMNS = (
     "key", "tenant", "debtor_id", "currency", "stage", "cycle", "channel", "fallback", "kind", "status",
-    "attempts", "as_of", "not_before", "provider_id", "detail", "payload", "created_at", "updated_at",
+    "attempts", "as_of", "not_before", "provider_id", "detail", "payload", "run_id", "created_at", "updated_at",
 )
 JOURNAL_COLUMNS = (
     "tenant", "run_id", "as_of", "debtor_id", "kind", "stage", "cycle", "channel", "key", "reason", "detail",
@@ -74,6 +74,7 @@ class OutboxRow(NamedTuple):
     provider_id: str
     detail: str
     payload: str
+    run_id: str
     created_at: str
     updated_at: str
 
@@ -148,11 +149,13 @@ def iter_states(conn: sqlite3.Connection, tenant: str) -> Iterator[tuple[Any, ..
 def outbox_row(
     *, key: str, tenant: str, debtor_id: str, currency: str, stage: str, cycle: str, channel: str,
     fallback: Sequence[str], kind: str, as_of: dt.date, not_before: str, payload: dict[str, Any], now: str,
+    run_id: str = "",
 ) -> tuple[Any, ...]:
     """Build an outbox row (status ``planned``)."""
     return (
         key, tenant, debtor_id, currency, stage, cycle, channel, ",".join(fallback), kind, "planned", 0,
-        as_of.isoformat(), not_before, "", "", json.dumps(payload, sort_keys=True, separators=(",", ":")), now, now,
+        as_of.isoformat(), not_before, "", "", json.dumps(payload, sort_keys=True, separators=(",", ":")), run_id,
+        now, now,
     )
 
 
@@ -177,13 +180,19 @@ def write_batch(
             + ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:]),
             states,
         )
-        inserted = 0
-        new_keys: set[str] = set()
-        sql = f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})"  # noqa: S608
-        for row in outbox:
-            if conn.execute(sql, row).rowcount:
-                inserted += 1
-                new_keys.add(row[0])
+        existing: set[str] = set()
+        keys = [row[0] for row in outbox]
+        for start in range(0, len(keys), 500):  # which keys are planned already (a rare re-run)
+            chunk = keys[start:start + 500]
+            existing.update(r[0] for r in conn.execute(
+                f"SELECT key FROM outbox WHERE key IN ({', '.join('?' * len(chunk))})", chunk))  # noqa: S608
+        fresh = [row for row in outbox if row[0] not in existing]
+        new_keys = {row[0] for row in fresh}
+        conn.executemany(
+            f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})",  # noqa: S608
+            fresh,
+        )
+        inserted = len(fresh)
         conn.executemany(
             "INSERT OR IGNORE INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

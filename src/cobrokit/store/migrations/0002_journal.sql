@@ -17,7 +17,6 @@ CREATE TABLE journal (
     recorded_at   TEXT NOT NULL
 );
 CREATE INDEX journal_by_debtor ON journal (tenant, debtor_id, seq);
-CREATE INDEX journal_by_run ON journal (run_id, seq);
 
 -- Where each debtor stands on the ladder, per currency (one notice stream per currency).
 CREATE TABLE ladder_state (
@@ -38,9 +37,12 @@ CREATE TABLE ladder_state (
     status        TEXT NOT NULL DEFAULT '',
     plan_seen     TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (tenant, debtor_id, currency)
-);
+) WITHOUT ROWID;
 
 -- Effects to carry out, written in the same transaction as the decision that made them.
+-- A row is also the journal's record of that decision: its decision columns (key, stage,
+-- cycle, channel, as_of, payload, run_id, created_at) never change; status changes are
+-- journaled by the dispatcher.
 -- status: planned -> sending -> sent | failed_retryable | failed_permanent | unknown
 --         | refused (a guardrail) | render_failed | superseded (paid before sending)
 CREATE TABLE outbox (
@@ -60,9 +62,10 @@ CREATE TABLE outbox (
     provider_id   TEXT NOT NULL DEFAULT '',
     detail        TEXT NOT NULL DEFAULT '',
     payload       TEXT NOT NULL DEFAULT '{}',
+    run_id        TEXT NOT NULL DEFAULT '',
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX outbox_by_status ON outbox (status, not_before);
 CREATE INDEX outbox_by_debtor ON outbox (tenant, debtor_id, as_of);
 
@@ -76,7 +79,7 @@ CREATE TABLE fee (
     currency      TEXT NOT NULL,
     amount_minor  INTEGER NOT NULL CHECK (amount_minor >= 0),
     as_of         TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX fee_by_debtor ON fee (tenant, debtor_id, cycle);
 
 -- Outcomes of calls and visits, and the client's reason for not paying.

@@ -1,11 +1,9 @@
-"""Shared notices for the notice tests: one with every figure, one with the minimum."""
+"""Sample notices for the notice tests: one with every figure, one with the minimum."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-
-import pytest
 
 from cobrokit.model import Address, Debtor
 from cobrokit.money import Money
@@ -146,8 +144,3 @@ def make_notice(
         pay_link="https://pay.example/acme/D-042" if full else "",
         action="suspend_service" if full else "",
     )
-
-
-@pytest.fixture
-def notice() -> Notice:
-    return make_notice()

@@ -1,0 +1,1 @@
+"""Tests of notices: formatting, rendering, email, letters and call tasks."""
