@@ -12,7 +12,11 @@ reason             effect
 ``dispute``        the invoice is marked disputed and drops out of notices
 ``refuses``        journaled for the case file
 ``promise``        a promise to pay is recorded and pauses the ladder until its date
+``not_received``   like ``invoice_error``: the invoice is held until it is resent
 =================  ==============================================================
+
+An outcome of ``paid`` (the client says they already paid) puts the debtor on hold until
+someone checks the bank: chasing a client who paid is the worst failure of dunning.
 
 Every change is journaled with its reason, so the case file shows who decided what.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -31,10 +36,15 @@ from cobrokit.money import Money
 from cobrokit.store import journal as jr
 from cobrokit.store.sqlite import SQLiteStore
 
-__all__ = ["OUTCOMES", "REASONS", "ContactResult", "record_contact", "set_dispute", "set_hold"]
+__all__ = [
+    "OUTCOMES", "REASONS", "ContactResult", "import_call_outcomes", "record_contact", "set_dispute", "set_hold",
+]
 
-OUTCOMES = ("answered", "no_answer", "voicemail", "wrong_number", "promise", "refused", "dispute", "visit", "email_reply")
-REASONS = ("", "forgot", "invoice_error", "hardship", "dispute", "refuses", "promise")
+OUTCOMES = (
+    "answered", "no_answer", "voicemail", "busy", "wrong_number", "promise", "refused", "dispute", "paid",
+    "callback", "visit", "email_reply",
+)
+REASONS = ("", "forgot", "invoice_error", "not_received", "hardship", "dispute", "refuses", "promise", "other")
 
 
 @attrs.frozen(slots=True)
@@ -118,7 +128,7 @@ def record_contact(
         reason = "promise"
     if outcome == "dispute" and not reason:
         reason = "dispute"
-    if reason in ("dispute", "invoice_error") and not invoice_id:
+    if reason in ("dispute", "invoice_error", "not_received") and not invoice_id:
         raise ValidationError(record, "invoice_id", f"a {reason.replace('_', ' ')} needs the invoice it concerns")
     if invoice_id:
         invoice = store.get_invoice(tenant, invoice_id)
@@ -149,10 +159,11 @@ def record_contact(
              now, {"contact_seq": seq, "invoice_id": invoice_id})
     effects: list[str] = []
     promise_id = ""
-    if reason == "invoice_error":
-        set_hold(store, invoice_id=invoice_id, hold=True, reason="invoice error reported by the client; correct it",
-                 on=on, now=now, tenant=tenant)
-        effects.append(f"invoice {invoice_id} on hold for correction")
+    if reason in ("invoice_error", "not_received"):
+        why = ("invoice error reported by the client; correct it" if reason == "invoice_error"
+               else "the client says the invoice never arrived; send it again")
+        set_hold(store, invoice_id=invoice_id, hold=True, reason=why, on=on, now=now, tenant=tenant)
+        effects.append(f"invoice {invoice_id} on hold: {why}")
     elif reason == "dispute":
         set_dispute(store, invoice_id, True, reason=note or "disputed by the client", on=on, now=now, tenant=tenant)
         effects.append(f"invoice {invoice_id} disputed")
@@ -160,6 +171,10 @@ def record_contact(
         _journal(store, tenant, on, debtor_id, "hardship", "client reports cash-flow hardship: offer a payment plan",
                  now)
         effects.append("offer a payment plan (cobrokit plan propose)")
+    elif outcome == "paid":
+        set_hold(store, debtor_id=debtor_id, hold=True, on=on, now=now, tenant=tenant,
+                 reason="the client says they already paid; check the bank and release the hold")
+        effects.append("debtor on hold until the payment is checked")
     elif promise is not None:
         from cobrokit.store.plans import PlanRepository
 
@@ -169,3 +184,40 @@ def record_contact(
                  now, {"promise_id": promise.id})
         effects.append(f"promise {promise.id} recorded; ladder paused until {promise.promised_date.isoformat()} plus grace")
     return ContactResult(seq, tuple(effects), promise_id)
+
+
+def import_call_outcomes(
+    store: SQLiteStore, path: Path, *, now: dt.datetime, tenant: str = DEFAULT_TENANT, default_currency: str = "EUR"
+) -> list[ContactResult]:
+    """Bring a call list's outcomes (CSV, see :func:`cobrokit.calls.read_call_outcomes`) into the contact log.
+
+    The file is validated whole first (a bad row imports nothing); then each outcome is
+    recorded with :func:`record_contact`, which applies what its reason implies.
+    """
+    from cobrokit.calls import read_call_outcomes
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        outcomes = read_call_outcomes(handle, source=path.name, default_currency=default_currency)
+    results = []
+    with store.transaction():  # one bad outcome (an unknown debtor…) records none of them
+        for outcome in outcomes:
+            results.append(record_contact(
+                store, debtor_id=outcome.debtor_id, on=outcome.date, outcome=outcome.outcome.value,
+                reason=outcome.reason.value if outcome.reason is not None else "", channel="call",
+                note=outcome.note, promise_date=outcome.promise_date, promise_amount=outcome.promise_amount,
+                now=now, tenant=tenant, invoice_id=_oldest_open(store, tenant, outcome.debtor_id, outcome.date)
+                if outcome.reason is not None and outcome.reason.value in ("dispute", "invoice_error", "not_received")
+                else "",
+            ))
+    return results
+
+
+def _oldest_open(store: SQLiteStore, tenant: str, debtor_id: str, day: dt.date) -> str:
+    """The debtor's oldest open invoice (what a call about a dispute concerns when no invoice is named)."""
+    row = store.conn.execute(
+        "SELECT i.id FROM invoice i WHERE i.tenant = ? AND i.debtor_id = ? AND i.amount_minor > COALESCE("
+        "(SELECT SUM(amount_minor) FROM allocation a WHERE a.tenant = i.tenant AND a.invoice_id = i.id "
+        "AND a.date <= ?), 0) ORDER BY i.due_date, i.id LIMIT 1",
+        (tenant, debtor_id, day.isoformat()),
+    ).fetchone()
+    return str(row[0]) if row else ""

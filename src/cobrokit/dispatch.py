@@ -305,6 +305,8 @@ def _deliver_one(
     if wait:
         if wait != row.not_before:
             _update(store, row.key, stamp, not_before=wait)
+            _journal(store, row, "deferred", f"outside the contact window in {timezone}; waits until {wait} UTC",
+                     stamp)
         return "waiting"
 
     payload = row.payload_data

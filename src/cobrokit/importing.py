@@ -293,16 +293,16 @@ def import_csv(
     good_payments: list[tuple[int, dict[str, str], Payment]] = []
     if payments is not None:
         lookup = _InvoiceLookup(store, tenant, known)
-        good_payments, bad = read_payments(payments, lookup, tenant=tenant)  # type: ignore[arg-type]
+        good_payments, bad = read_payments(payments, lookup, tenant=tenant)
         errors += bad
     kept_payments = []
     allocated: dict[str, int] = {}
     for line, values, payment in good_payments:
-        problem = _conflict(store, payment, update)
-        if problem is None:
-            problem = _overpaid(store, payment, known, allocated)
-        if problem:
-            errors.append(RowError(payments.name if payments else "", line, values, problem))
+        payment_problem: ConflictError | InvalidAmountError | None = _conflict(store, payment, update)
+        if payment_problem is None:
+            payment_problem = _overpaid(store, payment, known, allocated)
+        if payment_problem:
+            errors.append(RowError(payments.name if payments else "", line, values, payment_problem))
         else:
             kept_payments.append((line, values, payment))
     if errors and not skip_invalid:

@@ -93,6 +93,10 @@ def _tuple_of_str(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
 
+def _frozenset_of_str(value: object) -> frozenset[str]:
+    return frozenset(_tuple_of_str(value))
+
+
 @attrs.frozen(slots=True)
 class Address:
     """A postal address, as printed on a letter."""
@@ -124,7 +128,7 @@ class Debtor:
     locale: str = "en"
     timezone: str = "UTC"
     country: str = ""
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=lambda v: frozenset(_tuple_of_str(v)))
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset_of_str)
     cease_contact: bool = False
     insolvent: bool = False
     hold: bool = False

@@ -247,6 +247,7 @@ class ReceivablesBackend:
         snapshot = _Snapshot(since, [], [], [], [])
         for receivable in self.receivables(tenant=tenant, since=since):
             invoice = receivable.invoice
+            self._listing.add(invoice.id)  # also when the subclass did not use convert()
             if invoice.source != self.name:
                 invoice = attrs.evolve(invoice, source=self.name)
             debtors.setdefault(receivable.debtor.id, receivable.debtor)

@@ -242,3 +242,25 @@ def test_runs_need_a_file_store(tmp_path: Path) -> None:
     memory = SQLiteStore.open(":memory:")
     with pytest.raises(StoreError, match="needs a store in a file"):
         run_ladder(memory, DUE, config=CONFIG, now=at(0)[1])
+
+
+def test_call_outcomes_file_feeds_the_contact_log(ledger: SQLiteStore, tmp_path: Path) -> None:
+    from cobrokit.casework import import_call_outcomes
+
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "debtor_id,date,outcome,reason,promise_date,promise_amount,note\n"
+        "D1,2026-03-17,promise,promise,2026-03-24,1210.00,will pay after the client pays them\n",
+        encoding="utf-8",
+    )
+    day, now = at(15)
+    results = import_call_outcomes(ledger, path, now=now)
+    assert results[0].promise_id and "ladder paused until 2026-03-24" in results[0].effects[0]
+    assert ledger.conn.execute("SELECT outcome, reason FROM contact").fetchall() == [("promise", "promise")]
+
+
+def test_client_saying_they_paid_holds_the_debtor(ledger: SQLiteStore) -> None:
+    day, now = at(16)
+    result = record_contact(ledger, debtor_id="D1", on=day, outcome="paid", now=now, note="paid by transfer yesterday")
+    assert result.effects == ("debtor on hold until the payment is checked",)
+    assert run_ladder(ledger, day, config=CONFIG, now=now).planned == ()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from cobrokit.casework import OUTCOMES, REASONS, record_contact, set_dispute, set_hold
+from cobrokit.casework import OUTCOMES, REASONS, import_call_outcomes, record_contact, set_dispute, set_hold
 from cobrokit.cli.options import add_db, add_tenant, iso_date
 from cobrokit.money import Money, parse_amount
 from cobrokit.store.sqlite import SQLiteStore
@@ -31,6 +32,15 @@ def register(sub: Any) -> None:
     contact.add_argument("--promise-amount", default=None, metavar="AMOUNT")
     contact.add_argument("--currency", default="EUR", metavar="CCY", help="currency of --promise-amount")
     contact.set_defaults(func=contact_command)
+
+    calls = sub.add_parser("call-outcomes", help="bring a call list's outcomes into the contact log",
+                           description="Read a call-outcomes CSV (debtor_id, date, outcome, reason, promise_date, "
+                           "promise_amount, note) and record each outcome; all or nothing.")
+    add_db(calls)
+    add_tenant(calls)
+    calls.add_argument("--file", type=Path, required=True, metavar="CSV")
+    calls.add_argument("--currency", default="EUR", metavar="CCY", help="currency of promise amounts")
+    calls.set_defaults(func=call_outcomes_command)
 
     dispute = sub.add_parser("dispute", help="open or close a dispute on an invoice")
     add_db(dispute)
@@ -67,6 +77,18 @@ def contact_command(args: argparse.Namespace) -> int:
     print(f"contact {result.contact_seq} recorded")
     for effect in result.effects:
         print(f"  {effect}")
+    return 0
+
+
+def call_outcomes_command(args: argparse.Namespace) -> int:
+    """Handler of ``cobrokit call-outcomes``."""
+    with SQLiteStore.open(args.db) as store:
+        results = import_call_outcomes(store, args.file, now=dt.datetime.now(dt.UTC), tenant=args.tenant,
+                                       default_currency=args.currency.upper())
+    print(f"{len(results)} call outcome(s) recorded")
+    for result in results:
+        for effect in result.effects:
+            print(f"  {effect}")
     return 0
 
 

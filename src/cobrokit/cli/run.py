@@ -129,8 +129,8 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         print(result.summary())
         if args.dry_run:
-            for action in result.planned:
-                print(_action_line(action))
+            for planned in result.planned:
+                print(_action_line(planned))
         if delivered is not None:
             print(delivered.summary())
     return 3 if result.paused_reason else 0
