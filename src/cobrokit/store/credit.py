@@ -56,32 +56,29 @@ __all__ = [
 ]
 
 _LATENESS_SQL = """
-WITH inv AS (
-    SELECT id, debtor_id, currency, due_date, amount_minor, disputed FROM invoice
-    WHERE tenant = :tenant AND due_date <= :day AND issue_date <= :day {debtor}
-), paid AS (
-    SELECT a.invoice_id, SUM(a.amount_minor) AS minor,
-           SUM(a.amount_minor * MAX(0, CAST(julianday(a.date) - julianday(inv.due_date) AS INTEGER))) AS late
-    FROM allocation AS a JOIN inv ON inv.id = a.invoice_id
-    WHERE a.tenant = :tenant AND a.date <= :day
-    GROUP BY a.invoice_id
-), credited AS (
-    SELECT c.invoice_id, SUM(c.amount_minor) AS minor
-    FROM credit_note AS c JOIN inv ON inv.id = c.invoice_id
-    WHERE c.tenant = :tenant AND c.date <= :day
-    GROUP BY c.invoice_id
-), per_invoice AS (
-    SELECT inv.debtor_id, inv.currency, inv.due_date, inv.disputed,
-           COALESCE(p.minor, 0) AS paid, COALESCE(p.late, 0) AS paid_late,
-           MAX(inv.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0), 0) AS open,
-           CAST(julianday(:day) - julianday(inv.due_date) AS INTEGER) AS age
-    FROM inv LEFT JOIN paid AS p ON p.invoice_id = inv.id LEFT JOIN credited AS c ON c.invoice_id = inv.id
+WITH per_invoice AS (
+    SELECT i.debtor_id, i.currency, i.due_date, i.disputed,
+           (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocation AS a
+            WHERE a.tenant = i.tenant AND a.invoice_id = i.id AND a.date <= :day) AS paid,
+           (SELECT COALESCE(SUM(a.amount_minor * MAX(0, CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER))), 0)
+            FROM allocation AS a
+            WHERE a.tenant = i.tenant AND a.invoice_id = i.id AND a.date <= :day) AS paid_late,
+           (SELECT COALESCE(SUM(c.amount_minor), 0) FROM credit_note AS c
+            WHERE c.tenant = i.tenant AND c.invoice_id = i.id AND c.date <= :day) AS credited,
+           i.amount_minor,
+           CAST(julianday(:day) - julianday(i.due_date) AS INTEGER) AS age
+    FROM invoice AS i
+    WHERE i.tenant = :tenant AND i.due_date <= :day AND i.issue_date <= :day {debtor}
+), measured AS (
+    SELECT debtor_id, currency, due_date, disputed, paid, paid_late, age,
+           MAX(amount_minor - paid - credited, 0) AS open
+    FROM per_invoice
 )
 SELECT debtor_id, currency, COUNT(*),
        SUM(paid + CASE WHEN disputed THEN 0 ELSE open END),
        SUM(paid_late + CASE WHEN disputed THEN 0 ELSE open * age END),
        MAX(CASE WHEN open > 0 AND NOT disputed THEN age ELSE 0 END)
-FROM per_invoice
+FROM measured
 WHERE due_date >= :since OR open > 0
 GROUP BY debtor_id, currency
 ORDER BY debtor_id, currency
@@ -136,6 +133,8 @@ WHERE e.tenant = :tenant AND e.to_state = 'breached' AND e.on_date <= :day AND e
 
 
 def _sql(template: str, debtor_id: str | None, column: str = "debtor_id") -> str:
+    if "{debtor}" not in template:  # pragma: no cover - a guard for the constants above
+        raise ValueError("template without a {debtor} slot")
     return template.replace("{debtor}", f"AND {column} = :debtor" if debtor_id is not None else "")
 
 

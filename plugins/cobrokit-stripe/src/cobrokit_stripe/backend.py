@@ -57,16 +57,41 @@ log = logging.getLogger(__name__)
 
 API_BASE = "https://api.stripe.com"
 SETTINGS = (
-    "api_key_env", "pause_behavior", "page_size", "collection_method", "base_url", "requests_per_second",
-    "connect_timeout", "read_timeout", "max_attempts", "max_retry_after",
+    "api_key_env",
+    "pause_behavior",
+    "page_size",
+    "collection_method",
+    "base_url",
+    "requests_per_second",
+    "connect_timeout",
+    "read_timeout",
+    "max_attempts",
+    "max_retry_after",
 )
 """Setting names the factory understands (see README.md)."""
 
 PAUSE_BEHAVIORS = ("void", "mark_uncollectible", "keep_as_draft")
 
-STRIPE_ZERO_DECIMAL = frozenset({
-    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
-})
+STRIPE_ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
 """Currencies whose Stripe amounts are whole units (Stripe's list; MGA differs from ISO 4217)."""
 
 _STRIPE_TWO_DECIMAL = frozenset({"ISK"})
@@ -120,8 +145,13 @@ def _address(value: Any) -> Address:
     if not isinstance(value, Mapping):
         return Address()
     lines = tuple(str(value[k]) for k in ("line1", "line2") if value.get(k))
-    return Address(lines=lines, city=str(value.get("city") or ""), postal_code=str(value.get("postal_code") or ""),
-                   region=str(value.get("state") or ""), country=str(value.get("country") or ""))
+    return Address(
+        lines=lines,
+        city=str(value.get("city") or ""),
+        postal_code=str(value.get("postal_code") or ""),
+        region=str(value.get("state") or ""),
+        country=str(value.get("country") or ""),
+    )
 
 
 def receivable_from_stripe(record: Mapping[str, Any], tenant: str) -> Receivable | None:
@@ -146,12 +176,23 @@ def receivable_from_stripe(record: Mapping[str, Any], tenant: str) -> Receivable
     name = record.get("customer_name") or record.get("customer_email") or customer
     address = _address(record.get("customer_address"))
     debtor = Debtor(
-        id=customer, name=str(name), tenant=tenant, emails=(record.get("customer_email") or "",),
-        phones=(record.get("customer_phone") or "",), address=address, country=address.country,
+        id=customer,
+        name=str(name),
+        tenant=tenant,
+        emails=str(record.get("customer_email") or ""),
+        phones=str(record.get("customer_phone") or ""),
+        address=address,
+        country=address.country,
     )
     invoice = Invoice(
-        id=invoice_id, debtor_id=customer, issue_date=issued, due_date=due, amount=amount, tenant=tenant,
-        number=str(record.get("number") or ""), source="stripe",
+        id=invoice_id,
+        debtor_id=customer,
+        issue_date=issued,
+        due_date=due,
+        amount=amount,
+        tenant=tenant,
+        number=str(record.get("number") or ""),
+        source="stripe",
     )
     return Receivable(debtor=debtor, invoice=invoice, open=open_)
 
@@ -167,8 +208,15 @@ class StripeBackend(ReceivablesBackend):
     name = "stripe"
     capabilities = frozenset({Capability.PAYMENT_LINK, Capability.SUSPEND_SERVICE})
 
-    def __init__(self, http: HttpClient, *, pause_behavior: str = "void", page_size: int = 100,
-                 collection_method: str = "", clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        pause_behavior: str = "void",
+        page_size: int = 100,
+        collection_method: str = "",
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         super().__init__(clock=clock)
         self.http = http
         self.pause_behavior = pause_behavior
@@ -176,8 +224,13 @@ class StripeBackend(ReceivablesBackend):
         self.collection_method = collection_method
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK,
-                      environ: Mapping[str, str] | None = None) -> StripeBackend:
+    def from_settings(
+        cls,
+        settings: Mapping[str, Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        environ: Mapping[str, str] | None = None,
+    ) -> StripeBackend:
         """Build from settings (see README.md); the secret key comes from ``api_key_env``.
 
         Raises:
@@ -187,13 +240,18 @@ class StripeBackend(ReceivablesBackend):
         key = s.secret("api_key")
         per_second = s.integer("requests_per_second", 25, maximum=100)
         http = HttpClient(
-            "stripe", s.text("base_url", API_BASE), auth=bearer_token(key),
-            timeout=Timeout.from_settings(settings, "stripe"), retry=RetryPolicy.from_settings(settings, "stripe"),
-            rate_limiter=RateLimiter(per_second, 1.0, clock=clock), idempotency_header="Idempotency-Key",
+            "stripe",
+            s.text("base_url", API_BASE),
+            auth=bearer_token(key),
+            timeout=Timeout.from_settings(settings, "stripe"),
+            retry=RetryPolicy.from_settings(settings, "stripe"),
+            rate_limiter=RateLimiter(per_second, 1.0, clock=clock),
+            idempotency_header="Idempotency-Key",
             clock=clock,
         )
         return cls(
-            http, pause_behavior=s.choice("pause_behavior", PAUSE_BEHAVIORS, "void"),
+            http,
+            pause_behavior=s.choice("pause_behavior", PAUSE_BEHAVIORS, "void"),
             page_size=s.integer("page_size", 100, maximum=100),
             collection_method=s.choice("collection_method", ("", "charge_automatically", "send_invoice"), ""),
             clock=clock,
@@ -207,10 +265,13 @@ class StripeBackend(ReceivablesBackend):
             params["collection_method"] = self.collection_method
         pages = paginate_cursor(
             lambda paging: self.http.get_json("v1/invoices", params={**params, **paging}),
-            lambda payload: payload["data"], page_size=self.page_size, provider="stripe",
+            lambda payload: payload["data"],
+            page_size=self.page_size,
+            provider="stripe",
         )
-        yield from self.convert(pages, lambda r: receivable_from_stripe(r, tenant), kind="invoice",
-                                id_of=lambda r: r["id"])
+        yield from self.convert(
+            pages, lambda r: receivable_from_stripe(r, tenant), kind="invoice", id_of=lambda r: r["id"]
+        )
 
     # -- writing back -------------------------------------------------------------------------
     def payment_link(self, *, tenant: str, debtor_id: str, invoice_ids: Sequence[str]) -> str | None:
@@ -227,9 +288,12 @@ class StripeBackend(ReceivablesBackend):
 
     def _subscriptions(self, customer: str) -> list[Mapping[str, Any]]:
         pages = paginate_cursor(
-            lambda paging: self.http.get_json("v1/subscriptions",
-                                              params={"customer": customer, "status": "all", **paging}),
-            lambda payload: payload["data"], page_size=100, provider="stripe",
+            lambda paging: self.http.get_json(
+                "v1/subscriptions", params={"customer": customer, "status": "all", **paging}
+            ),
+            lambda payload: payload["data"],
+            page_size=100,
+            provider="stripe",
         )
         return [s for s in pages if isinstance(s, Mapping) and s.get("status") in _LIVE_STATUSES]
 
@@ -243,9 +307,12 @@ class StripeBackend(ReceivablesBackend):
             if subscription.get("pause_collection"):
                 continue  # already paused (by us before a crash, or by hand)
             sub_id = str(subscription["id"])
-            self.http.request_json("POST", f"v1/subscriptions/{sub_id}",
-                                   data={"pause_collection[behavior]": self.pause_behavior},
-                                   idempotency_key=f"{key}#{sub_id}")
+            self.http.request_json(
+                "POST",
+                f"v1/subscriptions/{sub_id}",
+                data={"pause_collection[behavior]": self.pause_behavior},
+                idempotency_key=f"{key}#{sub_id}",
+            )
             done.append(sub_id)
         if not done:
             return f"stripe: no live subscription with running collection for customer {debtor_id}"
@@ -258,8 +325,12 @@ class StripeBackend(ReceivablesBackend):
             if not subscription.get("pause_collection"):
                 continue
             sub_id = str(subscription["id"])
-            self.http.request_json("POST", f"v1/subscriptions/{sub_id}", data={"pause_collection": ""},
-                                   idempotency_key=f"{key}#{sub_id}")
+            self.http.request_json(
+                "POST",
+                f"v1/subscriptions/{sub_id}",
+                data={"pause_collection": ""},
+                idempotency_key=f"{key}#{sub_id}",
+            )
             done.append(sub_id)
         if not done:
             return f"stripe: no paused subscription for customer {debtor_id}"
