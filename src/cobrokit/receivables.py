@@ -81,6 +81,14 @@ def _reported(invoice: Invoice, payments: Iterable[Payment], notes: Iterable[Cre
     return total
 
 
+def _payment_tuple(value: Iterable[Payment]) -> tuple[Payment, ...]:
+    return tuple(value)
+
+
+def _note_tuple(value: Iterable[CreditNote]) -> tuple[CreditNote, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(slots=True)
 class Receivable:
     """One invoice as a provider lists it: its customer, the invoice, and what is still open.
@@ -104,8 +112,8 @@ class Receivable:
     invoice: Invoice
     open: Money
     changed_on: dt.date | None = None
-    payments: tuple[Payment, ...] = attrs.field(default=(), converter=tuple)
-    credit_notes: tuple[CreditNote, ...] = attrs.field(default=(), converter=tuple)
+    payments: tuple[Payment, ...] = attrs.field(default=(), converter=_payment_tuple)
+    credit_notes: tuple[CreditNote, ...] = attrs.field(default=(), converter=_note_tuple)
 
     def __attrs_post_init__(self) -> None:
         record = self.invoice.record
@@ -184,7 +192,7 @@ class ReceivablesBackend:
         self._synced: dict[str, dt.datetime] = {}
         self._listed: dict[str, frozenset[str]] = {}
         self._snapshots: dict[str, _Snapshot] = {}
-        self._listing: set[str] = set()
+        self._listed_now: set[str] = set()
 
     # -- for subclasses ---------------------------------------------------------------------
     def receivables(self, *, tenant: str, since: dt.datetime | None) -> Iterator[Receivable]:
@@ -198,7 +206,7 @@ class ReceivablesBackend:
         id_of: Callable[[Any], object],
     ) -> Iterator[T]:
         """:func:`cobrokit.http.convert_records`, also remembering every listed id."""
-        listing = self._listing
+        listing = self._listed_now
 
         def tracked(record: Any) -> T | None:
             listing.add(str(id_of(record)))
@@ -242,12 +250,12 @@ class ReceivablesBackend:
 
     def _read(self, tenant: str, since: dt.datetime | None) -> _Snapshot:
         started = self.clock.now()
-        self._listing = set()
+        self._listed_now = set()
         debtors: dict[str, Debtor] = {}
         snapshot = _Snapshot(since, [], [], [], [])
         for receivable in self.receivables(tenant=tenant, since=since):
             invoice = receivable.invoice
-            self._listing.add(invoice.id)  # also when the subclass did not use convert()
+            self._listed_now.add(invoice.id)  # also when the subclass did not use convert()
             if invoice.source != self.name:
                 invoice = attrs.evolve(invoice, source=self.name)
             debtors.setdefault(receivable.debtor.id, receivable.debtor)
@@ -261,5 +269,5 @@ class ReceivablesBackend:
         snapshot.debtors.extend(debtors.values())
         self._synced[tenant] = started
         if since is None:
-            self._listed[tenant] = frozenset(self._listing)
+            self._listed[tenant] = frozenset(self._listed_now)
         return snapshot

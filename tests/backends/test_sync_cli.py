@@ -62,3 +62,18 @@ def test_sync_command_errors_are_one_line(
     assert "never synced" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["sync", "--backend", "sqlite", "--setting", "novalue"])
+
+
+def test_run_checks_the_freshness_of_the_named_backend(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COBROKIT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    target = tmp_path / "cobrokit.db"
+    assert main(["sync", "--db", str(target), "--backend", "sqlite", "--setting", f"path={source}"]) == 0
+    with SQLiteStore.open(target) as store:  # a sync of another backend three days ago
+        store.record_sync("default", "stripe", dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
+    capsys.readouterr()
+    args = ["run", "--db", str(target), "--as-of", "2026-03-01", "--dry-run"]
+    assert main([*args, "--backend", "stripe"]) == 3  # paused: stripe's payments are stale
+    assert "paused" in capsys.readouterr().out
+    assert main([*args, "--backend", "sqlite"]) == 0  # just synced

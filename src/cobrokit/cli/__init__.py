@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "promise",
     "plugins",
+    "reports",
 )
 """Modules of :mod:`cobrokit.cli` that register a sub-command, in help order."""
 

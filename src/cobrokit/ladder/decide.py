@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -160,6 +161,8 @@ class Decision(NamedTuple):
     actions: tuple[Action, ...]
     journal: tuple[Entry, ...]
 
+
+_BY_DUE = operator.itemgetter(2, 0)  # (due, invoice_id) of an OpenInvoice
 
 # channel -> contact point it needs
 CHANNEL_NEEDS = {
@@ -296,7 +299,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if pos.limitation_date is not None and overdue_all:
         left = (pos.limitation_date - as_of).days
         if 0 <= left <= config.run.limitation_warning_days:
-            oldest_all = min(overdue_all, key=lambda i: (i.due, i.invoice_id))
+            oldest_all = min(overdue_all, key=_BY_DUE)
             actions.append(Action(
                 "creditor_warning", "limitation", f"limit-{oldest_all.invoice_id}", ("creditor",),
                 (oldest_all.invoice_id,), pos.limitation_date,
@@ -353,7 +356,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
 
     # 5. after the due date
     post = ladder.post_due
-    oldest = min(overdue, key=lambda i: (i.due, i.invoice_id))
+    oldest = min(overdue, key=_BY_DUE)
     if ladder.calendar_days_only:
         target = bisect.bisect_right(ladder.post_offsets, (as_of - oldest.due).days) - 1
     else:
@@ -435,7 +438,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage_key = stage.id if not repeat else f"{stage.id}#{repeat}"
-    ordered = overdue if len(overdue) == 1 else sorted(overdue, key=lambda i: (i.due, i.invoice_id))
+    ordered = overdue if len(overdue) == 1 else sorted(overdue, key=_BY_DUE)
     invoice_ids = tuple(i.invoice_id for i in ordered)
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
     actions.append(Action("notice", stage_key, cycle, channels, invoice_ids, firm,

@@ -44,6 +44,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "cobrokit.builtin.email",
     "cobrokit.builtin.letter",
     "cobrokit.builtin.calls",
+    "cobrokit.builtin.handoff",
 )
 """Modules registered as plugins before any third-party plugin, in this order."""
 

@@ -38,7 +38,6 @@ from cobrokit.credit import (
     score_history,
 )
 from cobrokit.errors import PluginError, UnknownReferenceError
-from cobrokit.model import DEFAULT_TENANT
 from cobrokit.money import Money
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -60,7 +59,8 @@ WITH per_invoice AS (
     SELECT i.debtor_id, i.currency, i.due_date, i.disputed,
            (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocation AS a
             WHERE a.tenant = i.tenant AND a.invoice_id = i.id AND a.date <= :day) AS paid,
-           (SELECT COALESCE(SUM(a.amount_minor * MAX(0, CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER))), 0)
+           (SELECT COALESCE(SUM(
+                a.amount_minor * MAX(0, CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER))), 0)
             FROM allocation AS a
             WHERE a.tenant = i.tenant AND a.invoice_id = i.id AND a.date <= :day) AS paid_late,
            (SELECT COALESCE(SUM(c.amount_minor), 0) FROM credit_note AS c
@@ -133,8 +133,6 @@ WHERE e.tenant = :tenant AND e.to_state = 'breached' AND e.on_date <= :day AND e
 
 
 def _sql(template: str, debtor_id: str | None, column: str = "debtor_id") -> str:
-    if "{debtor}" not in template:  # pragma: no cover - a guard for the constants above
-        raise ValueError("template without a {debtor} slot")
     return template.replace("{debtor}", f"AND {column} = :debtor" if debtor_id is not None else "")
 
 
@@ -235,9 +233,10 @@ def iter_payment_histories(
     promise_grace_days: int = 2,
     debtor_id: str | None = None,
 ) -> Iterator[PaymentHistory]:
-    """Every debtor's payment history as of *as_of* (one debtor with *debtor_id*), by debtor id.
+    """Every debtor's payment history as of *as_of* (one debtor with *debtor_id*).
 
-    Debtors with nothing to show (no invoice due, no promise, dispute or breach) are not
+    Debtors with invoices due come first, ordered by id (one streamed query); then those
+    with only a promise, a dispute or a plan breach. Debtors with nothing to show are not
     yielded. ``open_minor`` is left empty here (see :func:`payment_history`).
     """
     since = as_of - dt.timedelta(days=lookback_days)
@@ -261,7 +260,7 @@ def iter_payment_histories(
     current = ""
     rows: list[CurrencyLateness] = []
     oldest = 0
-    cursor = conn.execute(_sql(_LATENESS_SQL, debtor_id), params)
+    cursor = conn.execute(_sql(_LATENESS_SQL, debtor_id, "i.debtor_id"), params)
     for debtor, currency, count, weight, weighted, age in cursor:
         if debtor != current:
             if rows:
@@ -315,8 +314,7 @@ def payment_history(
 
 
 def risk_scores(
-    store: SQLiteStore, tenant: str = DEFAULT_TENANT, as_of: dt.date | None = None, *,
-    policy: CreditPolicy | None = None,
+    store: SQLiteStore, tenant: str, as_of: dt.date, *, policy: CreditPolicy | None = None
 ) -> dict[str, int]:
     """``{debtor_id: risk}`` as of *as_of*, for :attr:`cobrokit.ladder.decide.Position.risk`.
 
@@ -324,8 +322,6 @@ def risk_scores(
     ``max_risk = 40`` is skipped for debtors whose score is below 60. Debtors without
     history are left out (no risk known: stage conditions on risk do not apply to them).
     """
-    if as_of is None:
-        raise ValueError("as_of is required")
     p = policy or CreditPolicy()
     out: dict[str, int] = {}
     for history in iter_payment_histories(store, tenant, as_of, lookback_days=p.lookback_days,

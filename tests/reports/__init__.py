@@ -1,0 +1,1 @@
+"""Tests of reports, statements, case files and credit decisions."""
