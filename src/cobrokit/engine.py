@@ -265,7 +265,7 @@ def run_ladder(
     dry_run: bool = False,
     check_freshness: bool = True,
     backend: str = "sqlite",
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     progress: bool | None = None,
     promises: dict[str, PromiseView] | None = None,
     plans: dict[str, PlanView] | None = None,

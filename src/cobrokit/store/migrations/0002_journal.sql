@@ -2,7 +2,7 @@
 
 -- Append-only record of every decision, skip reason, notice, delivery and failure.
 CREATE TABLE journal (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           INTEGER PRIMARY KEY,  -- append-only: rowids only grow
     tenant        TEXT NOT NULL,
     run_id        TEXT NOT NULL DEFAULT '',
     as_of         TEXT NOT NULL,
@@ -84,7 +84,7 @@ CREATE INDEX fee_by_debtor ON fee (tenant, debtor_id, cycle);
 
 -- Outcomes of calls and visits, and the client's reason for not paying.
 CREATE TABLE contact (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           INTEGER PRIMARY KEY,  -- append-only: rowids only grow
     tenant        TEXT NOT NULL,
     debtor_id     TEXT NOT NULL,
     date          TEXT NOT NULL,
