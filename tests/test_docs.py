@@ -36,3 +36,10 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    from cobrokit.cli.reference import render_cli_reference
+
+    current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert current == render_cli_reference(), "run: python -m cobrokit.cli.reference > docs/cli.md"

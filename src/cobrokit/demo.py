@@ -64,6 +64,7 @@ def _config_text(folder: Path) -> str:
     text = text.replace('folder = "outbox/email"', f'folder = "{(folder / "outbox" / "email").as_posix()}"')
     text = text.replace('folder = "outbox/letters"', f'folder = "{(folder / "outbox" / "letters").as_posix()}"')
     text = text.replace('folder = "outbox/calls"', f'folder = "{(folder / "outbox" / "calls").as_posix()}"')
+    text = text.replace('# folder = "outbox/dossiers"', f'folder = "{(folder / "outbox" / "dossiers").as_posix()}"')
     text = text.replace(
         "rates = {}",
         "# The BOE had not published the 2026-H2 rate when this demo was written; 10.40 % is the\n"
@@ -145,6 +146,7 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
         "emails (.eml)": len(list((folder / "outbox" / "email").glob("*.eml"))),
         "letters (.pdf)": len(list((folder / "outbox" / "letters").glob("*.pdf"))),
         "call lists": len(list((folder / "outbox" / "calls").glob("*"))),
+        "case files (.zip)": len(list((folder / "outbox" / "dossiers").glob("*.zip"))),
     }
     lines = [
         f"cobrokit demo — {debtors} debtors, {start.isoformat()} to {as_of.isoformat()}",

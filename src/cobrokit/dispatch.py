@@ -297,7 +297,7 @@ def _deliver_one(
                  "crashed while sending; sending again with the same idempotency key", stamp)
 
     if row.kind in ("suspend_service", "restore_service", "handoff", "creditor_warning"):
-        return _internal(store, host, row, stamp)
+        return _internal(store, host, row, stamp, config)
 
     debtor = store.get_debtor(row.tenant, row.debtor_id)
     timezone = debtor.timezone if debtor else "UTC"
@@ -367,7 +367,7 @@ def _failed(store: SQLiteStore, row: jr.OutboxRow, receipt: DeliveryReceipt, sta
     return "failed_permanent"
 
 
-def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: str) -> str:
+def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: str, config: Config) -> str:
     """Service suspension/restoration, hand-offs and creditor warnings go to plugins."""
     payload = row.payload_data
     hook = {
@@ -379,7 +379,7 @@ def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: st
     _update(store, row.key, stamp, status="sending", attempts=row.attempts + 1)
     try:
         results = hook(tenant=row.tenant, debtor_id=row.debtor_id, stage=stage_of(row.stage), cycle=row.cycle,
-                       payload=payload)
+                       payload=payload, store=store, config=config, host=host)
     except Exception as exc:
         log.exception("plugin failed on %s", row.kind)
         return _failed(store, row._replace(attempts=row.attempts + 1),

@@ -169,6 +169,7 @@ def debtor_positions(
     plans: dict[str, PlanView] | None = None,
     limitation_years: Callable[[str], int] | None = None,
     only_debtor: str | None = None,
+    risks: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, Position, str]]:
     """Stream ``(debtor_id, position, timezone)`` per debtor and currency, merged by debtor id.
 
@@ -176,6 +177,7 @@ def debtor_positions(
     """
     promises = promises or {}
     plans = plans or {}
+    risks = risks or {}
     day = as_of.isoformat()
     debtor_sql, args = _DEBTOR_SQL, [tenant]
     if only_debtor is not None:
@@ -224,7 +226,7 @@ def debtor_positions(
             yield debtor_id, Position(  # positional: this runs once per debtor and currency
                 tenant, debtor_id, currency, invoices, state_by_currency.get(currency), tags, country, region,
                 bool(cease), bool(insolvent), bool(hold), points_set, promises.get(debtor_id), plans.get(debtor_id),
-                None, recent, limitation,
+                risks.get(debtor_id), recent, limitation,
             ), timezone
 
 
@@ -317,6 +319,11 @@ def run_ladder(
         if plans is None:
             plans = load_plan_views(store, tenant, as_of)
 
+    risks: dict[str, int] = {}
+    if any(stage.max_risk is not None for ladder in config.ladders for stage in ladder.stages):
+        from cobrokit.store.credit import risk_scores  # only when a stage asks for it: it reads every history
+
+        risks = risk_scores(store, tenant, as_of)
     window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
     reader = _open_reader(store)
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
@@ -335,7 +342,7 @@ def run_ladder(
     try:
         for debtor_id, pos, timezone in debtor_positions(
             reader, tenant, as_of, contacts_since=as_of - dt.timedelta(days=window), promises=promises,
-            plans=plans, limitation_years=_limitation_years,
+            plans=plans, limitation_years=_limitation_years, risks=risks,
         ):
             positions += 1
             if debtor_id != last_debtor:

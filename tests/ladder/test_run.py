@@ -264,3 +264,23 @@ def test_client_saying_they_paid_holds_the_debtor(ledger: SQLiteStore) -> None:
     result = record_contact(ledger, debtor_id="D1", on=day, outcome="paid", now=now, note="paid by transfer yesterday")
     assert result.effects == ("debtor on hold until the payment is checked",)
     assert run_ladder(ledger, day, config=CONFIG, now=now).planned == ()
+
+
+def test_stage_risk_condition_uses_the_payment_behaviour_score(ledger: SQLiteStore) -> None:
+    """A stage with max_risk is skipped for debtors whose history makes them riskier."""
+    import attrs
+
+    from cobrokit.store.credit import risk_scores
+
+    stages = list(CONFIG.ladders[0].stages)
+    stages[1] = attrs.evolve(stages[1], max_risk=-1)  # oops: nobody with a known score qualifies
+    config = attrs.evolve(CONFIG, ladders=(attrs.evolve(CONFIG.ladders[0], stages=tuple(stages)),))
+    # give D1 a history: an old invoice paid 40 days late
+    ledger.save(invoices=[make_invoice("OLD", "D1", "100.00", issue="2025-06-01", due="2025-07-01")])
+    ledger.save(payments=[Payment(id="P0", debtor_id="D1", date=dt.date(2025, 8, 10), amount=Money("100.00", "EUR"),
+                                  allocations=(Allocation("OLD", Money("100.00", "EUR")),))])
+    day, now = at(1)
+    assert "D1" in risk_scores(ledger, "default", day)
+    run_ladder(ledger, day, config=config, now=now)
+    reasons = [r.reason for r in jr.iter_journal(ledger, "default")]
+    assert any(r.startswith("skipped: risk score") for r in reasons)

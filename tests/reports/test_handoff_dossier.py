@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from cobrokit.builtin.handoff import dossier_path, handoff_context
+from cobrokit.builtin.handoff import dossier_path
 from cobrokit.errors import ConfigError
 from cobrokit.ladder.config import default_config
 from cobrokit.plugins import get_plugin_host
@@ -42,8 +42,8 @@ def test_handoff_stage_writes_the_case_file(store: SQLiteStore, tmp_path: Path) 
     ledger(store)
     host = get_plugin_host(autoload=False)
     assert "builtin.handoff" in {p.name for p in host.plugins()}
-    with handoff_context(store, CONFIG, host=host, folder=tmp_path / "dossiers"):
-        run_days(store, days(-7, 61), host=host)
+    config = attrs.evolve(CONFIG, channels={**CONFIG.channels, "handoff": {"folder": str(tmp_path / "dossiers")}})
+    run_days(store, days(-7, 61), host=host, config=config)
     as_of, status, detail = handoff_row(store)
     target = dossier_path(tmp_path / "dossiers", "default", "D1", "EUR1")
     assert status == "sent" and detail == f"case file written to {target}"
@@ -55,7 +55,7 @@ def test_handoff_stage_writes_the_case_file(store: SQLiteStore, tmp_path: Path) 
     assert any(n["stage"] == "handoff" and n["channel"] == "letter" and n["files"] for n in case["notices"])
 
 
-def test_outside_a_context_the_handoff_is_only_recorded(store: SQLiteStore) -> None:
+def test_without_a_folder_the_handoff_is_only_recorded(store: SQLiteStore) -> None:
     ledger(store)
     run_days(store, days(-7, 61))
     _, status, detail = handoff_row(store)
@@ -68,11 +68,12 @@ def test_settings_folder_and_format(store: SQLiteStore, tmp_path: Path) -> None:
         CONFIG, channels={**CONFIG.channels, "handoff": {"folder": str(tmp_path / "cases"), "format": "dir"}}
     )
     host = get_plugin_host(autoload=False)
-    with handoff_context(store, config, host=host) as context:
-        assert context.folder == tmp_path / "cases" and not context.as_zip
-        run_days(store, days(-7, 61), config=config, host=host)
+    run_days(store, days(-7, 61), config=config, host=host)
     folder = dossier_path(tmp_path / "cases", "default", "D1", "EUR1", as_zip=False)
     assert (folder / "index.pdf").is_file() and (folder / "MANIFEST.sha256").is_file()
     bad = attrs.evolve(CONFIG, channels={"handoff": {"folder": "x", "colour": "red"}})
-    with pytest.raises(ConfigError, match="colour"), handoff_context(store, bad):
-        pass
+    from cobrokit.builtin.handoff import cobrokit_handoff
+
+    with pytest.raises(ConfigError, match="colour"):
+        cobrokit_handoff(tenant="default", debtor_id="D1", stage="handoff", cycle="EUR1", payload={}, store=store,
+                         config=bad, host=host)

@@ -24,6 +24,9 @@ from cobrokit.plugins.markers import hookspec
 if TYPE_CHECKING:
     from cobrokit.backend import BackendType
     from cobrokit.channel import ChannelType, DeliveryReceipt, Message
+    from cobrokit.ladder.config import Config
+    from cobrokit.plugins.manager import PluginHost
+    from cobrokit.store.sqlite import SQLiteStore
     from cobrokit.credit import ExternalCredit
     from cobrokit.interest.regimes import Regime
     from cobrokit.notice import Notice
@@ -146,7 +149,8 @@ def cobrokit_register_regimes() -> Iterable[Regime]:
 
 @hookspec
 def cobrokit_suspend_service(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
+    store: SQLiteStore, config: Config, host: PluginHost,
 ) -> str | None:
     """Suspend the debtor's service ("no pay, no service"); called once per cycle.
 
@@ -163,12 +167,19 @@ def cobrokit_suspend_service(
         stage: the ladder stage that asked for it.
         cycle: the dunning cycle (part of the idempotency key).
         payload: the decision's facts (``invoices``: ``[[invoice_id, open_minor], …]``).
+        store: the embedded store (read the debtor's records; do not write the ledger).
+        config: the run's configuration (``config.channels[...]`` holds plugin settings).
+        host: the plugin host (to reach backends and other plugins).
+
+    The same effect hooks (:func:`cobrokit_restore_service`, :func:`cobrokit_handoff`,
+    :func:`cobrokit_creditor_alert`) take the same arguments; implement only those you need.
     """
 
 
 @hookspec
 def cobrokit_restore_service(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
+    store: SQLiteStore, config: Config, host: PluginHost,
 ) -> str | None:
     """Restore a service suspended by :func:`cobrokit_suspend_service`.
 
@@ -179,7 +190,8 @@ def cobrokit_restore_service(
 
 @hookspec
 def cobrokit_handoff(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
+    store: SQLiteStore, config: Config, host: PluginHost,
 ) -> str | None:
     """Hand the case to a collection agency or a lawyer (the ladder's ``handoff`` stage).
 
@@ -190,7 +202,8 @@ def cobrokit_handoff(
 
 @hookspec
 def cobrokit_creditor_alert(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any]
+    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
+    store: SQLiteStore, config: Config, host: PluginHost,
 ) -> str | None:
     """Tell the creditor something needs a person (e.g. a debt is about to become time-barred).
 
