@@ -29,5 +29,3 @@ def write_csv(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
-
-

@@ -18,8 +18,11 @@ def make_invoice(
 ) -> Invoice:
     """A valid invoice with sensible defaults."""
     return Invoice(
-        id=invoice_id, debtor_id=debtor_id, issue_date=dt.date.fromisoformat(issue),
-        due_date=dt.date.fromisoformat(due), amount=Money(amount, currency),
+        id=invoice_id,
+        debtor_id=debtor_id,
+        issue_date=dt.date.fromisoformat(issue),
+        due_date=dt.date.fromisoformat(due),
+        amount=Money(amount, currency),
     )
 
 

@@ -19,8 +19,18 @@ AS_OF = dt.date(2026, 6, 30)
 def test_bucket_boundaries() -> None:
     # as_of - due_date: 0 and below is current; then 1-30, 31-60, 61-90, 91-120, over 120
     assert [BUCKETS[bucket_for(d)] for d in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 120, 121, 999)] == [
-        "current", "current", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", "91-120", "91-120",
-        "over-120", "over-120",
+        "current",
+        "current",
+        "1-30",
+        "1-30",
+        "31-60",
+        "31-60",
+        "61-90",
+        "61-90",
+        "91-120",
+        "91-120",
+        "over-120",
+        "over-120",
     ]
 
 
@@ -58,16 +68,26 @@ def _portfolio(store: SQLiteStore) -> None:
     store.save(
         debtors=[make_debtor("D1"), make_debtor("D2", "Gráficas Sierra SA")],
         invoices=[
-            make_invoice("A", "D1", "100.00", issue="2026-05-01", due="2026-05-31"),   # 30 days -> 1-30
-            make_invoice("B", "D1", "200.00", issue="2026-01-01", due="2026-02-28"),   # 122 days -> over-120
+            make_invoice("A", "D1", "100.00", issue="2026-05-01", due="2026-05-31"),  # 30 days -> 1-30
+            make_invoice("B", "D1", "200.00", issue="2026-01-01", due="2026-02-28"),  # 122 days -> over-120
             make_invoice("C", "D2", "50.00", "USD", issue="2026-06-01", due="2026-07-01"),  # current
-            make_invoice("D", "D2", "70.00", issue="2026-07-01", due="2026-07-31"),   # issued after as_of
+            make_invoice("D", "D2", "70.00", issue="2026-07-01", due="2026-07-31"),  # issued after as_of
         ],
         payments=[
-            Payment(id="P1", debtor_id="D1", date=dt.date(2026, 6, 15), amount=Money("40.00", "EUR"),
-                    allocations=(Allocation("A", Money("40.00", "EUR")),)),
-            Payment(id="P2", debtor_id="D1", date=dt.date(2026, 7, 2), amount=Money("200.00", "EUR"),
-                    allocations=(Allocation("B", Money("200.00", "EUR")),)),  # after as_of: ignored
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=dt.date(2026, 6, 15),
+                amount=Money("40.00", "EUR"),
+                allocations=(Allocation("A", Money("40.00", "EUR")),),
+            ),
+            Payment(
+                id="P2",
+                debtor_id="D1",
+                date=dt.date(2026, 7, 2),
+                amount=Money("200.00", "EUR"),
+                allocations=(Allocation("B", Money("200.00", "EUR")),),
+            ),  # after as_of: ignored
         ],
     )
 
@@ -77,12 +97,18 @@ def test_aging_report_from_store(store: SQLiteStore) -> None:
     data = aging_report(store, AS_OF).to_json()
     assert data["as_of"] == "2026-06-30"
     assert data["totals"]["EUR"] == {
-        "current": "0.00", "1-30": "60.00", "31-60": "0.00", "61-90": "0.00", "91-120": "0.00",
-        "over-120": "200.00", "total": "260.00",
+        "current": "0.00",
+        "1-30": "60.00",
+        "31-60": "0.00",
+        "61-90": "0.00",
+        "91-120": "0.00",
+        "over-120": "200.00",
+        "total": "260.00",
     }
     assert data["totals"]["USD"]["current"] == "50.00"
     assert [(d["debtor_id"], d["currency"], d["total"]) for d in data["debtors"]] == [
-        ("D1", "EUR", "260.00"), ("D2", "USD", "50.00"),
+        ("D1", "EUR", "260.00"),
+        ("D2", "USD", "50.00"),
     ]
     # DSO EUR: 260 open / sales issued 2026-04-02..2026-06-30 (invoice A: 100) * 90 = 234.0
     assert data["dso"]["EUR"] == "234.0"

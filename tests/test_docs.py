@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from cobrokit.plugins.docs import render_hook_reference
 from cobrokit.plugins import hookspecs
+from cobrokit.plugins.docs import render_hook_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,11 @@ def test_good_file_with_bom_blank_lines_and_quoted_commas(store: SQLiteStore, wr
     assert result.inserted == {"debtors": 2, "invoices": 3}
     assert store.get_debtor("default", "D2").name == "Gráficas Sierra, S.A."  # type: ignore[union-attr]
     amounts = {i.id: i.amount for i in store.iter_invoices()}
-    assert amounts == {"F-1": Money("1210.00", "EUR"), "F-2": Money("300.50", "EUR"), "F-3": Money("99.99", "USD")}
+    assert amounts == {
+        "F-1": Money("1210.00", "EUR"),
+        "F-2": Money("300.50", "EUR"),
+        "F-3": Money("99.99", "USD"),
+    }
 
 
 def test_reimport_changes_nothing(store: SQLiteStore, write_csv) -> None:  # type: ignore[no-untyped-def]
@@ -44,13 +48,13 @@ def test_changed_amount_refused_unless_update(store: SQLiteStore, write_csv) -> 
 
 def test_every_bad_row_is_reported_and_nothing_imported(store: SQLiteStore, write_csv) -> None:  # type: ignore[no-untyped-def]
     text = HEADER + (
-        "F-1,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EUR\n"      # line 2: good
-        "F-2,D1,Ruiz,a@x.example,,2026-13-01,2026-02-09,10.00,EUR\n"      # line 3: malformed date
-        "F-3,D1,Ruiz,a@x.example,,2026-02-10,2026-01-09,10.00,EUR\n"      # line 4: due before issue
-        "F-4,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,-3.00,EUR\n"      # line 5: negative
-        "F-5,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EURO\n"     # line 6: unknown currency
-        "F-1,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EUR\n"      # line 7: duplicate id
-        "F-6,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,\"1,5\",EUR\n"    # line 8: decimal comma
+        "F-1,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EUR\n"  # line 2: good
+        "F-2,D1,Ruiz,a@x.example,,2026-13-01,2026-02-09,10.00,EUR\n"  # line 3: malformed date
+        "F-3,D1,Ruiz,a@x.example,,2026-02-10,2026-01-09,10.00,EUR\n"  # line 4: due before issue
+        "F-4,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,-3.00,EUR\n"  # line 5: negative
+        "F-5,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EURO\n"  # line 6: unknown currency
+        "F-1,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,10.00,EUR\n"  # line 7: duplicate id
+        'F-6,D1,Ruiz,a@x.example,,2026-01-10,2026-02-09,"1,5",EUR\n'  # line 8: decimal comma
     )
     with pytest.raises(ImportRejectedError) as err:
         import_csv(store, invoices=write_csv("bad.csv", text))
@@ -80,19 +84,28 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(store: SQLiteStore, w
 
 def test_missing_column_is_named(store: SQLiteStore, write_csv) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ImportRejectedError, match="currency: required column missing"):
-        import_csv(store, invoices=write_csv("inv.csv", "invoice_id,debtor_id,debtor_name,email,phone,issue_date,"
-                                                        "due_date,amount\nF-1,D1,X,,,2026-01-01,2026-01-02,1\n"))
+        import_csv(
+            store,
+            invoices=write_csv(
+                "inv.csv",
+                "invoice_id,debtor_id,debtor_name,email,phone,issue_date,"
+                "due_date,amount\nF-1,D1,X,,,2026-01-01,2026-01-02,1\n",
+            ),
+        )
 
 
 def test_payments_mixed_currencies_unknown_invoices_and_overpayment(store: SQLiteStore, write_csv) -> None:  # type: ignore[no-untyped-def]
     import_csv(store, invoices=write_csv("inv.csv", GOOD))
-    payments = write_csv("pay.csv", (
-        "payment_id,invoice_id,date,amount,currency\n"
-        "P-1,F-1,2026-02-20,1000.00,EUR\n"     # good
-        "P-2,F-3,2026-01-25,50.00,EUR\n"       # invoice is in USD
-        "P-3,F-404,2026-01-25,5.00,EUR\n"      # unknown invoice
-        "P-4,F-1,2026-02-21,300.00,EUR\n"      # 1000 + 300 > 1210
-    ))
+    payments = write_csv(
+        "pay.csv",
+        (
+            "payment_id,invoice_id,date,amount,currency\n"
+            "P-1,F-1,2026-02-20,1000.00,EUR\n"  # good
+            "P-2,F-3,2026-01-25,50.00,EUR\n"  # invoice is in USD
+            "P-3,F-404,2026-01-25,5.00,EUR\n"  # unknown invoice
+            "P-4,F-1,2026-02-21,300.00,EUR\n"  # 1000 + 300 > 1210
+        ),
+    )
     with pytest.raises(ImportRejectedError) as err:
         import_csv(store, payments=payments)
     kinds = [type(e).__name__ for e in err.value.errors]
@@ -105,7 +118,8 @@ def test_payments_reduce_open_balance(store: SQLiteStore, write_csv) -> None:  #
     import datetime as dt
 
     result = import_csv(
-        store, invoices=write_csv("inv.csv", GOOD),
+        store,
+        invoices=write_csv("inv.csv", GOOD),
         payments=write_csv("pay.csv", "payment_id,invoice_id,date,amount,currency\nP-1,F-1,2026-02-20,1000.00,EUR\n"),
     )
     assert result.inserted["payments"] == 1

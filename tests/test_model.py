@@ -36,8 +36,13 @@ def test_amount_finer_than_minor_unit_is_refused() -> None:
 
 def test_malformed_date_is_refused() -> None:
     with pytest.raises(MalformedDateError) as err:
-        Invoice(id="I", debtor_id="D", issue_date="2026-01-01", due_date=dt.date(2026, 2, 1),  # type: ignore[arg-type]
-                amount=Money("1", "EUR"))
+        Invoice(
+            id="I",
+            debtor_id="D",
+            issue_date="2026-01-01",
+            due_date=dt.date(2026, 2, 1),  # type: ignore[arg-type]
+            amount=Money("1", "EUR"),
+        )
     assert err.value.field == "issue_date"
 
 
@@ -48,35 +53,66 @@ def test_empty_id_is_refused() -> None:
 
 def test_payment_allocation_currency_mismatch() -> None:
     with pytest.raises(CurrencyMismatchError) as err:
-        Payment(id="P1", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("10", "EUR"),
-                allocations=(Allocation("INV-1", Money("10", "USD")),))
+        Payment(
+            id="P1",
+            debtor_id="D1",
+            date=dt.date(2026, 1, 1),
+            amount=Money("10", "EUR"),
+            allocations=(Allocation("INV-1", Money("10", "USD")),),
+        )
     assert err.value.record == "payment P1"
 
 
 def test_allocations_cannot_exceed_the_payment() -> None:
     with pytest.raises(InvalidAmountError, match="exceeds the payment"):
-        Payment(id="P1", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("10", "EUR"),
-                allocations=(Allocation("A", Money("6", "EUR")), Allocation("B", Money("5", "EUR"))))
+        Payment(
+            id="P1",
+            debtor_id="D1",
+            date=dt.date(2026, 1, 1),
+            amount=Money("10", "EUR"),
+            allocations=(Allocation("A", Money("6", "EUR")), Allocation("B", Money("5", "EUR"))),
+        )
 
 
 def test_on_account_part_of_a_payment() -> None:
-    p = Payment(id="P1", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("10", "EUR"),
-                allocations=(Allocation("A", Money("6", "EUR")),))
+    p = Payment(
+        id="P1",
+        debtor_id="D1",
+        date=dt.date(2026, 1, 1),
+        amount=Money("10", "EUR"),
+        allocations=(Allocation("A", Money("6", "EUR")),),
+    )
     assert p.on_account == Money("4", "EUR")
 
 
 def test_in_kind_payment_needs_a_description() -> None:
     with pytest.raises(ValidationError, match="describe what was given"):
-        Payment(id="P2", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("300", "EUR"),
-                method=PaymentMethod.IN_KIND)
-    p = Payment(id="P2", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("300", "EUR"),
-                method="in_kind", description="website maintenance, March")  # type: ignore[arg-type]
+        Payment(
+            id="P2",
+            debtor_id="D1",
+            date=dt.date(2026, 1, 1),
+            amount=Money("300", "EUR"),
+            method=PaymentMethod.IN_KIND,
+        )
+    p = Payment(
+        id="P2",
+        debtor_id="D1",
+        date=dt.date(2026, 1, 1),
+        amount=Money("300", "EUR"),
+        method="in_kind",
+        description="website maintenance, March",
+    )  # type: ignore[arg-type]
     assert p.method is PaymentMethod.IN_KIND
 
 
 def test_payment_for_unknown_invoice() -> None:
-    p = Payment(id="P3", debtor_id="D1", date=dt.date(2026, 1, 1), amount=Money("10", "EUR"),
-                allocations=(Allocation("NOPE", Money("10", "EUR")),))
+    p = Payment(
+        id="P3",
+        debtor_id="D1",
+        date=dt.date(2026, 1, 1),
+        amount=Money("10", "EUR"),
+        allocations=(Allocation("NOPE", Money("10", "EUR")),),
+    )
     from cobrokit.errors import UnknownReferenceError
 
     with pytest.raises(UnknownReferenceError, match="unknown invoice 'NOPE'"):

@@ -11,7 +11,7 @@ amounts = st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), place
 
 
 def test_float_is_refused_with_a_clear_error() -> None:
-    with pytest.raises(InvalidAmountError, match="float 0.1 refused"):
+    with pytest.raises(InvalidAmountError, match=r"float 0\.1 refused"):
         Money(0.1, "EUR")  # type: ignore[arg-type]
     with pytest.raises(InvalidAmountError):
         Money("1", "EUR") * 1.5  # type: ignore[operator]
@@ -70,7 +70,7 @@ def test_addition_is_associative_and_exact(a: Decimal, b: Decimal, c: Decimal) -
     assert (x + y) - y == x
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12), st.sampled_from(sorted(MINOR_UNITS)))
+@given(st.integers(min_value=-(10**12), max_value=10**12), st.sampled_from(sorted(MINOR_UNITS)))
 def test_minor_units_round_trip(units: int, currency: str) -> None:
     assert Money.from_minor(units, currency).to_minor() == units
 

@@ -46,8 +46,10 @@ def test_round_trip_returns_the_message_id():
     assert verify_webhook(SECRET, headers, BODY, now=TS + 10) == MSG_ID
 
 
-@given(body=st.binary(max_size=200), msg_id=st.text(st.characters(min_codepoint=33, max_codepoint=126),
-                                                      min_size=1, max_size=40))
+@given(
+    body=st.binary(max_size=200),
+    msg_id=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+)
 def test_round_trip_property(body, msg_id):
     secret = generate_webhook_secret()
     headers = webhook_headers(secret, msg_id, TS, body)
@@ -141,8 +143,19 @@ TWILIO_PARAMS = {
 
 def test_twilio_vector_by_hand():
     # URL, then params sorted by name, each as name+value with no separator
-    data = (TWILIO_URL + "CallSid" + "CA1234567890ABCDE" + "Caller" + "+12349013030" + "Digits" + "1234"
-            + "From" + "+12349013030" + "To" + "+18005551212")
+    data = (
+        TWILIO_URL
+        + "CallSid"
+        + "CA1234567890ABCDE"
+        + "Caller"
+        + "+12349013030"
+        + "Digits"
+        + "1234"
+        + "From"
+        + "+12349013030"
+        + "To"
+        + "+18005551212"
+    )
     by_hand = base64.b64encode(hmac.new(b"12345", data.encode(), hashlib.sha1).digest()).decode()
     assert twilio_signature(TWILIO_TOKEN, TWILIO_URL, TWILIO_PARAMS) == by_hand
     # the value Twilio's webhook-security documentation gives for this example
@@ -185,9 +198,7 @@ def test_twilio_json_body_checked_through_body_sha256():
 
 
 def test_twilio_repeated_params_sorted_by_value():
-    by_hand = base64.b64encode(
-        hmac.new(b"t", b"https://x.test/aMediaUrl1MediaUrl2", hashlib.sha1).digest()
-    ).decode()
+    by_hand = base64.b64encode(hmac.new(b"t", b"https://x.test/aMediaUrl1MediaUrl2", hashlib.sha1).digest()).decode()
     assert twilio_signature("t", "https://x.test/a", {"MediaUrl": ["2", "1"]}) == by_hand
 
 

@@ -75,10 +75,21 @@ def test_save_is_all_or_nothing(store: SQLiteStore) -> None:
 def test_round_trip_of_every_record_kind(store: SQLiteStore) -> None:
     debtor = make_debtor()
     invoice = make_invoice()
-    payment = Payment(id="P1", debtor_id="D1", date=dt.date(2026, 2, 10), amount=Money("60.00", "EUR"),
-                      allocations=(Allocation("INV-1", Money("60.00", "EUR")),))
-    note = CreditNote(id="C1", debtor_id="D1", invoice_id="INV-1", date=dt.date(2026, 2, 12),
-                      amount=Money("10.00", "EUR"), reason="damaged goods")
+    payment = Payment(
+        id="P1",
+        debtor_id="D1",
+        date=dt.date(2026, 2, 10),
+        amount=Money("60.00", "EUR"),
+        allocations=(Allocation("INV-1", Money("60.00", "EUR")),),
+    )
+    note = CreditNote(
+        id="C1",
+        debtor_id="D1",
+        invoice_id="INV-1",
+        date=dt.date(2026, 2, 12),
+        amount=Money("10.00", "EUR"),
+        reason="damaged goods",
+    )
     store.save(debtors=[debtor], invoices=[invoice], payments=[payment], credit_notes=[note])
     assert store.get_debtor("default", "D1") == debtor
     assert list(store.iter_invoices()) == [invoice]
@@ -90,10 +101,24 @@ def test_open_items_as_of_a_date_ignore_later_payments(store: SQLiteStore) -> No
     store.save(
         debtors=[make_debtor()],
         invoices=[make_invoice()],
-        payments=[Payment(id="P1", debtor_id="D1", date=dt.date(2026, 2, 10), amount=Money("60.00", "EUR"),
-                          allocations=(Allocation("INV-1", Money("60.00", "EUR")),))],
-        credit_notes=[CreditNote(id="C1", debtor_id="D1", invoice_id="INV-1", date=dt.date(2026, 3, 1),
-                                 amount=Money("40.00", "EUR"))],
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=dt.date(2026, 2, 10),
+                amount=Money("60.00", "EUR"),
+                allocations=(Allocation("INV-1", Money("60.00", "EUR")),),
+            )
+        ],
+        credit_notes=[
+            CreditNote(
+                id="C1",
+                debtor_id="D1",
+                invoice_id="INV-1",
+                date=dt.date(2026, 3, 1),
+                amount=Money("40.00", "EUR"),
+            )
+        ],
     )
     assert [i.open_minor for i in store.open_items("default", dt.date(2026, 2, 9))] == [10000]
     assert [i.open_minor for i in store.open_items("default", dt.date(2026, 2, 10))] == [4000]
@@ -106,15 +131,17 @@ def test_tenants_never_mix(store: SQLiteStore) -> None:
     other = make_debtor()
     import attrs
 
-    store.save(debtors=[attrs.evolve(other, tenant="acme")],
-               invoices=[attrs.evolve(make_invoice(amount="5.00"), tenant="acme")])
+    store.save(
+        debtors=[attrs.evolve(other, tenant="acme")],
+        invoices=[attrs.evolve(make_invoice(amount="5.00"), tenant="acme")],
+    )
     assert [i.amount for i in store.iter_invoices("acme")] == [Money("5.00", "EUR")]
     assert [i.amount for i in store.iter_invoices("default")] == [Money("100.00", "EUR")]
 
 
 def test_sync_time_needs_a_timezone(store: SQLiteStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.record_sync("default", "sqlite", dt.datetime(2026, 1, 1))  # noqa: DTZ001
+        store.record_sync("default", "sqlite", dt.datetime(2026, 1, 1))
     when = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
     store.record_sync("default", "sqlite", when)
     assert store.last_synced("default", "sqlite") == when

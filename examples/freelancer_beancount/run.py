@@ -34,9 +34,7 @@ def main() -> int:
         db = args.db or Path(tmp) / "cobrokit.db"
         with SQLiteStore.open(db) as store:
             # 1. sync: the installed cobrokit-beancount plugin reads the ledger with beancount itself
-            report = sync_backend(
-                store, get_plugin_host(), "beancount", {"path": str(HERE / "books.beancount")}
-            )
+            report = sync_backend(store, get_plugin_host(), "beancount", {"path": str(HERE / "books.beancount")})
             print(report.summary())
             print()
             # 2. aging as of the chosen day
@@ -44,9 +42,7 @@ def main() -> int:
             print()
             # 3. the dunning run, dry: what would be sent, to whom, why — nothing is written or sent
             now = dt.datetime.now(dt.UTC)
-            result = run_ladder(
-                store, args.as_of, config=default_config(), now=now, dry_run=True, backend="beancount"
-            )
+            result = run_ladder(store, args.as_of, config=default_config(), now=now, dry_run=True, backend="beancount")
             print(result.summary())
             for action in result.planned:
                 invoices = ", ".join(action.invoice_ids)

@@ -87,12 +87,8 @@ def main() -> int:
             while day <= LAST_DAY:
                 if day == PAID_ON:
                     print(f"{day}: Estudio Pixel SL pays NUBE-0042 on Stripe's hosted invoice page")
-                    mocked.replace(
-                        responses.GET, f"{API}/invoices", json=recorded("invoices_open_after_payment")
-                    )
-                    mocked.replace(
-                        responses.GET, f"{API}/subscriptions", json=recorded("subscriptions_paused")
-                    )
+                    mocked.replace(responses.GET, f"{API}/invoices", json=recorded("invoices_open_after_payment"))
+                    mocked.replace(responses.GET, f"{API}/subscriptions", json=recorded("subscriptions_paused"))
                     mocked.replace(
                         responses.POST,
                         f"{API}/subscriptions/sub_1NubeA",
@@ -104,8 +100,7 @@ def main() -> int:
                 result = run_ladder(store, day, config=config, now=now, backend="stripe")
                 delivered = dispatch(store, host, config=config, now=now)
                 actions = [
-                    f"{a.kind} {a.stage}" + (f" via {a.channel}" if a.kind == "notice" else "")
-                    for a in result.planned
+                    f"{a.kind} {a.stage}" + (f" via {a.channel}" if a.kind == "notice" else "") for a in result.planned
                 ]
                 if actions or report.closed:
                     closed = f" sync closed {', '.join(report.closed)};" if report.closed else ""
@@ -125,9 +120,7 @@ def main() -> int:
             emails = sorted(p.name for p in outbox.rglob("*.eml"))
             print(f"\nE-mails written to the outbox: {len(emails)}")
             sample = next(outbox.rglob("*suspension*.eml"), None)
-            if sample is not None and "invoice.stripe.com" in sample.read_text(
-                encoding="utf-8", errors="replace"
-            ):
+            if sample is not None and "invoice.stripe.com" in sample.read_text(encoding="utf-8", errors="replace"):
                 print("The suspension e-mail carries Stripe's hosted invoice page as its pay-now link.")
     return 0
 

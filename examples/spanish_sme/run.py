@@ -106,9 +106,7 @@ def main() -> int:
                 result = run_ladder(store, day, config=config, now=now, backend="holded")
                 delivered = dispatch(store, host, config=config, now=now)
                 notices = [
-                    f"{a.debtor_id[-4:]} {a.stage} via {a.channel}"
-                    for a in result.planned
-                    if a.kind == "notice"
+                    f"{a.debtor_id[-4:]} {a.stage} via {a.channel}" for a in result.planned if a.kind == "notice"
                 ]
                 if notices:
                     print(f"{day}: {'; '.join(notices)} → {delivered.summary()}")

@@ -77,12 +77,9 @@ class AgingReport:
             "as_of": self.as_of.isoformat(),
             "totals": {c: amounts(c, b) for c, b in sorted(self.totals.items())},
             "debtors": [
-                {"debtor_id": r.debtor_id, "currency": r.currency, **amounts(r.currency, r.buckets)}
-                for r in self.rows
+                {"debtor_id": r.debtor_id, "currency": r.currency, **amounts(r.currency, r.buckets)} for r in self.rows
             ],
-            "dso": {
-                c: (None if v is None else str(v)) for c, v in sorted(self.dso.items())
-            },
+            "dso": {c: (None if v is None else str(v)) for c, v in sorted(self.dso.items())},
             "dso_days": self.dso_days,
         }
 

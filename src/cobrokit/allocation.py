@@ -122,14 +122,10 @@ class DebtComponents:
     def __attrs_post_init__(self) -> None:
         currencies = {self.principal.currency, self.interest.currency, self.fees.currency}
         if len(currencies) != 1:
-            raise CurrencyMismatchError(
-                "debt", "currency", f"components in several currencies: {sorted(currencies)}"
-            )
+            raise CurrencyMismatchError("debt", "currency", f"components in several currencies: {sorted(currencies)}")
 
     @classmethod
-    def of(
-        cls, principal: Money, *, interest: Money | None = None, fees: Money | None = None
-    ) -> DebtComponents:
+    def of(cls, principal: Money, *, interest: Money | None = None, fees: Money | None = None) -> DebtComponents:
         """Build from a principal with optional interest and fees (zero when omitted)."""
         zero = Money.zero(principal.currency)
         return cls(principal=principal, interest=interest or zero, fees=fees or zero)

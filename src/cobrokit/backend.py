@@ -77,21 +77,15 @@ class Backend(Protocol):
         """Stream the tenant's debtors."""
         ...
 
-    def iter_invoices(
-        self, *, tenant: str, since: dt.datetime | None = None
-    ) -> Iterator[Invoice]:
+    def iter_invoices(self, *, tenant: str, since: dt.datetime | None = None) -> Iterator[Invoice]:
         """Stream the tenant's invoices that are (or were recently) open."""
         ...
 
-    def iter_payments(
-        self, *, tenant: str, since: dt.datetime | None = None
-    ) -> Iterator[Payment]:
+    def iter_payments(self, *, tenant: str, since: dt.datetime | None = None) -> Iterator[Payment]:
         """Stream the tenant's payments."""
         ...
 
-    def iter_credit_notes(
-        self, *, tenant: str, since: dt.datetime | None = None
-    ) -> Iterator[CreditNote]:
+    def iter_credit_notes(self, *, tenant: str, since: dt.datetime | None = None) -> Iterator[CreditNote]:
         """Stream the tenant's credit notes."""
         ...
 
@@ -128,7 +122,13 @@ class PostsCharges(Protocol):
     """:attr:`Capability.POST_CHARGE`: post interest or a fee as a charge or debit note."""
 
     def post_charge(
-        self, *, tenant: str, debtor_id: str, amount: Money, description: str, key: str,
+        self,
+        *,
+        tenant: str,
+        debtor_id: str,
+        amount: Money,
+        description: str,
+        key: str,
         invoice_id: str = "",
     ) -> str:
         """Post *amount* to the debtor (about *invoice_id* when given)."""
@@ -158,8 +158,13 @@ class RegistersPlans(Protocol):
     """:attr:`Capability.REGISTER_PLAN`: record an agreed payment plan in the books."""
 
     def register_plan(
-        self, *, tenant: str, debtor_id: str, plan_id: str,
-        instalments: Sequence[tuple[dt.date, Money]], key: str,
+        self,
+        *,
+        tenant: str,
+        debtor_id: str,
+        plan_id: str,
+        instalments: Sequence[tuple[dt.date, Money]],
+        key: str,
     ) -> str:
         """Record plan *plan_id*: the instalments' due dates and amounts."""
         ...

@@ -124,9 +124,7 @@ def call_task_from_dict(data: Mapping[str, Any], *, record: str = "call task") -
         phone=str(field("phone")),
         stage=str(field("stage")),
         script=str(field("script")),
-        total_due=Money(
-            parse_amount(str(field("total_due")), currency, record=record, field="total_due"), currency
-        ),
+        total_due=Money(parse_amount(str(field("total_due")), currency, record=record, field="total_due"), currency),
         oldest_days_overdue=int(field("oldest_days_overdue")),
         created=parse_date(field("created"), record=record, field="created"),
         risk=to_decimal(str(data.get("risk") or "0"), record=record, field="risk"),
@@ -149,9 +147,7 @@ def task_from_message(message: Message, *, created: dt.date, team: str = "defaul
     record = f"call task {message.key}"
     figures = message.metadata.get("figures")
     if not isinstance(figures, Mapping):
-        raise ValidationError(
-            record, "metadata.figures", "missing: render the notice with cobrokit.rendering"
-        )
+        raise ValidationError(record, "metadata.figures", "missing: render the notice with cobrokit.rendering")
     total = figures.get("total_due") or {}
     currency = str(total.get("currency", ""))
     amount = parse_amount(str(total.get("amount", "")), currency, record=record, field="total_due")
@@ -204,9 +200,7 @@ class CallSchedule:
         return [c for c in self.calls if c.day == day and (team is None or c.team == team)]
 
 
-def _priority(
-    task: CallTask, order: Sequence[str], rates: Mapping[str, Decimal] | None
-) -> tuple[Decimal, ...]:
+def _priority(task: CallTask, order: Sequence[str], rates: Mapping[str, Decimal] | None) -> tuple[Decimal, ...]:
     key: list[Decimal] = []
     for name in order:
         if name == "amount":
@@ -254,16 +248,12 @@ def schedule_calls(
     """
     for name in order:
         if name not in PRIORITY_FIELDS:
-            raise ValidationError(
-                "call schedule", "order", f"{name!r} is not one of {', '.join(PRIORITY_FIELDS)}"
-            )
+            raise ValidationError("call schedule", "order", f"{name!r} is not one of {', '.join(PRIORITY_FIELDS)}")
     for team, value in capacity.items():
         if value < 1:
             raise ValidationError("call schedule", f"capacity.{team}", f"must be at least 1, got {value}")
     if default_capacity is not None and default_capacity < 1:
-        raise ValidationError(
-            "call schedule", "default_capacity", f"must be at least 1, got {default_capacity}"
-        )
+        raise ValidationError("call schedule", "default_capacity", f"must be at least 1, got {default_capacity}")
     working = is_working_day or (lambda day: day.weekday() < 5)
     latest: dict[tuple[str, str], CallTask] = {}
     for task in tasks:
@@ -451,26 +441,18 @@ def _outcome(row: Mapping[str, str], record: str, line: int, default_currency: s
     reason = attempt(lambda: _choice(CallReason, reason_text, record, "reason")) if reason_text else None
     promise_text = (row.get("promise_date") or "").strip()
     promise_date = (
-        attempt(lambda: parse_date(promise_text, record=record, field="promise_date"))
-        if promise_text
-        else None
+        attempt(lambda: parse_date(promise_text, record=record, field="promise_date")) if promise_text else None
     )
     amount_text = (row.get("promise_amount") or "").strip()
     promise_amount = None
     if amount_text:
         currency = (row.get("currency") or "").strip().upper() or default_currency
         if not currency:
-            errors.append(
-                ValidationError(record, "currency", "a promise_amount needs a currency column or a default")
-            )
+            errors.append(ValidationError(record, "currency", "a promise_amount needs a currency column or a default"))
         else:
-            value = attempt(
-                lambda: parse_amount(amount_text, currency, record=record, field="promise_amount")
-            )
+            value = attempt(lambda: parse_amount(amount_text, currency, record=record, field="promise_amount"))
             if value is not None and value <= 0:
-                errors.append(
-                    ValidationError(record, "promise_amount", f"must be positive, got {amount_text}")
-                )
+                errors.append(ValidationError(record, "promise_amount", f"must be positive, got {amount_text}"))
             elif value is not None:
                 promise_amount = attempt(lambda: Money(value, currency))
     if outcome is CallOutcomeKind.PROMISE:
@@ -527,9 +509,7 @@ def read_call_outcomes(
     for name in header:
         if name not in OUTCOME_COLUMNS:
             errors.append(
-                ValidationError(
-                    f"{source} line 1", name, f"unknown column; expected {', '.join(OUTCOME_COLUMNS)}"
-                )
+                ValidationError(f"{source} line 1", name, f"unknown column; expected {', '.join(OUTCOME_COLUMNS)}")
             )
     if errors:
         raise ImportRejectedError(source, errors)

@@ -37,14 +37,40 @@ from cobrokit.store import journal as jr
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = [
-    "OUTCOMES", "REASONS", "ContactResult", "import_call_outcomes", "record_contact", "set_dispute", "set_hold",
+    "OUTCOMES",
+    "REASONS",
+    "ContactResult",
+    "import_call_outcomes",
+    "record_contact",
+    "set_dispute",
+    "set_hold",
 ]
 
 OUTCOMES = (
-    "answered", "no_answer", "voicemail", "busy", "wrong_number", "promise", "refused", "dispute", "paid",
-    "callback", "visit", "email_reply",
+    "answered",
+    "no_answer",
+    "voicemail",
+    "busy",
+    "wrong_number",
+    "promise",
+    "refused",
+    "dispute",
+    "paid",
+    "callback",
+    "visit",
+    "email_reply",
 )
-REASONS = ("", "forgot", "invoice_error", "not_received", "hardship", "dispute", "refuses", "promise", "other")
+REASONS = (
+    "",
+    "forgot",
+    "invoice_error",
+    "not_received",
+    "hardship",
+    "dispute",
+    "refuses",
+    "promise",
+    "other",
+)
 
 
 @attrs.frozen(slots=True)
@@ -56,14 +82,48 @@ class ContactResult:
     promise_id: str = ""
 
 
-def _journal(store: SQLiteStore, tenant: str, day: dt.date, debtor_id: str, kind: str, reason: str,
-             now: dt.datetime, detail: dict[str, Any] | None = None, key: str = "") -> None:
-    jr.append_journal(store, [(tenant, "", day.isoformat(), debtor_id, kind, "", "", "", key, reason,
-                               json.dumps(detail or {}, sort_keys=True), now.astimezone(dt.UTC).isoformat())])
+def _journal(
+    store: SQLiteStore,
+    tenant: str,
+    day: dt.date,
+    debtor_id: str,
+    kind: str,
+    reason: str,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+    key: str = "",
+) -> None:
+    jr.append_journal(
+        store,
+        [
+            (
+                tenant,
+                "",
+                day.isoformat(),
+                debtor_id,
+                kind,
+                "",
+                "",
+                "",
+                key,
+                reason,
+                json.dumps(detail or {}, sort_keys=True),
+                now.astimezone(dt.UTC).isoformat(),
+            )
+        ],
+    )
 
 
-def set_dispute(store: SQLiteStore, invoice_id: str, disputed: bool, *, reason: str, on: dt.date, now: dt.datetime,
-                tenant: str = DEFAULT_TENANT) -> None:
+def set_dispute(
+    store: SQLiteStore,
+    invoice_id: str,
+    disputed: bool,
+    *,
+    reason: str,
+    on: dt.date,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+) -> None:
     """Open (``disputed=True``) or close a dispute on an invoice, with a reason.
 
     A disputed invoice drops out of notices; the debtor's other invoices go on.
@@ -74,12 +134,29 @@ def set_dispute(store: SQLiteStore, invoice_id: str, disputed: bool, *, reason: 
     if disputed and not reason.strip():
         raise ValidationError(f"invoice {invoice_id}", "reason", "say why the invoice is disputed")
     store.set_flag("invoice", tenant, invoice_id, "disputed", disputed)
-    _journal(store, tenant, on, invoice.debtor_id, "dispute_opened" if disputed else "dispute_closed",
-             f"invoice {invoice_id}: {reason}".strip(": "), now, {"invoice_id": invoice_id})
+    _journal(
+        store,
+        tenant,
+        on,
+        invoice.debtor_id,
+        "dispute_opened" if disputed else "dispute_closed",
+        f"invoice {invoice_id}: {reason}".strip(": "),
+        now,
+        {"invoice_id": invoice_id},
+    )
 
 
-def set_hold(store: SQLiteStore, *, debtor_id: str = "", invoice_id: str = "", hold: bool, reason: str,
-             on: dt.date, now: dt.datetime, tenant: str = DEFAULT_TENANT) -> None:
+def set_hold(
+    store: SQLiteStore,
+    *,
+    debtor_id: str = "",
+    invoice_id: str = "",
+    hold: bool,
+    reason: str,
+    on: dt.date,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+) -> None:
     """Put a debtor or one invoice on manual hold (or release it), with a reason."""
     if bool(debtor_id) == bool(invoice_id):
         raise ValidationError("hold", "debtor_id", "give either a debtor or an invoice")
@@ -92,8 +169,16 @@ def set_hold(store: SQLiteStore, *, debtor_id: str = "", invoice_id: str = "", h
     else:
         store.set_flag("debtor", tenant, debtor_id, "hold", hold)
     what = f"invoice {invoice_id}" if invoice_id else "debtor"
-    _journal(store, tenant, on, debtor_id, "hold_set" if hold else "hold_released", f"{what}: {reason}", now,
-             {"invoice_id": invoice_id})
+    _journal(
+        store,
+        tenant,
+        on,
+        debtor_id,
+        "hold_set" if hold else "hold_released",
+        f"{what}: {reason}",
+        now,
+        {"invoice_id": invoice_id},
+    )
 
 
 def record_contact(
@@ -144,50 +229,105 @@ def record_contact(
 
         assert promise_date is not None and promise_amount is not None
         promise = make_promise(  # validated before anything is written
-            promise_id=PlanRepository(store).next_promise_id(tenant), debtor_id=debtor_id,
-            promised_date=promise_date, amount=promise_amount, today=on, channel=channel, note=note, tenant=tenant,
+            promise_id=PlanRepository(store).next_promise_id(tenant),
+            debtor_id=debtor_id,
+            promised_date=promise_date,
+            amount=promise_amount,
+            today=on,
+            channel=channel,
+            note=note,
+            tenant=tenant,
         )
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO contact (tenant, debtor_id, date, channel, outcome, reason, invoice_id, note, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (tenant, debtor_id, on.isoformat(), channel, outcome, reason, invoice_id, note,
-             now.astimezone(dt.UTC).isoformat()),
+            (
+                tenant,
+                debtor_id,
+                on.isoformat(),
+                channel,
+                outcome,
+                reason,
+                invoice_id,
+                note,
+                now.astimezone(dt.UTC).isoformat(),
+            ),
         )
         seq = int(cur.lastrowid or 0)
-    _journal(store, tenant, on, debtor_id, "contact", f"{channel}: {outcome}" + (f" ({reason})" if reason else ""),
-             now, {"contact_seq": seq, "invoice_id": invoice_id})
+    _journal(
+        store,
+        tenant,
+        on,
+        debtor_id,
+        "contact",
+        f"{channel}: {outcome}" + (f" ({reason})" if reason else ""),
+        now,
+        {"contact_seq": seq, "invoice_id": invoice_id},
+    )
     effects: list[str] = []
     promise_id = ""
     if reason in ("invoice_error", "not_received"):
-        why = ("invoice error reported by the client; correct it" if reason == "invoice_error"
-               else "the client says the invoice never arrived; send it again")
+        why = (
+            "invoice error reported by the client; correct it"
+            if reason == "invoice_error"
+            else "the client says the invoice never arrived; send it again"
+        )
         set_hold(store, invoice_id=invoice_id, hold=True, reason=why, on=on, now=now, tenant=tenant)
         effects.append(f"invoice {invoice_id} on hold: {why}")
     elif reason == "dispute":
         set_dispute(store, invoice_id, True, reason=note or "disputed by the client", on=on, now=now, tenant=tenant)
         effects.append(f"invoice {invoice_id} disputed")
     elif reason == "hardship":
-        _journal(store, tenant, on, debtor_id, "hardship", "client reports cash-flow hardship: offer a payment plan",
-                 now)
+        _journal(
+            store,
+            tenant,
+            on,
+            debtor_id,
+            "hardship",
+            "client reports cash-flow hardship: offer a payment plan",
+            now,
+        )
         effects.append("offer a payment plan (cobrokit plan propose)")
     elif outcome == "paid":
-        set_hold(store, debtor_id=debtor_id, hold=True, on=on, now=now, tenant=tenant,
-                 reason="the client says they already paid; check the bank and release the hold")
+        set_hold(
+            store,
+            debtor_id=debtor_id,
+            hold=True,
+            on=on,
+            now=now,
+            tenant=tenant,
+            reason="the client says they already paid; check the bank and release the hold",
+        )
         effects.append("debtor on hold until the payment is checked")
     elif promise is not None:
         from cobrokit.store.plans import PlanRepository
 
         PlanRepository(store).save_promise(promise)
         promise_id = promise.id
-        _journal(store, tenant, on, debtor_id, "promise", f"promise to pay {promise.amount} by {promise.promised_date.isoformat()}",
-                 now, {"promise_id": promise.id})
-        effects.append(f"promise {promise.id} recorded; ladder paused until {promise.promised_date.isoformat()} plus grace")
+        _journal(
+            store,
+            tenant,
+            on,
+            debtor_id,
+            "promise",
+            f"promise to pay {promise.amount} by {promise.promised_date.isoformat()}",
+            now,
+            {"promise_id": promise.id},
+        )
+        effects.append(
+            f"promise {promise.id} recorded; ladder paused until {promise.promised_date.isoformat()} plus grace"
+        )
     return ContactResult(seq, tuple(effects), promise_id)
 
 
 def import_call_outcomes(
-    store: SQLiteStore, path: Path, *, now: dt.datetime, tenant: str = DEFAULT_TENANT, default_currency: str = "EUR"
+    store: SQLiteStore,
+    path: Path,
+    *,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+    default_currency: str = "EUR",
 ) -> list[ContactResult]:
     """Bring a call list's outcomes (CSV, see :func:`cobrokit.calls.read_call_outcomes`) into the contact log.
 
@@ -201,14 +341,25 @@ def import_call_outcomes(
     results = []
     with store.transaction():  # one bad outcome (an unknown debtor…) records none of them
         for outcome in outcomes:
-            results.append(record_contact(
-                store, debtor_id=outcome.debtor_id, on=outcome.date, outcome=outcome.outcome.value,
-                reason=outcome.reason.value if outcome.reason is not None else "", channel="call",
-                note=outcome.note, promise_date=outcome.promise_date, promise_amount=outcome.promise_amount,
-                now=now, tenant=tenant, invoice_id=_oldest_open(store, tenant, outcome.debtor_id, outcome.date)
-                if outcome.reason is not None and outcome.reason.value in ("dispute", "invoice_error", "not_received")
-                else "",
-            ))
+            results.append(
+                record_contact(
+                    store,
+                    debtor_id=outcome.debtor_id,
+                    on=outcome.date,
+                    outcome=outcome.outcome.value,
+                    reason=outcome.reason.value if outcome.reason is not None else "",
+                    channel="call",
+                    note=outcome.note,
+                    promise_date=outcome.promise_date,
+                    promise_amount=outcome.promise_amount,
+                    now=now,
+                    tenant=tenant,
+                    invoice_id=_oldest_open(store, tenant, outcome.debtor_id, outcome.date)
+                    if outcome.reason is not None
+                    and outcome.reason.value in ("dispute", "invoice_error", "not_received")
+                    else "",
+                )
+            )
     return results
 
 

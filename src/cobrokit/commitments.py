@@ -20,9 +20,7 @@ from cobrokit.store.sqlite import SQLiteStore
 __all__ = ["load_plan_views", "load_promise_views"]
 
 
-def load_promise_views(
-    store: SQLiteStore, tenant: str, as_of: dt.date, *, grace_days: int
-) -> dict[str, PromiseView]:
+def load_promise_views(store: SQLiteStore, tenant: str, as_of: dt.date, *, grace_days: int) -> dict[str, PromiseView]:
     """The latest promise (made on or before *as_of*) of every debtor that has one."""
     latest: dict[str, Promise] = {}
     repo = PlanRepository(store)
@@ -36,11 +34,10 @@ def load_promise_views(
     for debtor_id, promise in latest.items():
         payments = list(store.iter_payments(tenant, debtor_id))
         status = evaluate_promise(promise, payments, as_of, grace_days=grace_days)
-        state = {PromiseState.PENDING: "pending", PromiseState.KEPT: "kept",
-                 PromiseState.BROKEN: "broken"}[status.state]
-        views[debtor_id] = PromiseView(
-            promise.id, promise.promised_date, promise.amount.to_minor(), state
-        )
+        state = {PromiseState.PENDING: "pending", PromiseState.KEPT: "kept", PromiseState.BROKEN: "broken"}[
+            status.state
+        ]
+        views[debtor_id] = PromiseView(promise.id, promise.promised_date, promise.amount.to_minor(), state)
     return views
 
 
@@ -79,7 +76,8 @@ def load_plan_views(store: SQLiteStore, tenant: str, as_of: dt.date) -> dict[str
             next_due=upcoming.due_date if upcoming else None,
             next_amount_minor=upcoming.outstanding.to_minor() if upcoming else 0,
             next_number=upcoming.number if upcoming else 0,
-            missed_since=missed.due_date if missed is not None and missed.state is InstalmentState.MISSED_IN_GRACE
+            missed_since=missed.due_date
+            if missed is not None and missed.state is InstalmentState.MISSED_IN_GRACE
             else None,
             missed_number=missed.number if missed is not None else 0,
         )

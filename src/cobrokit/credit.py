@@ -96,9 +96,7 @@ class CurrencyLateness:
         """Days beyond terms, weighted by amount, to 0.1 day (0 when nothing fell due)."""
         if self.weight_minor <= 0:
             return Decimal(0)
-        return (Decimal(self.weighted_days_minor) / Decimal(self.weight_minor)).quantize(
-            _TENTH, rounding=ROUND_HALF_UP
-        )
+        return (Decimal(self.weighted_days_minor) / Decimal(self.weight_minor)).quantize(_TENTH, rounding=ROUND_HALF_UP)
 
 
 @attrs.frozen(slots=True)
@@ -183,8 +181,13 @@ class ScoreFactor:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready mapping."""
-        return {"name": self.name, "measure": self.measure, "points": self.points, "cap": self.cap,
-                "explanation": self.explanation}
+        return {
+            "name": self.name,
+            "measure": self.measure,
+            "points": self.points,
+            "cap": self.cap,
+            "explanation": self.explanation,
+        }
 
 
 @attrs.frozen(slots=True)
@@ -257,23 +260,34 @@ def score_history(history: PaymentHistory, weights: ScoreWeights | None = None) 
     breach_points = _capped(history.plan_breaches, w.per_plan_breach, w.plan_breach_cap)
     factors = [
         ScoreFactor(
-            "days_beyond_terms", f"{days} days ({detail})", late_points, w.late_cap,
+            "days_beyond_terms",
+            f"{days} days ({detail})",
+            late_points,
+            w.late_cap,
             f"paid {days} days beyond terms on average, weighted by amount ({detail}): "
             f"-{late_points} (at {w.points_per_late_day} a day, at most {w.late_cap})",
         ),
         ScoreFactor(
-            "broken_promises", f"{history.promises_broken} broken, {history.promises_kept} kept",
-            promise_points, w.broken_promise_cap,
+            "broken_promises",
+            f"{history.promises_broken} broken, {history.promises_kept} kept",
+            promise_points,
+            w.broken_promise_cap,
             f"{history.promises_broken} broken promise(s) to pay ({history.promises_kept} kept): "
             f"-{promise_points} ({w.per_broken_promise} each, at most {w.broken_promise_cap})",
         ),
         ScoreFactor(
-            "disputes", f"{history.disputes} disputed invoice(s)", dispute_points, w.dispute_cap,
+            "disputes",
+            f"{history.disputes} disputed invoice(s)",
+            dispute_points,
+            w.dispute_cap,
             f"{history.disputes} disputed invoice(s): -{dispute_points} "
             f"({w.per_dispute} each, at most {w.dispute_cap})",
         ),
         ScoreFactor(
-            "plan_breaches", f"{history.plan_breaches} breached plan(s)", breach_points, w.plan_breach_cap,
+            "plan_breaches",
+            f"{history.plan_breaches} breached plan(s)",
+            breach_points,
+            w.plan_breach_cap,
             f"{history.plan_breaches} payment plan(s) breached: -{breach_points} "
             f"({w.per_plan_breach} each, at most {w.plan_breach_cap})",
         ),
@@ -391,8 +405,11 @@ class CreditPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.deposit_below < self.refuse_below:
-            raise ValidationError("credit policy", "deposit_below",
-                                  f"{self.deposit_below} is below refuse_below {self.refuse_below}")
+            raise ValidationError(
+                "credit policy",
+                "deposit_below",
+                f"{self.deposit_below} is below refuse_below {self.refuse_below}",
+            )
         if self.lookback_days <= 0:
             raise ValidationError("credit policy", "lookback_days", "must be positive")
         if self.max_days_overdue is not None and self.max_days_overdue < 0:
@@ -402,8 +419,17 @@ class CreditPolicy:
 
 
 _POLICY_KEYS = {
-    "refuse_below", "deposit_below", "deposit_percent", "limits", "new_client_limits", "max_days_overdue",
-    "refuse_flags", "bureau_weight", "lookback_days", "promise_grace_days", "weights",
+    "refuse_below",
+    "deposit_below",
+    "deposit_percent",
+    "limits",
+    "new_client_limits",
+    "max_days_overdue",
+    "refuse_flags",
+    "bureau_weight",
+    "lookback_days",
+    "promise_grace_days",
+    "weights",
 }
 _WEIGHT_KEYS = {f.name for f in attrs.fields(ScoreWeights)}
 
@@ -423,8 +449,7 @@ def parse_policy(data: Mapping[str, Any], *, source: str = "credit policy") -> C
     unknown = sorted(set(table) - _POLICY_KEYS)
     if unknown:
         raise ConfigError(
-            f"{source}: credit: unknown key(s): {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_POLICY_KEYS))}"
+            f"{source}: credit: unknown key(s): {', '.join(unknown)}; known: {', '.join(sorted(_POLICY_KEYS))}"
         )
     weights_table = table.get("weights", {})
     if not isinstance(weights_table, Mapping):
@@ -557,9 +582,7 @@ class CreditDecision:
         }
 
 
-def combined_score(
-    internal: int | None, external: Sequence[ExternalCredit], bureau_weight: Decimal
-) -> int | None:
+def combined_score(internal: int | None, external: Sequence[ExternalCredit], bureau_weight: Decimal) -> int | None:
     """Blend the internal score with the outside scores (their mean) by *bureau_weight* percent.
 
     Either alone is used as it is; ``None`` when neither exists.
@@ -594,8 +617,11 @@ def decide_credit(
     """
     p = policy or CreditPolicy()
     if order.amount <= 0:
-        raise InvalidAmountError(f"credit check for debtor {history.debtor_id}", "amount",
-                                 f"the order must be positive, got {order}")
+        raise InvalidAmountError(
+            f"credit check for debtor {history.debtor_id}",
+            "amount",
+            f"the order must be positive, got {order}",
+        )
     order = order.rounded()
     currency = order.currency
     score = score_history(history, p.weights)
@@ -607,8 +633,7 @@ def decide_credit(
     reasons: list[str] = []
     limits: list[AppliedLimit] = [
         AppliedLimit("refusal threshold", f"score below {p.refuse_below}", "policy"),
-        AppliedLimit("deposit threshold", f"score below {p.deposit_below}: {p.deposit_percent}% deposit",
-                     "policy"),
+        AppliedLimit("deposit threshold", f"score below {p.deposit_below}: {p.deposit_percent}% deposit", "policy"),
     ]
 
     if history.insolvent:
@@ -622,8 +647,10 @@ def decide_credit(
     if p.max_days_overdue is not None:
         limits.append(AppliedLimit("maximum days overdue", str(p.max_days_overdue), "policy"))
         if history.oldest_days_overdue > p.max_days_overdue:
-            refuse.append(f"an invoice is {history.oldest_days_overdue} days overdue (more than "
-                          f"{p.max_days_overdue}): collect it before extending more credit")
+            refuse.append(
+                f"an invoice is {history.oldest_days_overdue} days overdue (more than "
+                f"{p.max_days_overdue}): collect it before extending more credit"
+            )
 
     # the credit limit: the policy's, lowered by any outside limit in the same currency
     limit: Money | None = None
@@ -645,8 +672,19 @@ def decide_credit(
         refuse.append(f"the open balance of {balance} already reaches the credit limit of {limit}")
 
     if refuse:
-        return CreditDecision(history.debtor_id, history.as_of, CreditOutcome.REFUSE, order, zero, exposure,
-                              score, blended, tuple(refuse + reasons), tuple(limits), tuple(external))
+        return CreditDecision(
+            history.debtor_id,
+            history.as_of,
+            CreditOutcome.REFUSE,
+            order,
+            zero,
+            exposure,
+            score,
+            blended,
+            tuple(refuse + reasons),
+            tuple(limits),
+            tuple(external),
+        )
 
     deposit = zero
     percent_part = (order * (p.deposit_percent / Decimal(100))).rounded()
@@ -657,29 +695,45 @@ def decide_credit(
             limits.append(AppliedLimit(f"new-client limit {currency}", str(allowed), "policy"))
             if order > allowed:
                 deposit = max(deposit, order - allowed)
-                reasons.append(f"no payment history: orders above the new-client limit of {allowed} "
-                               f"need the difference up front ({order - allowed})")
+                reasons.append(
+                    f"no payment history: orders above the new-client limit of {allowed} "
+                    f"need the difference up front ({order - allowed})"
+                )
             else:
                 reasons.append(f"no payment history; the order is within the new-client limit of {allowed}")
         else:
             deposit = max(deposit, percent_part)
-            reasons.append(f"no payment history and no new-client limit: {p.deposit_percent}% deposit "
-                           f"({percent_part})")
+            reasons.append(f"no payment history and no new-client limit: {p.deposit_percent}% deposit ({percent_part})")
     elif blended < p.deposit_below:
         deposit = max(deposit, percent_part)
-        reasons.append(f"score {blended} is below the deposit threshold {p.deposit_below}: "
-                       f"{p.deposit_percent}% deposit ({percent_part})")
+        reasons.append(
+            f"score {blended} is below the deposit threshold {p.deposit_below}: "
+            f"{p.deposit_percent}% deposit ({percent_part})"
+        )
     else:
         reasons.append(f"score {blended} meets the deposit threshold {p.deposit_below}")
     if limit is not None:
         over = exposure - limit
         if over.amount > 0:
             deposit = max(deposit, over)
-            reasons.append(f"open balance {balance} plus this order exceeds the credit limit of {limit} "
-                           f"by {over}: that part up front")
+            reasons.append(
+                f"open balance {balance} plus this order exceeds the credit limit of {limit} "
+                f"by {over}: that part up front"
+            )
         else:
             reasons.append(f"open balance {balance} plus this order stays within the credit limit of {limit}")
     deposit = min(deposit, order)
     outcome = CreditOutcome.DEPOSIT if deposit.amount > 0 else CreditOutcome.ALLOW
-    return CreditDecision(history.debtor_id, history.as_of, outcome, order, deposit, exposure, score, blended,
-                          tuple(reasons), tuple(limits), tuple(external))
+    return CreditDecision(
+        history.debtor_id,
+        history.as_of,
+        outcome,
+        order,
+        deposit,
+        exposure,
+        score,
+        blended,
+        tuple(reasons),
+        tuple(limits),
+        tuple(external),
+    )

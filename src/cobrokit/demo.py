@@ -125,8 +125,15 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
         while day <= as_of:
             now = dt.datetime.combine(day, dt.time(10, 0), tzinfo=dt.UTC)
             _arrive(store, later, day)
-            run_ladder(store, day, config=config, now=now, check_freshness=False, progress=False,
-                       collect_actions=False)
+            run_ladder(
+                store,
+                day,
+                config=config,
+                now=now,
+                check_freshness=False,
+                progress=False,
+                collect_actions=False,
+            )
             result = dispatch(store, host, config=config, now=now)
             outcomes.update(result.outcomes)
             for key, status in result.keys:
@@ -139,9 +146,14 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
                         _call_outcome(store, rng, debtor_id, day, now, later)
             day += dt.timedelta(days=1)
         report = aging_report(store, as_of)
-        effects.update(dict(store.conn.execute(
-            "SELECT kind, COUNT(*) FROM outbox WHERE channel IN ('service', 'creditor') AND status = 'sent' "
-            "GROUP BY kind").fetchall()))
+        effects.update(
+            dict(
+                store.conn.execute(
+                    "SELECT kind, COUNT(*) FROM outbox WHERE channel IN ('service', 'creditor') AND status = 'sent' "
+                    "GROUP BY kind"
+                ).fetchall()
+            )
+        )
     files = {
         "emails (.eml)": len(list((folder / "outbox" / "email").glob("*.eml"))),
         "letters (.pdf)": len(list((folder / "outbox" / "letters").glob("*.pdf"))),
@@ -182,14 +194,27 @@ def _arrive(store: SQLiteStore, later: list[tuple[dt.date, str, str, str, str]],
         if invoice is None:
             continue
         money = Money(amount, currency)
-        payments.append(Payment(id=payment_id, debtor_id=invoice.debtor_id, date=date, amount=money,
-                                allocations=(Allocation(invoice_id, money),)))
+        payments.append(
+            Payment(
+                id=payment_id,
+                debtor_id=invoice.debtor_id,
+                date=date,
+                amount=money,
+                allocations=(Allocation(invoice_id, money),),
+            )
+        )
     if payments:
         store.save(payments=payments, update=True)
 
 
-def _call_outcome(store: SQLiteStore, rng: random.Random, debtor_id: str, day: dt.date, now: dt.datetime,
-                  later: list[tuple[dt.date, str, str, str, str]]) -> None:
+def _call_outcome(
+    store: SQLiteStore,
+    rng: random.Random,
+    debtor_id: str,
+    day: dt.date,
+    now: dt.datetime,
+    later: list[tuple[dt.date, str, str, str, str]],
+) -> None:
     """What the demo's collector hears on the phone: a promise, a dispute or nothing."""
     roll = rng.random()
     opens = [i for i in store.open_items("default", day) if i.debtor_id == debtor_id and i.open_minor > 0]
@@ -198,27 +223,54 @@ def _call_outcome(store: SQLiteStore, rng: random.Random, debtor_id: str, day: d
     oldest = min(opens, key=lambda i: i.due_date)
     try:
         if roll < 0.35:
-            amount = Money.from_minor(sum(i.open_minor for i in opens if i.currency == oldest.currency),
-                                      oldest.currency)
+            amount = Money.from_minor(
+                sum(i.open_minor for i in opens if i.currency == oldest.currency), oldest.currency
+            )
             promised = day + dt.timedelta(days=7)
-            record_contact(store, debtor_id=debtor_id, on=day, outcome="promise", now=now, promise_date=promised,
-                           promise_amount=amount, note="will pay next week")
+            record_contact(
+                store,
+                debtor_id=debtor_id,
+                on=day,
+                outcome="promise",
+                now=now,
+                promise_date=promised,
+                promise_amount=amount,
+                note="will pay next week",
+            )
             if rng.random() < 0.6:  # most keep their word
                 for item in opens:
                     if item.currency == oldest.currency:
-                        later.append((promised, f"PRM-{item.invoice_id}", item.invoice_id,
-                                      Money.from_minor(item.open_minor, item.currency).format_amount(), item.currency))
+                        later.append(
+                            (
+                                promised,
+                                f"PRM-{item.invoice_id}",
+                                item.invoice_id,
+                                Money.from_minor(item.open_minor, item.currency).format_amount(),
+                                item.currency,
+                            )
+                        )
                 later.sort()
         elif roll < 0.45:
-            record_contact(store, debtor_id=debtor_id, on=day, outcome="dispute", invoice_id=oldest.invoice_id,
-                           now=now, note="says the goods arrived damaged")
+            record_contact(
+                store,
+                debtor_id=debtor_id,
+                on=day,
+                outcome="dispute",
+                invoice_id=oldest.invoice_id,
+                now=now,
+                note="says the goods arrived damaged",
+            )
         elif roll < 0.60:
-            record_contact(store, debtor_id=debtor_id, on=day, outcome="answered", reason="hardship", now=now,
-                           note="cash-flow problems this quarter")
+            record_contact(
+                store,
+                debtor_id=debtor_id,
+                on=day,
+                outcome="answered",
+                reason="hardship",
+                now=now,
+                note="cash-flow problems this quarter",
+            )
         else:
             record_contact(store, debtor_id=debtor_id, on=day, outcome="no_answer", now=now)
     except CobrokitError:  # a demo contact that does not fit (e.g. a promise already open) is skipped
         return
-
-
-

@@ -79,8 +79,14 @@ def _open_amounts(store: SQLiteStore, tenant: str, invoice_ids: list[str], day: 
     return out
 
 
-def _interest(store: SQLiteStore, regime_name: str, invoices: list[Invoice], as_of: dt.date,
-              config: Config, host: PluginHost | None) -> InterestSummary | None:
+def _interest(
+    store: SQLiteStore,
+    regime_name: str,
+    invoices: list[Invoice],
+    as_of: dt.date,
+    config: Config,
+    host: PluginHost | None,
+) -> InterestSummary | None:
     from cobrokit.interest import PartialPayment, compute_interest
 
     regimes: dict[str, Any]
@@ -110,10 +116,14 @@ def _interest(store: SQLiteStore, regime_name: str, invoices: list[Invoice], as_
         principal = invoice.amount - Money.from_minor(before, invoice.currency)
         if principal.amount <= 0:
             continue
-        payments = [PartialPayment(dt.date.fromisoformat(d), Money.from_minor(m, invoice.currency))
-                    for d, m in rows if d > invoice.due_date.isoformat()]
-        result = compute_interest(regime, principal, invoice.due_date, as_of, payments=payments,
-                                  extra_rates=extra or None)
+        payments = [
+            PartialPayment(dt.date.fromisoformat(d), Money.from_minor(m, invoice.currency))
+            for d, m in rows
+            if d > invoice.due_date.isoformat()
+        ]
+        result = compute_interest(
+            regime, principal, invoice.due_date, as_of, payments=payments, extra_rates=extra or None
+        )
         summary = result.to_summary()
         interest = summary.interest if interest is None else interest + summary.interest
         compensation = summary.compensation if compensation is None else compensation + summary.compensation
@@ -124,8 +134,14 @@ def _interest(store: SQLiteStore, regime_name: str, invoices: list[Invoice], as_
         day_count = summary.day_count
     if interest is None or compensation is None:
         return None
-    return InterestSummary(regime=regime_name, interest=interest, compensation=compensation, day_count=day_count,
-                           segments=tuple(segments), sources=tuple(sources))
+    return InterestSummary(
+        regime=regime_name,
+        interest=interest,
+        compensation=compensation,
+        day_count=day_count,
+        segments=tuple(segments),
+        sources=tuple(sources),
+    )
 
 
 def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: PluginHost | None = None) -> Notice:
@@ -142,17 +158,24 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         if invoice is None:
             continue
         invoices.append(invoice)
-        lines.append(NoticeLine(
-            invoice_id=invoice.id, number=invoice.number or invoice.id, issue_date=invoice.issue_date,
-            due_date=invoice.due_date, days_overdue=(as_of - invoice.due_date).days, amount=invoice.amount,
-            open=Money.from_minor(int(open_minor), invoice.currency),
-        ))
+        lines.append(
+            NoticeLine(
+                invoice_id=invoice.id,
+                number=invoice.number or invoice.id,
+                issue_date=invoice.issue_date,
+                due_date=invoice.due_date,
+                days_overdue=(as_of - invoice.due_date).days,
+                amount=invoice.amount,
+                open=Money.from_minor(int(open_minor), invoice.currency),
+            )
+        )
     currency = row.currency
     principal = Money.total((line.open for line in lines), currency)
     if payload.get("amount_minor") and not lines:  # instalment reminders carry their own amount
         principal = Money.from_minor(int(payload["amount_minor"]), currency)
     fee_minor = store.conn.execute(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM fee WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND as_of <= ?",
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM fee "
+        "WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND as_of <= ?",
         (row.tenant, row.debtor_id, row.cycle, row.as_of),
     ).fetchone()[0]
     interest = None
@@ -163,23 +186,40 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         plan_offer = _plan_offer(principal, as_of, config, debtor.country, interest)
     firm = payload.get("firm_date")
     return Notice(
-        key=row.key, tenant=row.tenant, debtor=debtor, creditor=config.creditor, stage=stage_of(row.stage),
-        template=payload.get("template", stage_of(row.stage)), tone=payload.get("tone", "friendly"), as_of=as_of,
-        currency=currency, lines=tuple(lines), principal=principal, fees=Money.from_minor(int(fee_minor), currency),
-        interest=interest, firm_date=dt.date.fromisoformat(firm) if firm else None, plan_offer=plan_offer,
-        action=payload.get("action", ""), extra={"cycle": row.cycle, "channel": row.channel},
+        key=row.key,
+        tenant=row.tenant,
+        debtor=debtor,
+        creditor=config.creditor,
+        stage=stage_of(row.stage),
+        template=payload.get("template", stage_of(row.stage)),
+        tone=payload.get("tone", "friendly"),
+        as_of=as_of,
+        currency=currency,
+        lines=tuple(lines),
+        principal=principal,
+        fees=Money.from_minor(int(fee_minor), currency),
+        interest=interest,
+        firm_date=dt.date.fromisoformat(firm) if firm else None,
+        plan_offer=plan_offer,
+        action=payload.get("action", ""),
+        extra={"cycle": row.cycle, "channel": row.channel},
     )
 
 
-def _plan_offer(principal: Money, as_of: dt.date, config: Config, country: str,
-                interest: InterestSummary | None) -> Any:
+def _plan_offer(
+    principal: Money, as_of: dt.date, config: Config, country: str, interest: InterestSummary | None
+) -> Any:
     from cobrokit.calendar import calendar_for
     from cobrokit.plans import Frequency, PlanTerms, plan_offer
 
     extra = None if interest is None else interest.interest + interest.compensation
     try:
-        terms = PlanTerms(instalments=config.plans.offer_instalments, frequency=Frequency(config.plans.offer_every),
-                          start=as_of + dt.timedelta(days=7), grace_days=config.plans.grace_days)
+        terms = PlanTerms(
+            instalments=config.plans.offer_instalments,
+            frequency=Frequency(config.plans.offer_every),
+            start=as_of + dt.timedelta(days=7),
+            grace_days=config.plans.grace_days,
+        )
         return plan_offer(principal, terms, calendar=calendar_for(country), late_charges=extra)
     except CobrokitError as exc:  # an offer is a courtesy: never block the notice
         log.warning("no plan offer on notice: %s", exc)
@@ -189,14 +229,39 @@ def _plan_offer(principal: Money, as_of: dt.date, config: Config, country: str,
 def _update(store: SQLiteStore, key: str, now: str, **values: Any) -> None:
     assignments = ", ".join(f"{k} = ?" for k in values)
     with store.transaction() as conn:
-        conn.execute(f"UPDATE outbox SET {assignments}, updated_at = ? WHERE key = ?",  # noqa: S608
-                     (*values.values(), now, key))
+        conn.execute(
+            f"UPDATE outbox SET {assignments}, updated_at = ? WHERE key = ?",
+            (*values.values(), now, key),
+        )
 
 
-def _journal(store: SQLiteStore, row: jr.OutboxRow, kind: str, reason: str, now: str,
-             detail: dict[str, Any] | None = None) -> None:
-    jr.append_journal(store, [(row.tenant, "", row.as_of, row.debtor_id, kind, row.stage, row.cycle, row.channel,
-                               row.key, reason, json.dumps(detail or {}, sort_keys=True), now)])
+def _journal(
+    store: SQLiteStore,
+    row: jr.OutboxRow,
+    kind: str,
+    reason: str,
+    now: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    jr.append_journal(
+        store,
+        [
+            (
+                row.tenant,
+                "",
+                row.as_of,
+                row.debtor_id,
+                kind,
+                row.stage,
+                row.cycle,
+                row.channel,
+                row.key,
+                reason,
+                json.dumps(detail or {}, sort_keys=True),
+                now,
+            )
+        ],
+    )
 
 
 def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
@@ -205,14 +270,28 @@ def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
         return ""
     channel = rest[0]
     key = outbox_key(row.tenant, row.debtor_id, row.stage, row.cycle, channel)
-    new = jr.outbox_row(run_id=row.run_id,
-        key=key, tenant=row.tenant, debtor_id=row.debtor_id, currency=row.currency, stage=row.stage, cycle=row.cycle,
-        channel=channel, fallback=rest[1:], kind=row.kind, as_of=dt.date.fromisoformat(row.as_of),
-        not_before=row.not_before if channel in WINDOWED_CHANNELS else "", payload=row.payload_data, now=now,
+    new = jr.outbox_row(
+        run_id=row.run_id,
+        key=key,
+        tenant=row.tenant,
+        debtor_id=row.debtor_id,
+        currency=row.currency,
+        stage=row.stage,
+        cycle=row.cycle,
+        channel=channel,
+        fallback=rest[1:],
+        kind=row.kind,
+        as_of=dt.date.fromisoformat(row.as_of),
+        not_before=row.not_before if channel in WINDOWED_CHANNELS else "",
+        payload=row.payload_data,
+        now=now,
     )
     with store.transaction() as conn:
-        conn.execute(f"INSERT OR IGNORE INTO outbox ({', '.join(jr.OUTBOX_COLUMNS)}) "  # noqa: S608
-                     f"VALUES ({', '.join('?' * len(jr.OUTBOX_COLUMNS))})", new)
+        conn.execute(
+            f"INSERT OR IGNORE INTO outbox ({', '.join(jr.OUTBOX_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(jr.OUTBOX_COLUMNS))})",
+            new,
+        )
     return channel
 
 
@@ -274,15 +353,25 @@ def _default_renderer(host: PluginHost, config: Config) -> Callable[[Notice, str
     renderer = NoticeRenderer(override_dirs=config.template_dirs)
 
     def render(notice: Notice, channel: str) -> Message:
-        return renderer.render(notice, channel, extra_context=collect_template_context(host, notice),
-                               pay_link=payment_link(host, notice))
+        return renderer.render(
+            notice,
+            channel,
+            extra_context=collect_template_context(host, notice),
+            pay_link=payment_link(host, notice),
+        )
 
     return render
 
 
 def _deliver_one(
-    store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, config: Config, now: dt.datetime, stamp: str,
-    built: dict[str, Channel], render: Callable[[Notice, str], Message],
+    store: SQLiteStore,
+    host: PluginHost,
+    row: jr.OutboxRow,
+    config: Config,
+    now: dt.datetime,
+    stamp: str,
+    built: dict[str, Channel],
+    render: Callable[[Notice, str], Message],
 ) -> str:
     if row.not_before and row.channel not in WINDOWED_CHANNELS and now < dt.datetime.fromisoformat(row.not_before):
         return "waiting"
@@ -291,10 +380,21 @@ def _deliver_one(
         idempotent = bool(getattr(channel_obj, "honours_idempotency", False)) if channel_obj else False
         if row.channel not in INTERNAL and not idempotent and config.run.on_unknown == "hold":
             _update(store, row.key, stamp, status="unknown", detail="crashed while sending; held for review")
-            _journal(store, row, "delivery_unknown", "crashed while sending; not resent (run.on_unknown = hold)", stamp)
+            _journal(
+                store,
+                row,
+                "delivery_unknown",
+                "crashed while sending; not resent (run.on_unknown = hold)",
+                stamp,
+            )
             return "unknown"
-        _journal(store, row, "delivery_retry_after_crash",
-                 "crashed while sending; sending again with the same idempotency key", stamp)
+        _journal(
+            store,
+            row,
+            "delivery_retry_after_crash",
+            "crashed while sending; sending again with the same idempotency key",
+            stamp,
+        )
 
     if row.kind in ("suspend_service", "restore_service", "handoff", "creditor_warning"):
         return _internal(store, host, row, stamp, config)
@@ -305,8 +405,13 @@ def _deliver_one(
     if wait:
         if wait != row.not_before:
             _update(store, row.key, stamp, not_before=wait)
-            _journal(store, row, "deferred", f"outside the contact window in {timezone}; waits until {wait} UTC",
-                     stamp)
+            _journal(
+                store,
+                row,
+                "deferred",
+                f"outside the contact window in {timezone}; waits until {wait} UTC",
+                stamp,
+            )
         return "waiting"
 
     payload = row.payload_data
@@ -342,19 +447,37 @@ def _deliver_one(
         receipt = DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}")
     if receipt.ok:
         _update(store, row.key, stamp, status="sent", provider_id=receipt.provider_id, detail=receipt.detail)
-        _journal(store, row, "delivered", receipt.detail, stamp,
-                 {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel})
+        _journal(
+            store,
+            row,
+            "delivered",
+            receipt.detail,
+            stamp,
+            {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel},
+        )
         host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
         return "sent"
     return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
 
 
-def _failed(store: SQLiteStore, row: jr.OutboxRow, receipt: DeliveryReceipt, stamp: str,
-            host: PluginHost | None = None, message: Message | None = None) -> str:
+def _failed(
+    store: SQLiteStore,
+    row: jr.OutboxRow,
+    receipt: DeliveryReceipt,
+    stamp: str,
+    host: PluginHost | None = None,
+    message: Message | None = None,
+) -> str:
     if receipt.status is DeliveryStatus.FAILED_RETRYABLE and row.attempts < MAX_ATTEMPTS:
-        wait = dt.datetime.fromisoformat(stamp) + dt.timedelta(minutes=5 * 2 ** row.attempts)
-        _update(store, row.key, stamp, status="failed_retryable", detail=receipt.detail[:500],
-                not_before=wait.isoformat(timespec="seconds"))
+        wait = dt.datetime.fromisoformat(stamp) + dt.timedelta(minutes=5 * 2**row.attempts)
+        _update(
+            store,
+            row.key,
+            stamp,
+            status="failed_retryable",
+            detail=receipt.detail[:500],
+            not_before=wait.isoformat(timespec="seconds"),
+        )
         _journal(store, row, "delivery_failed", f"retryable: {receipt.detail}", stamp)
         return "failed_retryable"
     _update(store, row.key, stamp, status="failed_permanent", detail=receipt.detail[:500])
@@ -378,12 +501,24 @@ def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: st
     }[row.kind]
     _update(store, row.key, stamp, status="sending", attempts=row.attempts + 1)
     try:
-        results = hook(tenant=row.tenant, debtor_id=row.debtor_id, stage=stage_of(row.stage), cycle=row.cycle,
-                       payload=payload, store=store, config=config, host=host)
+        results = hook(
+            tenant=row.tenant,
+            debtor_id=row.debtor_id,
+            stage=stage_of(row.stage),
+            cycle=row.cycle,
+            payload=payload,
+            store=store,
+            config=config,
+            host=host,
+        )
     except Exception as exc:
         log.exception("plugin failed on %s", row.kind)
-        return _failed(store, row._replace(attempts=row.attempts + 1),
-                       DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}"), stamp)
+        return _failed(
+            store,
+            row._replace(attempts=row.attempts + 1),
+            DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}"),
+            stamp,
+        )
     done = [str(r) for r in results or [] if r]
     detail = "; ".join(done) if done else f"no plugin carried out {row.kind}; recorded only"
     _update(store, row.key, stamp, status="sent", detail=detail[:500])

@@ -121,8 +121,7 @@ class RunResult:
         extra = ", ".join(f"{k} {n}" for k, n in sorted(self.journal.items()))
         return (
             f"run {self.as_of.isoformat()}: {self.debtors_seen} debtors, {verb} "
-            f"{sum(by_stage.values())} notice(s) [{stages}]"
-            + (f"; journal: {extra}" if extra else "")
+            f"{sum(by_stage.values())} notice(s) [{stages}]" + (f"; journal: {extra}" if extra else "")
         )
 
 
@@ -188,8 +187,18 @@ def debtor_positions(
     states = _Peek(jr.iter_states(conn, tenant))
     contacts = _Peek(jr.recent_contacts(conn, tenant, contacts_since))
     fromiso = dt.date.fromisoformat
-    for (debtor_id, tags_json, country, address_json, emails, phones, cease, insolvent, hold,
-         timezone) in debtors:
+    for (
+        debtor_id,
+        tags_json,
+        country,
+        address_json,
+        emails,
+        phones,
+        cease,
+        insolvent,
+        hold,
+        timezone,
+    ) in debtors:
         rows = items.take(debtor_id)
         state_rows = states.take(debtor_id)
         contact_rows = contacts.take(debtor_id)
@@ -214,20 +223,38 @@ def debtor_positions(
             points.add("address")
         at = address_json.find('"region": "')
         if at >= 0:  # the address is stored with sorted keys: no need to parse it all
-            region = address_json[at + 11: address_json.index('"', at + 11)]
+            region = address_json[at + 11 : address_json.index('"', at + 11)]
         recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows) if contact_rows else ()
         points_set = _POINTS.setdefault(frozenset(points), frozenset(points))
-        for currency, invoices in (sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items()):
+        for currency, invoices in sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items():
             limitation = None
             if limitation_years is not None and invoices:
                 years = limitation_years(country)
                 if years:
                     limitation = add_years(min(i.due for i in invoices), years)
-            yield debtor_id, Position(  # positional: this runs once per debtor and currency
-                tenant, debtor_id, currency, invoices, state_by_currency.get(currency), tags, country, region,
-                bool(cease), bool(insolvent), bool(hold), points_set, promises.get(debtor_id), plans.get(debtor_id),
-                risks.get(debtor_id), recent, limitation,
-            ), timezone
+            yield (
+                debtor_id,
+                Position(  # positional: this runs once per debtor and currency
+                    tenant,
+                    debtor_id,
+                    currency,
+                    invoices,
+                    state_by_currency.get(currency),
+                    tags,
+                    country,
+                    region,
+                    bool(cease),
+                    bool(insolvent),
+                    bool(hold),
+                    points_set,
+                    promises.get(debtor_id),
+                    plans.get(debtor_id),
+                    risks.get(debtor_id),
+                    recent,
+                    limitation,
+                ),
+                timezone,
+            )
 
 
 _ZONES: dict[str, dt.tzinfo] = {}
@@ -306,8 +333,25 @@ def run_ladder(
                     "reminders paused so nobody who already paid is chased — sync and run again"
                 )
                 if not dry_run:
-                    jr.append_journal(store, [(tenant, run_id, as_of.isoformat(), "", "paused", "", "", "", "",
-                                               reason, "{}", stamp)])
+                    jr.append_journal(
+                        store,
+                        [
+                            (
+                                tenant,
+                                run_id,
+                                as_of.isoformat(),
+                                "",
+                                "paused",
+                                "",
+                                "",
+                                "",
+                                "",
+                                reason,
+                                "{}",
+                                stamp,
+                            )
+                        ],
+                    )
                 log.warning("run paused: %s", reason)
                 return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
 
@@ -341,8 +385,14 @@ def run_ladder(
     gc.disable()
     try:
         for debtor_id, pos, timezone in debtor_positions(
-            reader, tenant, as_of, contacts_since=as_of - dt.timedelta(days=window), promises=promises,
-            plans=plans, limitation_years=_limitation_years, risks=risks,
+            reader,
+            tenant,
+            as_of,
+            contacts_since=as_of - dt.timedelta(days=window),
+            promises=promises,
+            plans=plans,
+            limitation_years=_limitation_years,
+            risks=risks,
         ):
             positions += 1
             if debtor_id != last_debtor:
@@ -357,8 +407,20 @@ def run_ladder(
             decision = decide(pos, ladder, config, as_of)
             if not decision.actions and not decision.journal and decision.state == pos.state:
                 continue
-            _record(decision, pos, ladder, config, as_of, run_id, stamp, timezone, batch,
-                    planned if collect_actions else None, journal_counts, notice_counts)
+            _record(
+                decision,
+                pos,
+                ladder,
+                config,
+                as_of,
+                run_id,
+                stamp,
+                timezone,
+                batch,
+                planned if collect_actions else None,
+                journal_counts,
+                notice_counts,
+            )
             if not dry_run and len(batch["states"]) >= batch_size:
                 new_rows += _flush(store, batch)
         if not dry_run:
@@ -369,8 +431,18 @@ def run_ladder(
         reader.close()
         if show:
             print("\r", end="", file=sys.stderr, flush=True)
-    result = RunResult(run_id, as_of, tenant, dry_run, debtors_seen, positions, tuple(planned), new_rows,
-                       journal_counts, notices=notice_counts)
+    result = RunResult(
+        run_id,
+        as_of,
+        tenant,
+        dry_run,
+        debtors_seen,
+        positions,
+        tuple(planned),
+        new_rows,
+        journal_counts,
+        notices=notice_counts,
+    )
     log.info("%s", result.summary())
     return result
 
@@ -379,7 +451,11 @@ def _flush(store: SQLiteStore, batch: dict[str, list[Any]]) -> int:
     if not batch["states"] and not batch["outbox"] and not batch["journal"]:
         return 0
     inserted = jr.write_batch(
-        store, states=batch["states"], outbox=batch["outbox"], fees=batch["fees"], journal=batch["journal"],
+        store,
+        states=batch["states"],
+        outbox=batch["outbox"],
+        fees=batch["fees"],
+        journal=batch["journal"],
         journal_if_planned=batch["if_planned"],
     )
     for rows in batch.values():
@@ -393,8 +469,17 @@ def outbox_key(tenant: str, debtor_id: str, stage: str, cycle: str, channel: str
 
 
 def _record(
-    decision: Decision, pos: Position, ladder: Ladder, config: Config, as_of: dt.date, run_id: str, stamp: str,
-    timezone: str, batch: dict[str, list[Any]], planned: list[PlannedAction] | None, counts: Counter[str],
+    decision: Decision,
+    pos: Position,
+    ladder: Ladder,
+    config: Config,
+    as_of: dt.date,
+    run_id: str,
+    stamp: str,
+    timezone: str,
+    batch: dict[str, list[Any]],
+    planned: list[PlannedAction] | None,
+    counts: Counter[str],
     notices: Counter[str],
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
@@ -404,34 +489,90 @@ def _record(
         cycle = f"{currency}{decision.state.cycle}"
         for entry in decision.journal:
             counts[entry.kind] += 1
-            batch["journal"].append((tenant, run_id, day, debtor_id, entry.kind, entry.stage, cycle, "", "",
-                                     entry.reason, "{}", stamp))
+            batch["journal"].append(
+                (
+                    tenant,
+                    run_id,
+                    day,
+                    debtor_id,
+                    entry.kind,
+                    entry.stage,
+                    cycle,
+                    "",
+                    "",
+                    entry.reason,
+                    "{}",
+                    stamp,
+                )
+            )
     if not decision.actions:
         return
     amounts = {i.invoice_id: i.open_minor for i in pos.items}
     for action in decision.actions:
         if action.kind == "fee":
             key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/fee"
-            batch["fees"].append((key, tenant, debtor_id, action.stage, action.cycle, currency, action.amount_minor, day))
+            batch["fees"].append(
+                (key, tenant, debtor_id, action.stage, action.cycle, currency, action.amount_minor, day)
+            )
             if planned is not None:
-                planned.append(PlannedAction(debtor_id, currency, "fee", action.stage, action.cycle, "", key,
-                                             amount_minor=action.amount_minor))
+                planned.append(
+                    PlannedAction(
+                        debtor_id,
+                        currency,
+                        "fee",
+                        action.stage,
+                        action.cycle,
+                        "",
+                        key,
+                        amount_minor=action.amount_minor,
+                    )
+                )
             continue
         channels = action.channels or ("service",)
         channel = channels[0]
         key = outbox_key(tenant, debtor_id, action.stage, action.cycle, channel)
         payload = _payload(action, ladder, amounts, config, pos.country)
-        start = (not_before(as_of, timezone, config.guardrails.window_start)
-                 if channel in WINDOWED_CHANNELS else "")
-        batch["outbox"].append((
-            key, tenant, debtor_id, currency, action.stage, action.cycle, channel, ",".join(channels[1:]),
-            action.kind, "planned", 0, day, start, "", "", payload, run_id, stamp, stamp,
-        ))
+        start = not_before(as_of, timezone, config.guardrails.window_start) if channel in WINDOWED_CHANNELS else ""
+        batch["outbox"].append(
+            (
+                key,
+                tenant,
+                debtor_id,
+                currency,
+                action.stage,
+                action.cycle,
+                channel,
+                ",".join(channels[1:]),
+                action.kind,
+                "planned",
+                0,
+                day,
+                start,
+                "",
+                "",
+                payload,
+                run_id,
+                stamp,
+                stamp,
+            )
+        )
         if action.kind == "notice":
             notices[stage_of(action.stage)] += 1
         if planned is not None:
-            planned.append(PlannedAction(debtor_id, currency, action.kind, action.stage, action.cycle, channel, key,
-                                         action.invoice_ids, action.firm_date, action.amount_minor))
+            planned.append(
+                PlannedAction(
+                    debtor_id,
+                    currency,
+                    action.kind,
+                    action.stage,
+                    action.cycle,
+                    channel,
+                    key,
+                    action.invoice_ids,
+                    action.firm_date,
+                    action.amount_minor,
+                )
+            )
 
 
 _dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
@@ -490,7 +631,11 @@ def preview_debtor(
     try:
         out = []
         for _, pos, _ in debtor_positions(
-            reader, tenant, as_of, contacts_since=as_of - dt.timedelta(days=30), only_debtor=debtor_id,
+            reader,
+            tenant,
+            as_of,
+            contacts_since=as_of - dt.timedelta(days=30),
+            only_debtor=debtor_id,
             promises=load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days),
             plans=load_plan_views(store, tenant, as_of),
             limitation_years=_limitation_years,
@@ -499,4 +644,3 @@ def preview_debtor(
         return out
     finally:
         reader.close()
-

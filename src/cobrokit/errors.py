@@ -120,9 +120,7 @@ class ImportRejectedError(CobrokitError):
         self.errors = list(errors)
         lines = "\n".join(f"  {e}" for e in self.errors[:50])
         more = f"\n  … and {len(self.errors) - 50} more" if len(self.errors) > 50 else ""
-        super().__init__(
-            f"{source}: {len(self.errors)} invalid row(s); nothing was imported\n{lines}{more}"
-        )
+        super().__init__(f"{source}: {len(self.errors)} invalid row(s); nothing was imported\n{lines}{more}")
 
 
 class ConflictError(CobrokitError):
@@ -179,9 +177,7 @@ class RenderError(CobrokitError):
         self.locale = locale
         self.debtor_id = debtor_id
         self.reason = reason
-        super().__init__(
-            f"template {template} (stage {stage}, locale {locale}, debtor {debtor_id}): {reason}"
-        )
+        super().__init__(f"template {template} (stage {stage}, locale {locale}, debtor {debtor_id}): {reason}")
 
     def __reduce__(self) -> tuple[type[RenderError], tuple[str, str, str, str, str]]:
         return (type(self), (self.template, self.stage, self.locale, self.debtor_id, self.reason))

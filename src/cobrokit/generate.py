@@ -35,13 +35,48 @@ CURRENCY_PROFILES: dict[str, tuple[str, str, str, str]] = {
 }
 
 _FIRST = (
-    "Talleres", "Construcciones", "Distribuciones", "Estudio", "Panadería", "Transportes", "Clínica",
-    "Consultora", "Imprenta", "Hostal", "Ferretería", "Academia", "Bodegas", "Gráficas", "Reformas",
-    "Northwind", "Blue Harbor", "Summit", "Pioneer", "Oak & Stone",
+    "Talleres",
+    "Construcciones",
+    "Distribuciones",
+    "Estudio",
+    "Panadería",
+    "Transportes",
+    "Clínica",
+    "Consultora",
+    "Imprenta",
+    "Hostal",
+    "Ferretería",
+    "Academia",
+    "Bodegas",
+    "Gráficas",
+    "Reformas",
+    "Northwind",
+    "Blue Harbor",
+    "Summit",
+    "Pioneer",
+    "Oak & Stone",
 )
 _SECOND = (
-    "Ruiz", "García", "del Sur", "Martín", "Atlántico", "Sierra", "López", "Levante", "Moreno", "Norte",
-    "Castro", "Vidal", "Medina", "Iberia", "Delgado", "Trading", "Logistics", "Partners", "Studio", "Works",
+    "Ruiz",
+    "García",
+    "del Sur",
+    "Martín",
+    "Atlántico",
+    "Sierra",
+    "López",
+    "Levante",
+    "Moreno",
+    "Norte",
+    "Castro",
+    "Vidal",
+    "Medina",
+    "Iberia",
+    "Delgado",
+    "Trading",
+    "Logistics",
+    "Partners",
+    "Studio",
+    "Works",
 )
 _SUFFIX = ("SL", "SA", "SLU", "SC", "Ltd", "LLC", "SAS", "S.A. de C.V.")
 
@@ -70,18 +105,52 @@ class Portfolio:
     allocations: list[tuple[object, ...]]
 
 
-DEBTOR_COLUMNS = ("tenant", "id", "name", "tax_id", "emails", "phones", "address", "locale", "timezone", "country")
+DEBTOR_COLUMNS = (
+    "tenant",
+    "id",
+    "name",
+    "tax_id",
+    "emails",
+    "phones",
+    "address",
+    "locale",
+    "timezone",
+    "country",
+)
 INVOICE_COLUMNS = (
-    "tenant", "id", "debtor_id", "number", "issue_date", "due_date", "currency", "amount_minor", "source", "disputed",
+    "tenant",
+    "id",
+    "debtor_id",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "amount_minor",
+    "source",
+    "disputed",
 )
 PAYMENT_COLUMNS = ("tenant", "id", "debtor_id", "date", "currency", "amount_minor", "method")
 ALLOCATION_COLUMNS = ("tenant", "payment_id", "invoice_id", "date", "amount_minor")
 
 
-_STREETS = ("Calle Mayor", "Avenida de la Constitución", "Calle del Sol", "Paseo del Prado", "Main Street",
-            "High Street", "Calle Real", "Avenida Juárez", "Carrera 7")
+_STREETS = (
+    "Calle Mayor",
+    "Avenida de la Constitución",
+    "Calle del Sol",
+    "Paseo del Prado",
+    "Main Street",
+    "High Street",
+    "Calle Real",
+    "Avenida Juárez",
+    "Carrera 7",
+)
 _CITIES = {
-    "ES": (("Madrid", "28013", "MD"), ("Valencia", "46002", "VC"), ("Sevilla", "41001", "AN"), ("Bilbao", "48001", "PV")),
+    "ES": (
+        ("Madrid", "28013", "MD"),
+        ("Valencia", "46002", "VC"),
+        ("Sevilla", "41001", "AN"),
+        ("Bilbao", "48001", "PV"),
+    ),
     "US": (("New York", "10001", "NY"), ("Austin", "73301", "TX")),
     "GB": (("London", "EC1A 1BB", ""), ("Leeds", "LS1 1AA", "")),
     "MX": (("Ciudad de México", "06000", "CMX"), ("Guadalajara", "44100", "JAL")),
@@ -109,8 +178,15 @@ def _amount_minor(rng: random.Random, currency: str) -> int:
 
 
 def _iter_portfolio(
-    *, debtors: int, seed: int, as_of: dt.date, currencies: Sequence[str], tenant: str, start: int = 1,
-    unpaid: bool = False, counts: Sequence[int] = (40, 27, 16, 10, 7),
+    *,
+    debtors: int,
+    seed: int,
+    as_of: dt.date,
+    currencies: Sequence[str],
+    tenant: str,
+    start: int = 1,
+    unpaid: bool = False,
+    counts: Sequence[int] = (40, 27, 16, 10, 7),
 ) -> Iterator[tuple[tuple[object, ...], list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]]:
     rng = random.Random(seed)
     width = max(6, len(str(start + debtors)))
@@ -124,10 +200,16 @@ def _iter_portfolio(
         ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
         slug = "".join(ch for ch in ascii_name.lower() if ch.isalnum())[:20]
         debtor = (
-            tenant, debtor_id, name, f"B{rng.randint(10_000_000, 99_999_999)}",
-            f'["cuentas@{slug}.example"]', f'["{phone}{rng.randint(10_000_000, 99_999_999)}"]',
+            tenant,
+            debtor_id,
+            name,
+            f"B{rng.randint(10_000_000, 99_999_999)}",
+            f'["cuentas@{slug}.example"]',
+            f'["{phone}{rng.randint(10_000_000, 99_999_999)}"]',
             _address_json(rng, country),
-            locale, timezone, country,
+            locale,
+            timezone,
+            country,
         )
         profile = "never" if unpaid else rng.choices([p[0] for p in _PROFILES], weights=[p[1] for p in _PROFILES])[0]
         count = rng.choices(range(1, len(counts) + 1), weights=counts)[0]
@@ -142,8 +224,18 @@ def _iter_portfolio(
             amount = _amount_minor(rng, currency)
             disputed = 1 if rng.random() < 0.02 else 0
             invoices.append(
-                (tenant, invoice_id, debtor_id, invoice_id, issue.isoformat(), due.isoformat(), currency, amount,
-                 "generated", disputed)
+                (
+                    tenant,
+                    invoice_id,
+                    debtor_id,
+                    invoice_id,
+                    issue.isoformat(),
+                    due.isoformat(),
+                    currency,
+                    amount,
+                    "generated",
+                    disputed,
+                )
             )
             if profile == "never":
                 continue
@@ -196,8 +288,14 @@ def generate_portfolio(
     buffers: tuple[list[tuple[object, ...]], ...] = ([], [], [], [])
     with store.transaction():
         for debtor, invoices, payments, allocations in _iter_portfolio(
-            debtors=debtors, seed=seed, as_of=as_of, currencies=tuple(currencies), tenant=tenant, start=start,
-            unpaid=unpaid, counts=counts,
+            debtors=debtors,
+            seed=seed,
+            as_of=as_of,
+            currencies=tuple(currencies),
+            tenant=tenant,
+            start=start,
+            unpaid=unpaid,
+            counts=counts,
         ):
             buffers[0].append(debtor)
             buffers[1].extend(invoices)
@@ -232,13 +330,31 @@ def write_portfolio_csv(
 
     folder.mkdir(parents=True, exist_ok=True)
     invoices_path, payments_path = folder / "invoices.csv", folder / "payments.csv"
-    with invoices_path.open("w", encoding="utf-8", newline="") as inv, payments_path.open(
-        "w", encoding="utf-8", newline=""
-    ) as pay:
+    with (
+        invoices_path.open("w", encoding="utf-8", newline="") as inv,
+        payments_path.open("w", encoding="utf-8", newline="") as pay,
+    ):
         iw, pw = csv.writer(inv), csv.writer(pay)
         iw.writerow(
-            ["invoice_id", "debtor_id", "debtor_name", "email", "phone", "issue_date", "due_date", "amount",
-             "currency", "locale", "country", "tax_id", "number", "address", "city", "postal_code", "region"]
+            [
+                "invoice_id",
+                "debtor_id",
+                "debtor_name",
+                "email",
+                "phone",
+                "issue_date",
+                "due_date",
+                "amount",
+                "currency",
+                "locale",
+                "country",
+                "tax_id",
+                "number",
+                "address",
+                "city",
+                "postal_code",
+                "region",
+            ]
         )
         pw.writerow(["payment_id", "invoice_id", "date", "amount", "currency"])
         for debtor, invoices, _payments, allocations in _iter_portfolio(
@@ -250,9 +366,25 @@ def write_portfolio_csv(
             for row in invoices:
                 amount = Money.from_minor(int(str(row[7])), str(row[6])).format_amount()
                 iw.writerow(
-                    [row[1], debtor[1], debtor[2], email, phone, row[4], row[5], amount, row[6], debtor[7],
-                     debtor[9], debtor[3], row[3], " | ".join(address["lines"]), address["city"],
-                     address["postal_code"], address["region"]]
+                    [
+                        row[1],
+                        debtor[1],
+                        debtor[2],
+                        email,
+                        phone,
+                        row[4],
+                        row[5],
+                        amount,
+                        row[6],
+                        debtor[7],
+                        debtor[9],
+                        debtor[3],
+                        row[3],
+                        " | ".join(address["lines"]),
+                        address["city"],
+                        address["postal_code"],
+                        address["region"],
+                    ]
                 )
             for row in allocations:
                 currency = next(str(i[6]) for i in invoices if i[1] == row[2])

@@ -108,9 +108,7 @@ _SECRET_NAME = re.compile(
 # -- secrets --------------------------------------------------------------------------------
 
 
-def secret_from_env(
-    settings: Mapping[str, Any], key: str, *, environ: Mapping[str, str] | None = None
-) -> str:
+def secret_from_env(settings: Mapping[str, Any], key: str, *, environ: Mapping[str, str] | None = None) -> str:
     """Read the secret *key* through the environment variable named by ``settings[key + "_env"]``.
 
     Secrets never sit in configuration files: the settings name a variable
@@ -198,10 +196,7 @@ def redact_url(url: str, *, hide_path: bool = False) -> str:
     if parts.username or parts.password:
         netloc = f"{REDACTED}@{netloc}"
     query = urlencode(
-        [
-            (k, REDACTED if _SECRET_NAME.search(k) else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ],
+        [(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
         safe="*",
     )
     path = "/" + REDACTED if hide_path and parts.path not in ("", "/") else parts.path
@@ -322,9 +317,7 @@ class RetryPolicy:
         attempts = settings.get("max_attempts", default.max_attempts)
         valid = isinstance(attempts, int | str) and not isinstance(attempts, bool) and str(attempts).isdigit()
         if not valid or int(attempts) < 1:
-            raise ConfigError(
-                f"{provider}: setting 'max_attempts' must be a whole number ≥ 1, got {attempts!r}"
-            )
+            raise ConfigError(f"{provider}: setting 'max_attempts' must be a whole number ≥ 1, got {attempts!r}")
         return cls(
             max_attempts=int(attempts),
             max_retry_after=_positive(settings, "max_retry_after", default.max_retry_after, provider),
@@ -356,9 +349,7 @@ class RateLimiter:
 
     def __init__(self, calls: int, period: float, *, clock: Clock = SYSTEM_CLOCK) -> None:
         if calls < 1 or period <= 0:
-            raise ConfigError(
-                f"rate limit must allow at least one call per positive period, got {calls}/{period}s"
-            )
+            raise ConfigError(f"rate limit must allow at least one call per positive period, got {calls}/{period}s")
         self.calls = calls
         self.period = period
         self.clock = clock
@@ -534,9 +525,7 @@ class HttpClient:
         self.clock = clock
         self.session = session or requests.Session()
         self.session.auth = auth
-        self.session.headers.update(
-            {"User-Agent": f"cobrokit/{cobrokit.__version__}", "Accept": "application/json"}
-        )
+        self.session.headers.update({"User-Agent": f"cobrokit/{cobrokit.__version__}", "Accept": "application/json"})
         if headers:
             self.session.headers.update(headers)
 
@@ -613,8 +602,12 @@ class HttpClient:
             log.debug("%s: %s %s (attempt %d)", self.provider, method, shown, attempt + 1)
             try:
                 response = self.session.request(
-                    method, url, params=query or None, data=body if body is not None else data,
-                    headers=extra, timeout=tmo,
+                    method,
+                    url,
+                    params=query or None,
+                    data=body if body is not None else data,
+                    headers=extra,
+                    timeout=tmo,
                 )
             except requests.exceptions.RequestException as exc:
                 # A failure to connect means the provider never saw the request.
@@ -623,9 +616,7 @@ class HttpClient:
                     and not isinstance(exc, requests.exceptions.ReadTimeout)
                     and _is_connect_failure(exc)
                 )
-                error: AdapterError = TransientError(
-                    self.provider, f"{method} {shown} failed: {type(exc).__name__}"
-                )
+                error: AdapterError = TransientError(self.provider, f"{method} {shown} failed: {type(exc).__name__}")
                 if attempt + 1 < self.retry.max_attempts and (idempotent or never_sent):
                     delay = self.retry.backoff(attempt, self.clock.jitter())
                     self._warn_retry(method, shown, type(exc).__name__, delay, attempt)
@@ -649,8 +640,14 @@ class HttpClient:
                     self.clock.sleep(wait)
                     attempt += 1
                     continue
-            log.debug("%s: %s %s → %d, giving up: %s", self.provider, method, shown,
-                      response.status_code, type(error).__name__)
+            log.debug(
+                "%s: %s %s → %d, giving up: %s",
+                self.provider,
+                method,
+                shown,
+                response.status_code,
+                type(error).__name__,
+            )
             raise error
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -689,15 +686,25 @@ class HttpClient:
         return self.retry.backoff(attempt, self.clock.jitter())
 
     def _warn_retry(self, method: str, shown: str, why: str, delay: float, attempt: int) -> None:
-        log.warning("%s: %s %s failed (%s); retry %d/%d in %.2fs", self.provider, method, shown, why,
-                    attempt + 1, self.retry.max_attempts - 1, delay)
+        log.warning(
+            "%s: %s %s failed (%s); retry %d/%d in %.2fs",
+            self.provider,
+            method,
+            shown,
+            why,
+            attempt + 1,
+            self.retry.max_attempts - 1,
+            delay,
+        )
 
 
 def _is_connect_failure(exc: requests.exceptions.RequestException) -> bool:
     """True when the connection was never established (refused, DNS), not dropped mid-answer."""
     text = repr(exc.args)
-    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError",
-                                               "Failed to establish", "ConnectTimeout"))
+    return any(
+        marker in text
+        for marker in ("NewConnectionError", "NameResolutionError", "Failed to establish", "ConnectTimeout")
+    )
 
 
 def dump_json(value: Any) -> str:
@@ -719,8 +726,9 @@ def dump_json(value: Any) -> str:
     if isinstance(value, dt.date | dt.datetime):
         return json.dumps(value.isoformat())
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dump_json(v)}"
-                              for k, v in value.items()) + "}"
+        return (
+            "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dump_json(v)}" for k, v in value.items()) + "}"
+        )
     if isinstance(value, list | tuple):
         return "[" + ",".join(dump_json(v) for v in value) + "]"
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
@@ -847,8 +855,15 @@ def paginate_cursor(
 
 # -- records --------------------------------------------------------------------------------
 
-_CONVERSION_ERRORS = (ValidationError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError,
-                      IndexError)
+_CONVERSION_ERRORS = (
+    ValidationError,
+    KeyError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    AttributeError,
+    IndexError,
+)
 
 
 def convert_records(

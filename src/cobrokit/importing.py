@@ -57,9 +57,27 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INVOICE_COLUMNS = (
-    "invoice_id", "debtor_id", "debtor_name", "email", "phone", "issue_date", "due_date", "amount", "currency",
+    "invoice_id",
+    "debtor_id",
+    "debtor_name",
+    "email",
+    "phone",
+    "issue_date",
+    "due_date",
+    "amount",
+    "currency",
 )
-INVOICE_OPTIONAL = ("locale", "country", "tax_id", "number", "timezone", "region", "address", "city", "postal_code")
+INVOICE_OPTIONAL = (
+    "locale",
+    "country",
+    "tax_id",
+    "number",
+    "timezone",
+    "region",
+    "address",
+    "city",
+    "postal_code",
+)
 PAYMENT_COLUMNS = ("payment_id", "invoice_id", "date", "amount", "currency")
 PAYMENT_OPTIONAL = ("method", "description")
 
@@ -160,14 +178,21 @@ def read_invoices(
             due = parse_date(_required(values, "due_date", record), record=record, field="due_date")
             country = values.get("country", "").upper()
             debtor = Debtor(
-                id=debtor_id, name=_required(values, "debtor_name", record), tenant=tenant,
-                tax_id=values.get("tax_id", ""), emails=values.get("email", ""), phones=values.get("phone", ""),
-                locale=values.get("locale") or "en", timezone=values.get("timezone") or "UTC",
+                id=debtor_id,
+                name=_required(values, "debtor_name", record),
+                tenant=tenant,
+                tax_id=values.get("tax_id", ""),
+                emails=values.get("email", ""),
+                phones=values.get("phone", ""),
+                locale=values.get("locale") or "en",
+                timezone=values.get("timezone") or "UTC",
                 country=country,
                 address=Address(
                     lines=tuple(p.strip() for p in values.get("address", "").split("|") if p.strip()),
-                    city=values.get("city", ""), postal_code=values.get("postal_code", ""),
-                    region=values.get("region", "").upper(), country=country,
+                    city=values.get("city", ""),
+                    postal_code=values.get("postal_code", ""),
+                    region=values.get("region", "").upper(),
+                    country=country,
                 ),
             )
             previous = debtors.get(debtor_id)
@@ -176,13 +201,19 @@ def read_invoices(
                     f.name for f in attrs.fields(Debtor) if getattr(previous[1], f.name) != getattr(debtor, f.name)
                 ]
                 raise ValidationError(
-                    record, "debtor_id",
+                    record,
+                    "debtor_id",
                     f"debtor {debtor_id!r} has different {', '.join(differing)} than on line {previous[0]}",
                 )
             try:
                 invoice = Invoice(
-                    id=invoice_id, debtor_id=debtor_id, issue_date=issue, due_date=due,
-                    amount=Money(amount, currency), tenant=tenant, number=values.get("number") or invoice_id,
+                    id=invoice_id,
+                    debtor_id=debtor_id,
+                    issue_date=issue,
+                    due_date=due,
+                    amount=Money(amount, currency),
+                    tenant=tenant,
+                    number=values.get("number") or invoice_id,
                     source="csv",
                 )
             except ValidationError as exc:
@@ -223,7 +254,9 @@ def read_payments(
             currency = _currency(values, record)
             if currency != invoice.currency:
                 raise CurrencyMismatchError(
-                    record, "currency", f"payment in {currency} for invoice {invoice_id} in {invoice.currency}"
+                    record,
+                    "currency",
+                    f"payment in {currency} for invoice {invoice_id} in {invoice.currency}",
                 )
             amount = parse_amount(_required(values, "amount", record), currency, record=record, field="amount")
             if amount <= 0:
@@ -238,8 +271,13 @@ def read_payments(
             money = Money(amount, currency)
             try:
                 payment = Payment(
-                    id=payment_id, debtor_id=invoice.debtor_id, date=date, amount=money, tenant=tenant,
-                    method=method, allocations=(Allocation(invoice_id, money),),
+                    id=payment_id,
+                    debtor_id=invoice.debtor_id,
+                    date=date,
+                    amount=money,
+                    tenant=tenant,
+                    method=method,
+                    allocations=(Allocation(invoice_id, money),),
                     description=values.get("description", ""),
                 )
             except ValidationError as exc:
@@ -365,7 +403,8 @@ def _overpaid(
         total = already + allocation.amount.to_minor()
         if total > invoice.amount.to_minor():
             return InvalidAmountError(
-                payment.record, "amount",
+                payment.record,
+                "amount",
                 f"payments to invoice {invoice.id} would total "
                 f"{Money.from_minor(total, invoice.currency)}, more than its amount {invoice.amount}",
             )

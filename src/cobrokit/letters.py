@@ -265,8 +265,7 @@ def table_text(table: LetterTable) -> list[str]:
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            cell.rjust(w) if right else cell.ljust(w)
-            for cell, w, right in zip(cells, widths, numeric, strict=True)
+            cell.rjust(w) if right else cell.ljust(w) for cell, w, right in zip(cells, widths, numeric, strict=True)
         ).rstrip()
 
     lines = [table.title, line(table.headers), "  ".join("-" * w for w in widths)]

@@ -61,9 +61,7 @@ def _record(label: str, instance: object) -> str:
 def _check_date(label: str) -> _Validator:
     def check(instance: object, attribute: attrs.Attribute[dt.date], value: object) -> None:
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            raise MalformedDateError(
-                _record(label, instance), attribute.name, f"{value!r} is not a date"
-            )
+            raise MalformedDateError(_record(label, instance), attribute.name, f"{value!r} is not a date")
 
     return check
 
@@ -77,9 +75,9 @@ def _check_money(label: str, *, positive: bool) -> _Validator:
             raise InvalidAmountError(record, attribute.name, f"must be positive, got {value.amount}")
         if value.amount != value.amount.quantize(quantum(value.currency)):
             raise InvalidAmountError(
-                record, attribute.name,
-                f"{value.amount} has more decimals than {value.currency} allows "
-                f"({value.decimals})",
+                record,
+                attribute.name,
+                f"{value.amount} has more decimals than {value.currency} allows ({value.decimals})",
             )
 
     return check
@@ -158,7 +156,8 @@ class Invoice:
     def __attrs_post_init__(self) -> None:
         if self.due_date < self.issue_date:
             raise DateOrderError(
-                self.record, "due_date",
+                self.record,
+                "due_date",
                 f"{self.due_date.isoformat()} is before the issue date {self.issue_date.isoformat()}",
             )
 
@@ -220,7 +219,8 @@ class Payment:
         for allocation in self.allocations:
             if allocation.amount.currency != self.amount.currency:
                 raise CurrencyMismatchError(
-                    self.record, "allocations",
+                    self.record,
+                    "allocations",
                     f"allocation to {allocation.invoice_id} is in {allocation.amount.currency}, "
                     f"payment is in {self.amount.currency}",
                 )
@@ -231,13 +231,12 @@ class Payment:
             total = total + allocation.amount
         if total > self.amount:
             raise InvalidAmountError(
-                self.record, "allocations",
+                self.record,
+                "allocations",
                 f"allocations total {total} exceeds the payment {self.amount}",
             )
         if self.method is PaymentMethod.IN_KIND and not self.description.strip():
-            raise ValidationError(
-                self.record, "description", "an in-kind payment must describe what was given"
-            )
+            raise ValidationError(self.record, "description", "an in-kind payment must describe what was given")
 
     @property
     def on_account(self) -> Money:
@@ -271,9 +270,7 @@ class CreditNote:
         return f"credit note {self.id}"
 
 
-def check_references(
-    invoices: dict[str, Invoice], payment: Payment
-) -> None:
+def check_references(invoices: dict[str, Invoice], payment: Payment) -> None:
     """Check that *payment* only allocates to known invoices of the same debtor and currency.
 
     Raises:
@@ -283,11 +280,10 @@ def check_references(
     for allocation in payment.allocations:
         invoice = invoices.get(allocation.invoice_id)
         if invoice is None:
-            raise UnknownReferenceError(
-                payment.record, "invoice_id", f"unknown invoice {allocation.invoice_id!r}"
-            )
+            raise UnknownReferenceError(payment.record, "invoice_id", f"unknown invoice {allocation.invoice_id!r}")
         if invoice.currency != allocation.amount.currency:
             raise CurrencyMismatchError(
-                payment.record, "currency",
+                payment.record,
+                "currency",
                 f"payment in {allocation.amount.currency} for invoice {invoice.id} in {invoice.currency}",
             )

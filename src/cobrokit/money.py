@@ -25,10 +25,170 @@ __all__ = ["MINOR_UNITS", "Money", "minor_units", "parse_amount", "quantum", "to
 
 # ISO 4217 active codes and their minor units (List One, 2024 edition). Codes not listed
 # here are 2-decimal currencies; see _TWO for the explicit list.
-_ZERO = ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"]
+_ZERO = [
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "UYI",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+]
 _THREE = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]
 _FOUR = ["CLF", "UYW"]
-_TWO = ["AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KMF", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG"]
+_TWO = [
+    "AED",
+    "AFN",
+    "ALL",
+    "AMD",
+    "ANG",
+    "AOA",
+    "ARS",
+    "AUD",
+    "AWG",
+    "AZN",
+    "BAM",
+    "BBD",
+    "BDT",
+    "BGN",
+    "BMD",
+    "BND",
+    "BOB",
+    "BOV",
+    "BRL",
+    "BSD",
+    "BTN",
+    "BWP",
+    "BYN",
+    "BZD",
+    "CAD",
+    "CDF",
+    "CHE",
+    "CHF",
+    "CHW",
+    "CNY",
+    "COP",
+    "COU",
+    "CRC",
+    "CUP",
+    "CVE",
+    "CZK",
+    "DKK",
+    "DOP",
+    "DZD",
+    "EGP",
+    "ERN",
+    "ETB",
+    "EUR",
+    "FJD",
+    "FKP",
+    "GBP",
+    "GEL",
+    "GHS",
+    "GIP",
+    "GMD",
+    "GTQ",
+    "GYD",
+    "HKD",
+    "HNL",
+    "HTG",
+    "HUF",
+    "IDR",
+    "ILS",
+    "INR",
+    "IRR",
+    "JMD",
+    "KES",
+    "KGS",
+    "KHR",
+    "KMF",
+    "KPW",
+    "KYD",
+    "KZT",
+    "LAK",
+    "LBP",
+    "LKR",
+    "LRD",
+    "LSL",
+    "MAD",
+    "MDL",
+    "MGA",
+    "MKD",
+    "MMK",
+    "MNT",
+    "MOP",
+    "MRU",
+    "MUR",
+    "MVR",
+    "MWK",
+    "MXN",
+    "MXV",
+    "MYR",
+    "MZN",
+    "NAD",
+    "NGN",
+    "NIO",
+    "NOK",
+    "NPR",
+    "NZD",
+    "PAB",
+    "PEN",
+    "PGK",
+    "PHP",
+    "PKR",
+    "PLN",
+    "QAR",
+    "RON",
+    "RSD",
+    "RUB",
+    "SAR",
+    "SBD",
+    "SCR",
+    "SDG",
+    "SEK",
+    "SGD",
+    "SHP",
+    "SLE",
+    "SOS",
+    "SRD",
+    "SSP",
+    "STN",
+    "SVC",
+    "SYP",
+    "SZL",
+    "THB",
+    "TJS",
+    "TMT",
+    "TOP",
+    "TRY",
+    "TTD",
+    "TWD",
+    "TZS",
+    "UAH",
+    "USD",
+    "USN",
+    "UYU",
+    "UZS",
+    "VED",
+    "VES",
+    "WST",
+    "XCD",
+    "XCG",
+    "YER",
+    "ZAR",
+    "ZMW",
+    "ZWG",
+]
 
 MINOR_UNITS: dict[str, int] = {
     **{c: 2 for c in _TWO},
@@ -50,9 +210,7 @@ def minor_units(currency: str, *, record: str = "money", field: str = "currency"
     try:
         return MINOR_UNITS[currency]
     except (KeyError, TypeError):
-        raise UnknownCurrencyError(
-            record, field, f"{currency!r} is not an ISO 4217 currency code"
-        ) from None
+        raise UnknownCurrencyError(record, field, f"{currency!r} is not an ISO 4217 currency code") from None
 
 
 def quantum(currency: str) -> Decimal:
@@ -83,9 +241,7 @@ def to_decimal(value: object, *, record: str = "money", field: str = "amount") -
                 record, field, f"{value!r} is not a decimal number (use '.' as the decimal point)"
             ) from None
     elif isinstance(value, float):
-        raise InvalidAmountError(
-            record, field, f"float {value!r} refused: build money from a string or Decimal"
-        )
+        raise InvalidAmountError(record, field, f"float {value!r} refused: build money from a string or Decimal")
     else:
         raise InvalidAmountError(record, field, f"{type(value).__name__} is not an amount")
     if not result.is_finite():
@@ -93,19 +249,13 @@ def to_decimal(value: object, *, record: str = "money", field: str = "amount") -
     return result
 
 
-def parse_amount(
-    value: object, currency: str, *, record: str = "money", field: str = "amount"
-) -> Decimal:
+def parse_amount(value: object, currency: str, *, record: str = "money", field: str = "amount") -> Decimal:
     """Parse an amount that must fit the currency's minor unit exactly (``12.345 EUR`` fails)."""
     amount = to_decimal(value, record=record, field=field)
     digits = minor_units(currency, record=record)
     exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -digits and amount != amount.quantize(
-        _QUANTS[digits]
-    ):
-        raise InvalidAmountError(
-            record, field, f"{value} has more decimals than {currency} allows ({digits})"
-        )
+    if isinstance(exponent, int) and exponent < -digits and amount != amount.quantize(_QUANTS[digits]):
+        raise InvalidAmountError(record, field, f"{value} has more decimals than {currency} allows ({digits})")
     return amount
 
 
@@ -158,7 +308,9 @@ class Money:
         q = self.amount.scaleb(self.decimals)
         if q != q.to_integral_value():
             raise InvalidAmountError(
-                "money", "amount", f"{self.amount} {self.currency} is not a whole number of minor units; round first"
+                "money",
+                "amount",
+                f"{self.amount} {self.currency} is not a whole number of minor units; round first",
             )
         return int(q)
 
@@ -173,9 +325,7 @@ class Money:
     # -- arithmetic ---------------------------------------------------------------------
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise CurrencyMismatchError(
-                "money", "currency", f"cannot combine {self.currency} and {other.currency}"
-            )
+            raise CurrencyMismatchError("money", "currency", f"cannot combine {self.currency} and {other.currency}")
 
     def __add__(self, other: object) -> Money:
         if not isinstance(other, Money):

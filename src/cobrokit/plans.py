@@ -228,9 +228,7 @@ class DownPayment:
         value = text.strip()
         if value.endswith("%"):
             return cls.of_percent(value[:-1].strip())
-        return cls.of_amount(
-            Money(parse_amount(value, currency, record="plan", field="down_payment"), currency)
-        )
+        return cls.of_amount(Money(parse_amount(value, currency, record="plan", field="down_payment"), currency))
 
     def resolve(self, balance: Money) -> Money:
         """The down payment for *balance*: the amount, or the percentage rounded half-up."""
@@ -465,13 +463,9 @@ def _validate_terms(terms: PlanTerms, record: str, today: dt.date) -> None:
             record, "start", f"{terms.start.isoformat()} is in the past (today is {today.isoformat()})"
         )
     if terms.annual_rate < 0 or terms.annual_rate >= _HUNDRED:
-        raise InvalidAmountError(
-            record, "rate", f"must be at least 0 and below 100 %, got {terms.annual_rate}"
-        )
+        raise InvalidAmountError(record, "rate", f"must be at least 0 and below 100 %, got {terms.annual_rate}")
     if terms.method is Method.EQUAL and terms.annual_rate != 0:
-        raise ValidationError(
-            record, "rate", "equal instalments carry no plan interest; use the french method"
-        )
+        raise ValidationError(record, "rate", "equal instalments carry no plan interest; use the french method")
     if isinstance(terms.grace_days, bool) or not isinstance(terms.grace_days, int) or terms.grace_days < 0:
         raise ValidationError(record, "grace_days", f"must be a whole number ≥ 0, got {terms.grace_days!r}")
 
@@ -515,9 +509,7 @@ def build_schedule(
             "instalments",
             f"{terms.instalments} instalments cannot share {financed}: each must be at least one minor unit",
         )
-    dates = instalment_dates(
-        terms.start, terms.instalments + (1 if down is not None else 0), terms.frequency, calendar
-    )
+    dates = instalment_dates(terms.start, terms.instalments + (1 if down is not None else 0), terms.frequency, calendar)
     parts = _split(_minor(financed), terms)
     currency = balance.currency
     amounts_with: list[Money | None] = [None] * (len(parts) + (1 if down is not None else 0))
@@ -528,9 +520,7 @@ def build_schedule(
             )
         if late_charges.amount < 0:
             raise InvalidAmountError(record, "late_charges", f"must not be negative, got {late_charges}")
-        with_charges = build_schedule(
-            balance + late_charges.rounded(), terms, calendar=calendar, record=record
-        )
+        with_charges = build_schedule(balance + late_charges.rounded(), terms, calendar=calendar, record=record)
         amounts_with = [i.amount for i in with_charges]
     zero = Money.zero(currency)
     result: list[Instalment] = []
@@ -672,9 +662,7 @@ def _offer(schedule: Sequence[Instalment], frequency: Frequency) -> PlanOffer:
 # -- lifecycle ----------------------------------------------------------------------------
 
 
-def transition(
-    plan: PaymentPlan, to: PlanState | str, on: dt.date, *, kind: str = "", note: str = ""
-) -> PaymentPlan:
+def transition(plan: PaymentPlan, to: PlanState | str, on: dt.date, *, kind: str = "", note: str = "") -> PaymentPlan:
     """Move *plan* to state *to* on date *on*, recording an event.
 
     Raises:
@@ -914,9 +902,7 @@ def plan_receipts(plan: PaymentPlan, payments: Iterable[Payment], as_of: dt.date
     return tuple(receipts)
 
 
-def evaluate_plan(
-    plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Receipt], as_of: dt.date
-) -> PlanStatus:
+def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Receipt], as_of: dt.date) -> PlanStatus:
     """Evaluate *plan* against *payments* as of *as_of*.
 
     Payments fill the instalments in order (the down payment first). An instalment
@@ -1037,11 +1023,7 @@ def apply_status(plan: PaymentPlan, status: PlanStatus) -> PaymentPlan:
     steps: list[tuple[dt.date, PlanState]] = []
     if status.activated_on is not None and plan.state is PlanState.ACCEPTED:
         steps.append((status.activated_on, PlanState.ACTIVE))
-    if (
-        status.state is PlanState.BREACHED
-        and status.breached_on is not None
-        and plan.state is not PlanState.BREACHED
-    ):
+    if status.state is PlanState.BREACHED and status.breached_on is not None and plan.state is not PlanState.BREACHED:
         steps.append((status.breached_on, PlanState.BREACHED))
     if status.state is PlanState.COMPLETED and status.completed_on is not None:
         steps.append((status.completed_on, PlanState.COMPLETED))
@@ -1134,9 +1116,7 @@ def plan_cues(
         remind_on = due - dt.timedelta(days=remind_days)
         if remind_on <= as_of <= due:
             cues.append(
-                PlanCue(
-                    PlanCueKind.REMINDER, plan.id, plan.version, remind_on, item.number, due, item.outstanding
-                )
+                PlanCue(PlanCueKind.REMINDER, plan.id, plan.version, remind_on, item.number, due, item.outstanding)
             )
         elif item.state is InstalmentState.MISSED_IN_GRACE:
             cues.append(

@@ -109,11 +109,7 @@ def make_promise(
         DateOrderError: *promised_date* before *today*.
         InvalidAmountError: an amount that is not positive.
     """
-    if (
-        isinstance(promised_date, dt.date)
-        and not isinstance(promised_date, dt.datetime)
-        and promised_date < today
-    ):
+    if isinstance(promised_date, dt.date) and not isinstance(promised_date, dt.datetime) and promised_date < today:
         raise DateOrderError(
             f"promise {promise_id}",
             "promised_date",
@@ -203,9 +199,7 @@ def evaluate_promise(
     for payment in counted:
         running = running + payment.amount
         if running >= promise.amount:
-            return PromiseStatus(
-                promise, as_of, PromiseState.KEPT, running, pause_until, kept_on=payment.date
-            )
+            return PromiseStatus(promise, as_of, PromiseState.KEPT, running, pause_until, kept_on=payment.date)
     if as_of > pause_until:
         return PromiseStatus(
             promise,

@@ -126,12 +126,11 @@ class Receivable:
         if self.open.amount < 0:
             raise InvalidAmountError(record, "open", f"must not be negative, got {self.open.amount}")
         if self.open.amount != self.open.amount.quantize(quantum(self.open.currency)):
-            raise InvalidAmountError(
-                record, "open", f"{self.open.amount} is finer than {self.open.currency} allows"
-            )
+            raise InvalidAmountError(record, "open", f"{self.open.amount} is finer than {self.open.currency} allows")
         if self.open + _reported(self.invoice, self.payments, self.credit_notes) > self.invoice.amount:
             raise InvalidAmountError(
-                record, "open",
+                record,
+                "open",
                 f"open {self.open.format_amount()} plus reported payments and credits exceed the total "
                 f"{self.invoice.amount.format_amount()}",
             )
@@ -154,9 +153,13 @@ def settlement_payment(receivable: Receivable, *, on: dt.date, source: str) -> P
     if amount.amount <= 0:
         return None
     return Payment(
-        id=settlement_id(invoice.id), debtor_id=invoice.debtor_id, date=on, amount=amount,
+        id=settlement_id(invoice.id),
+        debtor_id=invoice.debtor_id,
+        date=on,
+        amount=amount,
         tenant=invoice.tenant,
-        method=PaymentMethod.OTHER, allocations=(Allocation(invoice.id, amount),),
+        method=PaymentMethod.OTHER,
+        allocations=(Allocation(invoice.id, amount),),
         description=f"settled at {source} (derived from its open balance)",
     )
 
@@ -202,7 +205,11 @@ class ReceivablesBackend:
         raise NotImplementedError
 
     def convert(
-        self, records: Iterable[Any], convert: Callable[[Any], T | None], *, kind: str,
+        self,
+        records: Iterable[Any],
+        convert: Callable[[Any], T | None],
+        *,
+        kind: str,
         id_of: Callable[[Any], object],
     ) -> Iterator[T]:
         """:func:`cobrokit.http.convert_records`, also remembering every listed id."""

@@ -152,14 +152,10 @@ class _Budget:
 
     def check_size(self, count: int) -> None:
         if count > self.limits.max_chars:
-            raise _LimitExceeded(
-                f"an expression would build {count} characters (limit {self.limits.max_chars})"
-            )
+            raise _LimitExceeded(f"an expression would build {count} characters (limit {self.limits.max_chars})")
 
 
-_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
-    "cobrokit_render_budget", default=None
-)
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("cobrokit_render_budget", default=None)
 
 
 def _tick() -> None:
@@ -407,11 +403,9 @@ def build_context(
             "down_payment": offer.down_payment,
             "instalments": instalments,
             "count": len(instalments),
-            "total": Money.total((i.amount for i in offer.instalments), currency)
-            + (offer.down_payment or zero),
+            "total": Money.total((i.amount for i in offer.instalments), currency) + (offer.down_payment or zero),
             "total_with_interest": (
-                Money.total((m for m in with_interest if m is not None), currency)
-                + (offer.down_payment or zero)
+                Money.total((m for m in with_interest if m is not None), currency) + (offer.down_payment or zero)
                 if with_interest and all(m is not None for m in with_interest)
                 else None
             ),
@@ -441,8 +435,7 @@ def build_context(
                 debtor.name,
                 debtor.address,
                 locale,
-                with_country=bool(debtor.address.country)
-                and debtor.address.country != creditor.address.country,
+                with_country=bool(debtor.address.country) and debtor.address.country != creditor.address.country,
             ),
             "locale": locale,
             "country": debtor.country,
@@ -616,9 +609,7 @@ class _Run:
         self.locale = notice.debtor.locale
 
     def error(self, reason: str, template: str | None = None) -> RenderError:
-        return RenderError(
-            template or self.current, self.notice.stage, self.locale, self.notice.debtor.id, reason
-        )
+        return RenderError(template or self.current, self.notice.stage, self.locale, self.notice.debtor.id, reason)
 
     # -- helpers -----------------------------------------------------------------------
     def find(self, chain: Sequence[str], path: str, *, required: bool = True) -> jinja2.Template | None:
@@ -738,9 +729,7 @@ class _Run:
         html = ""
         recipient = _recipient(self.notice, self.channel, kind, context)
         if kind == "email":
-            parts = self.blocks(
-                template, context, ("subject", "message", "closing"), required=("subject", "message")
-            )
+            parts = self.blocks(template, context, ("subject", "message", "closing"), required=("subject", "message"))
             subject = " ".join(parts["subject"].split())
             layout_ctx = {
                 **context,
@@ -754,9 +743,7 @@ class _Run:
             text = self.whole(text_layout, layout_ctx)
             html = self._collect(html_layout, html_layout.generate(dict(layout_ctx))).strip() + "\n"
         elif kind == "letter":
-            parts = self.blocks(
-                template, context, ("subject", "body", "closing"), required=("subject", "body")
-            )
+            parts = self.blocks(template, context, ("subject", "body", "closing"), required=("subject", "body"))
             subject = " ".join(parts["subject"].split())
             document = _letter_document(self.notice, context, parts, fmt, subject)
             metadata["letter"] = document.to_dict()

@@ -41,8 +41,14 @@ class Settings:
         ConfigError: an unknown setting name.
     """
 
-    def __init__(self, settings: Mapping[str, Any], provider: str, *, known: Iterable[str] | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        provider: str,
+        *,
+        known: Iterable[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.raw = dict(settings)
         self.provider = provider
         self.environ = environ
@@ -53,8 +59,7 @@ class Settings:
             unknown = sorted(k for k in self.raw if k not in allowed and f"{k}_env" not in allowed)
             if unknown:
                 raise ConfigError(
-                    f"{provider}: unknown setting(s) {', '.join(unknown)}; "
-                    f"known: {', '.join(sorted(allowed))}"
+                    f"{provider}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
                 )
 
     def _fail(self, name: str, reason: str) -> ConfigError:

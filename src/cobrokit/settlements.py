@@ -90,9 +90,7 @@ def _check_whole(money: Money, record: str, field: str, *, positive: bool = True
     if positive and money.amount <= 0:
         raise InvalidAmountError(record, field, f"must be positive, got {money}")
     if money != money.rounded():
-        raise InvalidAmountError(
-            record, field, f"{money.amount} has more decimals than {money.currency} allows"
-        )
+        raise InvalidAmountError(record, field, f"{money.amount} has more decimals than {money.currency} allows")
 
 
 # -- quita --------------------------------------------------------------------------------
@@ -121,9 +119,7 @@ class SettlementFloor:
         if self.minimum is not None:
             _check_whole(self.minimum, "settlement", "floor")
         if self.percent is not None and not Decimal(0) < self.percent <= _HUNDRED:
-            raise InvalidAmountError(
-                "settlement", "floor", f"percentage must be in (0, 100], got {self.percent}"
-            )
+            raise InvalidAmountError("settlement", "floor", f"percentage must be in (0, 100], got {self.percent}")
 
     def for_balance(self, balance: Money) -> Money:
         """The floor for *balance* (a percentage is rounded half-up to the minor unit)."""
@@ -205,22 +201,16 @@ def propose_settlement(
     if (amount is None) == (discount_percent is None):
         raise ValidationError(record, "amount", "give either the lump-sum amount or a discount percentage")
     if pay_by < today:
-        raise DateOrderError(
-            record, "pay_by", f"{pay_by.isoformat()} is in the past (today is {today.isoformat()})"
-        )
+        raise DateOrderError(record, "pay_by", f"{pay_by.isoformat()} is in the past (today is {today.isoformat()})")
     if amount is None:
         pct = _percent(discount_percent, record, "discount_percent")
         discount = Money(balance.amount * pct / _HUNDRED, balance.currency).rounded()
         amount = balance - discount
     _check_whole(amount, record, "amount")
     if amount.currency != balance.currency:
-        raise CurrencyMismatchError(
-            record, "amount", f"offer in {amount.currency}, balance in {balance.currency}"
-        )
+        raise CurrencyMismatchError(record, "amount", f"offer in {amount.currency}, balance in {balance.currency}")
     if amount >= balance:
-        raise InvalidAmountError(
-            record, "amount", f"{amount} is not below the balance {balance}: nothing to discount"
-        )
+        raise InvalidAmountError(record, "amount", f"{amount} is not below the balance {balance}: nothing to discount")
     minimum = floor.for_balance(balance)
     if amount < minimum:
         raise SettlementBelowFloorError(
@@ -267,9 +257,7 @@ class SettlementStatus:
     honoured_on: dt.date | None = None
 
 
-def evaluate_settlement(
-    settlement: Settlement, payments: Iterable[Payment], as_of: dt.date
-) -> SettlementStatus:
+def evaluate_settlement(settlement: Settlement, payments: Iterable[Payment], as_of: dt.date) -> SettlementStatus:
     """Evaluate *settlement* against the debtor's *payments* as of *as_of*.
 
     Payments by the settlement's debtor, in its currency, dated from ``created_on`` to
@@ -296,9 +284,7 @@ def evaluate_settlement(
                 SettlementState.HONOURED, running, settlement.discount, Money.zero(currency), payment.date
             )
     if as_of > settlement.pay_by:
-        return SettlementStatus(
-            SettlementState.LAPSED, running, Money.zero(currency), settlement.balance - running
-        )
+        return SettlementStatus(SettlementState.LAPSED, running, Money.zero(currency), settlement.balance - running)
     return SettlementStatus(SettlementState.OPEN, running, Money.zero(currency), settlement.amount - running)
 
 
@@ -436,13 +422,9 @@ class RewardPolicy:
     def __attrs_post_init__(self) -> None:
         _percent(self.percent, "reward policy", "percent")
         if self.valid_days < 0:
-            raise ValidationError(
-                "reward policy", "valid_days", f"must not be negative, got {self.valid_days}"
-            )
+            raise ValidationError("reward policy", "valid_days", f"must not be negative, got {self.valid_days}")
         if self.min_days_early < 0:
-            raise ValidationError(
-                "reward policy", "min_days_early", f"must not be negative, got {self.min_days_early}"
-            )
+            raise ValidationError("reward policy", "min_days_early", f"must not be negative, got {self.min_days_early}")
 
 
 def reward_code(prefix: str, tenant: str, debtor_id: str, reference: str) -> str:

@@ -69,7 +69,7 @@ def decode_webhook_secret(secret: str) -> bytes:
     """
     text = secret.strip()
     if text.startswith(SECRET_PREFIX):
-        text = text[len(SECRET_PREFIX):]
+        text = text[len(SECRET_PREFIX) :]
     try:
         key = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -93,9 +93,7 @@ def _as_list(secrets: str | Sequence[str]) -> list[str]:
     return items
 
 
-def webhook_headers(
-    secrets: str | Sequence[str], msg_id: str, timestamp: int, body: bytes
-) -> dict[str, str]:
+def webhook_headers(secrets: str | Sequence[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """The three Standard Webhooks headers for *body*.
 
     *secrets* is one secret, a space-separated string of them or a sequence: during a
@@ -137,14 +135,8 @@ def verify_webhook(
     timestamp = int(raw_ts)
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
-        raise SignatureError(
-            f"webhook {msg_id}: timestamp {timestamp} is more than {tolerance}s from now"
-        )
-    offered = [
-        part.split(",", 1)[1]
-        for part in signature_header.split()
-        if part.startswith("v1,") and len(part) > 3
-    ]
+        raise SignatureError(f"webhook {msg_id}: timestamp {timestamp} is more than {tolerance}s from now")
+    offered = [part.split(",", 1)[1] for part in signature_header.split() if part.startswith("v1,") and len(part) > 3]
     if not offered:
         raise SignatureError(f"webhook {msg_id}: no v1 signature")
     for secret in _as_list(secrets):

@@ -53,8 +53,9 @@ def simulate(
             day = start
             while day <= end:
                 now = dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC)
-                result = run_ladder(copy, day, config=config, tenant=tenant, now=now, check_freshness=False,
-                                    progress=False)
+                result = run_ladder(
+                    copy, day, config=config, tenant=tenant, now=now, check_freshness=False, progress=False
+                )
                 with copy.transaction() as conn:
                     conn.execute("UPDATE outbox SET status = 'sent', detail = 'simulated' WHERE status = 'planned'")
                 yield SimulatedDay(day, result.planned)

@@ -104,12 +104,16 @@ class SyncReport:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         return {
-            "backend": self.backend, "tenant": self.tenant,
+            "backend": self.backend,
+            "tenant": self.tenant,
             "since": self.since.isoformat() if self.since else None,
             "synced_at": self.synced_at.isoformat(),
-            "inserted": dict(self.inserted), "updated": dict(self.updated),
-            "unchanged": dict(self.unchanged), "skipped": dict(self.skipped),
-            "closed": list(self.closed), "withdrawn": list(self.withdrawn),
+            "inserted": dict(self.inserted),
+            "updated": dict(self.updated),
+            "unchanged": dict(self.unchanged),
+            "skipped": dict(self.skipped),
+            "closed": list(self.closed),
+            "withdrawn": list(self.withdrawn),
         }
 
 
@@ -228,7 +232,9 @@ def sync(
         if stored is None:
             return debtor
         return attrs.evolve(
-            debtor, hold=debtor.hold or stored.hold, tags=debtor.tags | stored.tags,
+            debtor,
+            hold=debtor.hold or stored.hold,
+            tags=debtor.tags | stored.tags,
             cease_contact=debtor.cease_contact or stored.cease_contact,
             insolvent=debtor.insolvent or stored.insolvent,
         )
@@ -242,8 +248,7 @@ def sync(
         stored = store.get_invoice(tenant, invoice.id)
         if stored is None:
             return invoice
-        return attrs.evolve(invoice, hold=invoice.hold or stored.hold,
-                            disputed=invoice.disputed or stored.disputed)
+        return attrs.evolve(invoice, hold=invoice.hold or stored.hold, disputed=invoice.disputed or stored.disputed)
 
     seen_settlements: set[str] = set()
 
@@ -291,13 +296,23 @@ def sync(
     synced_at = backend.last_synced(tenant=tenant) or started
     store.record_sync(tenant, name, synced_at)
     report = SyncReport(
-        backend=name, tenant=tenant, since=since, synced_at=synced_at,
-        inserted=dict(counts.by["inserted"]), updated=dict(counts.by["updated"]),
-        unchanged=dict(counts.by["unchanged"]), skipped=dict(counts.by["skipped"]),
-        closed=closed, withdrawn=withdrawn,
+        backend=name,
+        tenant=tenant,
+        since=since,
+        synced_at=synced_at,
+        inserted=dict(counts.by["inserted"]),
+        updated=dict(counts.by["updated"]),
+        unchanged=dict(counts.by["unchanged"]),
+        skipped=dict(counts.by["skipped"]),
+        closed=closed,
+        withdrawn=withdrawn,
     )
-    log.info("sync %s: tenant %s done: %s", name, tenant,
-             ", ".join(f"{k} {sum(v.values())}" for k, v in counts.by.items()))
+    log.info(
+        "sync %s: tenant %s done: %s",
+        name,
+        tenant,
+        ", ".join(f"{k} {sum(v.values())}" for k, v in counts.by.items()),
+    )
     return report
 
 
@@ -339,8 +354,13 @@ def _close_unlisted(
         already = int(row[0]) if row else 0
         amount = Money.from_minor(already + item.open_minor, invoice.currency)
         payment = Payment(
-            id=payment_id, debtor_id=invoice.debtor_id, date=day, amount=amount, tenant=tenant,
-            method=PaymentMethod.OTHER, allocations=(Allocation(invoice.id, amount),),
+            id=payment_id,
+            debtor_id=invoice.debtor_id,
+            date=day,
+            amount=amount,
+            tenant=tenant,
+            method=PaymentMethod.OTHER,
+            allocations=(Allocation(invoice.id, amount),),
             description=f"settled at {source}: no longer listed as open there",
         )
         store.save(payments=[payment], update=True)

@@ -77,9 +77,7 @@ def clock() -> FakeClock:
     return FakeClock(DAY1)
 
 
-def test_first_sync_writes_debtors_invoices_and_the_settled_part(
-    store: SQLiteStore, clock: FakeClock
-) -> None:
+def test_first_sync_writes_debtors_invoices_and_the_settled_part(store: SQLiteStore, clock: FakeClock) -> None:
     backend = ToyBackend([row("A", "1210.00", "1210.00"), row("B", "500.00", "120.50", "C2")], clock=clock)
     report = sync(store, backend, clock=clock)
     assert isinstance(backend, Backend) and isinstance(backend, ListsOpenInvoices)
@@ -90,9 +88,7 @@ def test_first_sync_writes_debtors_invoices_and_the_settled_part(
     # B: total 500.00, open 120.50 → a settlement of 500.00 − 120.50 = 379.50 dated on the read day
     (settlement,) = list(store.iter_payments("default"))
     assert settlement.id == settlement_id("B") and settlement.amount == Money("379.50", "EUR")
-    assert settlement.date == DAY1.date() and settlement.allocations == (
-        Allocation("B", Money("379.50", "EUR")),
-    )
+    assert settlement.date == DAY1.date() and settlement.allocations == (Allocation("B", Money("379.50", "EUR")),)
     assert open_of(store, "A") == 121000 and open_of(store, "B") == 12050
     assert report.synced_at == DAY1 and store.last_synced("default", "toy") == DAY1
 
@@ -189,19 +185,11 @@ def test_bad_records_are_skipped_one_by_one_and_the_rest_written(
             amount=eur,
         ),
     ]
-    good = Payment(
-        id="P1", debtor_id="D1", date=dt.date(2025, 2, 1), amount=eur, allocations=(Allocation("I1", eur),)
-    )
+    good = Payment(id="P1", debtor_id="D1", date=dt.date(2025, 2, 1), amount=eur, allocations=(Allocation("I1", eur),))
     usd = Money("10.00", "USD")  # allocated to a EUR invoice: the store refuses it
-    bad = Payment(
-        id="P2", debtor_id="D1", date=dt.date(2025, 2, 1), amount=usd, allocations=(Allocation("I1", usd),)
-    )
-    stray = Payment(
-        id="P3", debtor_id="D1", date=dt.date(2025, 2, 1), amount=eur, allocations=(Allocation("I9", eur),)
-    )
-    backend = FakeBackend(
-        "fake", debtors=[debtor], invoices=invoices, payments=[good, bad, stray], clock=clock
-    )
+    bad = Payment(id="P2", debtor_id="D1", date=dt.date(2025, 2, 1), amount=usd, allocations=(Allocation("I1", usd),))
+    stray = Payment(id="P3", debtor_id="D1", date=dt.date(2025, 2, 1), amount=eur, allocations=(Allocation("I9", eur),))
+    backend = FakeBackend("fake", debtors=[debtor], invoices=invoices, payments=[good, bad, stray], clock=clock)
     caplog.set_level(logging.INFO)
     report = sync(store, backend, clock=clock, batch_size=10)
     assert report.inserted == {"debtors": 1, "invoices": 1, "payments": 1}
@@ -218,9 +206,7 @@ def test_a_failing_backend_records_no_sync_time(store: SQLiteStore, clock: FakeC
     assert store.last_synced("default", "fake") is None
 
 
-def test_sync_time_falls_back_to_the_start_when_the_backend_keeps_none(
-    store: SQLiteStore, clock: FakeClock
-) -> None:
+def test_sync_time_falls_back_to_the_start_when_the_backend_keeps_none(store: SQLiteStore, clock: FakeClock) -> None:
     class Silent(FakeBackend):
         def last_synced(self, *, tenant: str = "default") -> dt.datetime | None:
             return None

@@ -38,12 +38,8 @@ def test_settlement_is_total_minus_open_minus_what_was_reported() -> None:
         amount=Money("30.00", "EUR"),
         allocations=(Allocation("F1", Money("30.00", "EUR")),),
     )
-    credit = CreditNote(
-        id="N1", debtor_id="C1", date=dt.date(2025, 2, 4), amount=Money("5.00", "EUR"), invoice_id="F1"
-    )
-    receivable = Receivable(
-        DEBTOR, invoice("100.00"), Money("40.00", "EUR"), payments=(paid,), credit_notes=(credit,)
-    )
+    credit = CreditNote(id="N1", debtor_id="C1", date=dt.date(2025, 2, 4), amount=Money("5.00", "EUR"), invoice_id="F1")
+    receivable = Receivable(DEBTOR, invoice("100.00"), Money("40.00", "EUR"), payments=(paid,), credit_notes=(credit,))
     settled = settlement_payment(receivable, on=dt.date(2025, 3, 1), source="toy")
     # 100.00 total − 40.00 open − 30.00 reported payment − 5.00 credit note = 25.00 unexplained
     assert settled is not None and settled.amount == Money("25.00", "EUR") and is_settlement(settled)
@@ -70,9 +66,7 @@ def test_open_plus_settlement_is_always_the_total(total: int, open_part: int, cu
     """Whatever the balance, ledger open (= total − settlement) equals the provider's open."""
     open_part = min(open_part, total)
     amount, open_ = Money.from_minor(total, currency), Money.from_minor(open_part, currency)
-    inv = Invoice(
-        id="F1", debtor_id="C1", issue_date=dt.date(2025, 1, 1), due_date=dt.date(2025, 1, 31), amount=amount
-    )
+    inv = Invoice(id="F1", debtor_id="C1", issue_date=dt.date(2025, 1, 1), due_date=dt.date(2025, 1, 31), amount=amount)
     settled = settlement_payment(Receivable(DEBTOR, inv, open_), on=dt.date(2025, 3, 1), source="toy")
     ledger_open = amount - (settled.amount if settled else Money.zero(currency))
     assert ledger_open == open_

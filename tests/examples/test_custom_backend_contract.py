@@ -73,14 +73,10 @@ class TestInHouseErpContract(BackendContract):
             "tenant": self.tenant,
         }
 
-    def test_contract_rate_limited_then_success(
-        self, backend: Backend, mocked: Any, clock: FakeClock
-    ) -> None:
+    def test_contract_rate_limited_then_success(self, backend: Backend, mocked: Any, clock: FakeClock) -> None:
         pytest.skip("a local database has no rate limit")
 
-    def test_contract_auth_failure_raises_auth_error(
-        self, backend: Backend, mocked: Any, clock: FakeClock
-    ) -> None:
+    def test_contract_auth_failure_raises_auth_error(self, backend: Backend, mocked: Any, clock: FakeClock) -> None:
         pytest.skip("a local database has no credentials")
 
     def test_contract_no_secret_in_logs(self, backend: Backend, mocked: Any, caplog: Any) -> None:

@@ -222,8 +222,14 @@ def test_idempotency_key_without_a_carrier_is_a_config_error(clock):
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, AuthError), (403, AuthError), (400, PermanentError), (404, PermanentError),
-     (410, PermanentError), (422, PermanentError)],
+    [
+        (401, AuthError),
+        (403, AuthError),
+        (400, PermanentError),
+        (404, PermanentError),
+        (410, PermanentError),
+        (422, PermanentError),
+    ],
 )
 def test_4xx_mapping_without_retry(clock, mocked, status, error):
     mocked.add("GET", f"{BASE}/x", status=status, body="nope")
@@ -266,8 +272,12 @@ def test_classifier_sees_decimal_payload(clock, mocked):
 
 
 def test_json_floats_become_decimals(clock, mocked):
-    mocked.add("GET", f"{BASE}/inv", body='{"AmountDue": 0.1, "Total": 1234.567, "n": 3}',
-               content_type="application/json")
+    mocked.add(
+        "GET",
+        f"{BASE}/inv",
+        body='{"AmountDue": 0.1, "Total": 1234.567, "n": 3}',
+        content_type="application/json",
+    )
     data = client(clock).get_json("inv")
     assert data == {"AmountDue": Decimal("0.1"), "Total": Decimal("1234.567"), "n": 3}
     assert isinstance(data["AmountDue"], Decimal)
@@ -364,9 +374,12 @@ def test_redact_url_and_headers():
         "https://***@x.test/a?token=***&page=2&key=***&sig=***"
     )
     assert redact_url("https://x.test/services/T/B/C", hide_path=True) == "https://x.test/***"
-    assert redact_headers({"Authorization": "Bearer x", "key": "k", "Accept": "json",
-                           "X-Twilio-Signature": "s"}) == {
-        "Authorization": "***", "key": "***", "Accept": "json", "X-Twilio-Signature": "***"}
+    assert redact_headers({"Authorization": "Bearer x", "key": "k", "Accept": "json", "X-Twilio-Signature": "s"}) == {
+        "Authorization": "***",
+        "key": "***",
+        "Accept": "json",
+        "X-Twilio-Signature": "***",
+    }
 
 
 # -- rate limiter --------------------------------------------------------------------------------
@@ -415,7 +428,7 @@ def test_offset_paging_reads_all_and_stops_on_short_page():
 
     def fetch(params: dict[str, Any]) -> Any:
         src.asked.append(params)
-        return {"data": src.items[params["start"]: params["start"] + params["limit"]]}
+        return {"data": src.items[params["start"] : params["start"] + params["limit"]]}
 
     assert list(paginate_offset(fetch, lambda p: p["data"], page_size=3)) == list(range(7))
     assert src.asked == [{"start": 0, "limit": 3}, {"start": 3, "limit": 3}, {"start": 6, "limit": 3}]
@@ -427,10 +440,17 @@ def test_offset_paging_full_last_page_ends_with_an_empty_page():
     def fetch(params: dict[str, Any]) -> Any:
         src.asked.append(params)
         start = params["limit_start"]
-        return {"data": src.items[start: start + params["limit_page_length"]]}
+        return {"data": src.items[start : start + params["limit_page_length"]]}
 
-    got = list(paginate_offset(fetch, lambda p: p["data"], offset_param="limit_start",
-                               limit_param="limit_page_length", page_size=3))
+    got = list(
+        paginate_offset(
+            fetch,
+            lambda p: p["data"],
+            offset_param="limit_start",
+            limit_param="limit_page_length",
+            page_size=3,
+        )
+    )
     assert got == list(range(6))
     assert [p["limit_start"] for p in src.asked] == [0, 3, 6]
 
@@ -441,11 +461,19 @@ def test_offset_paging_stops_at_total_quickbooks_style():
     def fetch(params: dict[str, Any]) -> Any:
         src.asked.append(params)
         start = params["STARTPOSITION"] - 1  # QuickBooks positions are 1-based
-        return {"items": src.items[start: start + params["MAXRESULTS"]], "total": 6}
+        return {"items": src.items[start : start + params["MAXRESULTS"]], "total": 6}
 
-    got = list(paginate_offset(fetch, lambda p: p["items"], offset_param="STARTPOSITION",
-                               limit_param="MAXRESULTS", first_offset=1, page_size=3,
-                               total=lambda p: p["total"]))
+    got = list(
+        paginate_offset(
+            fetch,
+            lambda p: p["items"],
+            offset_param="STARTPOSITION",
+            limit_param="MAXRESULTS",
+            first_offset=1,
+            page_size=3,
+            total=lambda p: p["total"],
+        )
+    )
     assert got == list(range(6))
     assert [p["STARTPOSITION"] for p in src.asked] == [1, 4]  # no third, empty request
 
@@ -458,15 +486,17 @@ def test_page_number_paging_stops_at_page_count_and_on_short_page():
         asked.append(params)
         return {"Invoices": pages.get(params["page"], []), "pagination": {"pageCount": 2}}
 
-    got = list(paginate_pages(fetch, lambda p: p["Invoices"], page_size=2,
-                              page_count=lambda p: p["pagination"]["pageCount"]))
+    got = list(
+        paginate_pages(fetch, lambda p: p["Invoices"], page_size=2, page_count=lambda p: p["pagination"]["pageCount"])
+    )
     assert got == [1, 2, 3, 4]
     assert asked == [{"page": 1, "pageSize": 2}, {"page": 2, "pageSize": 2}]
 
     asked.clear()
     short = {1: [1, 2], 2: [3]}
-    got = list(paginate_pages(lambda p: asked.append(p) or short.get(p["page"], []), lambda p: p,
-                              size_param=None, page_size=2))
+    got = list(
+        paginate_pages(lambda p: asked.append(p) or short.get(p["page"], []), lambda p: p, size_param=None, page_size=2)
+    )
     assert got == [1, 2, 3]
     assert asked == [{"page": 1}, {"page": 2}]
 
@@ -480,13 +510,16 @@ def test_cursor_paging_stripe_style():
         start = 0
         if "starting_after" in params:
             start = [d["id"] for d in data].index(params["starting_after"]) + 1
-        chunk = data[start: start + params["limit"]]
+        chunk = data[start : start + params["limit"]]
         return {"object": "list", "data": chunk, "has_more": start + len(chunk) < len(data)}
 
     got = list(paginate_cursor(fetch, lambda p: p["data"], page_size=2))
     assert got == data
-    assert asked == [{"limit": 2}, {"limit": 2, "starting_after": "in_1"},
-                     {"limit": 2, "starting_after": "in_3"}]
+    assert asked == [
+        {"limit": 2},
+        {"limit": 2, "starting_after": "in_1"},
+        {"limit": 2, "starting_after": "in_3"},
+    ]
 
 
 def test_cursor_that_does_not_advance_raises():

@@ -15,8 +15,19 @@ from cobrokit.errors import DuplicateNameError
 from cobrokit.interest import Regime, builtin_regimes, eu_directive_regime
 from cobrokit.plugins import PluginHost, get_plugin_host, hookimpl
 
-BASE = ["interest", "--regime", "es-commercial", "--principal", "25000", "--currency", "EUR",
-        "--due", "2024-05-15", "--until", "2024-08-14"]
+BASE = [
+    "interest",
+    "--regime",
+    "es-commercial",
+    "--principal",
+    "25000",
+    "--currency",
+    "EUR",
+    "--due",
+    "2024-05-15",
+    "--until",
+    "2024-08-14",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +45,19 @@ def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run([*BASE, "--json"], capsys)
     assert code == 0, err
     data = json.loads(out)
-    assert list(data) == ["regime", "currency", "days_late", "day_count", "interest", "interest_outstanding",
-                          "principal_outstanding", "compensation", "total_due", "segments", "sources"]
+    assert list(data) == [
+        "regime",
+        "currency",
+        "days_late",
+        "day_count",
+        "interest",
+        "interest_outstanding",
+        "principal_outstanding",
+        "compensation",
+        "total_due",
+        "segments",
+        "sources",
+    ]
     # see test_es_commercial_half_year_boundary for the arithmetic
     assert data["regime"] == "es-commercial"
     assert data["days_late"] == 91
@@ -44,24 +66,64 @@ def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["principal_outstanding"] == "25000.00"
     assert data["compensation"] == "40.00"
     assert data["total_due"] == "25809.30"
-    assert data["segments"][0] == {"start": "2024-05-16", "end": "2024-06-30", "days": 46,
-                                   "annual_rate": "12.50", "base": "25000.00", "interest": "392.76"}
+    assert data["segments"][0] == {
+        "start": "2024-05-16",
+        "end": "2024-06-30",
+        "days": 46,
+        "annual_rate": "12.50",
+        "base": "25000.00",
+        "interest": "392.76",
+    }
     assert all(isinstance(s, str) for s in data["sources"])
 
 
 def test_json_with_payment_and_day_count(capsys: pytest.CaptureFixture[str]) -> None:
     # EUR 10,000 due 31 Jan 2024, 5,000 paid 1 Mar (see test_partial_payment_interest_first)
-    code, out, _ = run(["interest", "--regime", "es-commercial", "--principal", "10000", "--currency", "EUR",
-                        "--due", "2024-01-31", "--until", "2024-03-31", "--payment", "2024-03-01:5000",
-                        "--json"], capsys)
+    code, out, _ = run(
+        [
+            "interest",
+            "--regime",
+            "es-commercial",
+            "--principal",
+            "10000",
+            "--currency",
+            "EUR",
+            "--due",
+            "2024-01-31",
+            "--until",
+            "2024-03-31",
+            "--payment",
+            "2024-03-01:5000",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0
     data = json.loads(out)
     figures = [data[k] for k in ("interest", "interest_outstanding", "principal_outstanding", "total_due")]
     assert figures == ["154.74", "52.28", "5102.46", "5194.74"]
     # contractual 8.5 %, ACT/365, GBP 1,000 for 50 days = 11.64 (gov.uk example at full precision)
-    code, out, _ = run(["interest", "--regime", "contractual", "--principal", "1000", "--currency", "GBP",
-                        "--due", "2025-01-31", "--until", "2025-03-22", "--rate", "8.5", "--day-count",
-                        "act/365", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "interest",
+            "--regime",
+            "contractual",
+            "--principal",
+            "1000",
+            "--currency",
+            "GBP",
+            "--due",
+            "2025-01-31",
+            "--until",
+            "2025-03-22",
+            "--rate",
+            "8.5",
+            "--day-count",
+            "act/365",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0
     assert json.loads(out)["interest"] == "11.64"
     assert json.loads(out)["segments"][0]["annual_rate"] == "8.50"
@@ -115,8 +177,14 @@ class AcmePlugin:
     @staticmethod
     @hookimpl
     def cobrokit_register_regimes() -> Iterable[Regime]:
-        return [eu_directive_regime("fr-commercial", margin=Decimal("10"), country="FR",
-                                    sources=("Code de commerce art. L441-10",))]
+        return [
+            eu_directive_regime(
+                "fr-commercial",
+                margin=Decimal("10"),
+                country="FR",
+                sources=("Code de commerce art. L441-10",),
+            )
+        ]
 
 
 def test_plugin_regime_through_the_host_and_the_cli(
@@ -128,8 +196,20 @@ def test_plugin_regime_through_the_host_and_the_cli(
     assert set(builtin_regimes()) <= set(host().regimes())
     monkeypatch.setattr(cli_interest, "get_plugin_host", host)
     # ECB MRO 4.50 on 1 Jan 2024 + 10 = 14.50 %: 25000 × 0.145 × 46/366 = 166750/366 = 455.601092… → 455.60
-    argv = ["interest", "--regime", "fr-commercial", "--principal", "25000", "--currency", "EUR",
-            "--due", "2024-05-15", "--until", "2024-06-30", "--json"]
+    argv = [
+        "interest",
+        "--regime",
+        "fr-commercial",
+        "--principal",
+        "25000",
+        "--currency",
+        "EUR",
+        "--due",
+        "2024-05-15",
+        "--until",
+        "2024-06-30",
+        "--json",
+    ]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     data = json.loads(out)

@@ -79,8 +79,7 @@ def test_leap_year_act_act_and_act_365() -> None:
     #   ACT/365: 10000 × 0.0325 × 366/365 = 118950/365 = 325.890410… → 325.89
     regime = get_regime("es-legal")
     act_act = compute_interest(regime, eur("10000"), D(2023, 12, 31), D(2024, 12, 31))
-    act_365 = compute_interest(regime, eur("10000"), D(2023, 12, 31), D(2024, 12, 31),
-                               day_count=DayCount.ACT_365)
+    act_365 = compute_interest(regime, eur("10000"), D(2023, 12, 31), D(2024, 12, 31), day_count=DayCount.ACT_365)
     assert act_act.days_late == act_365.days_late == 366
     assert act_act.interest == eur("325.00")
     assert act_365.interest == eur("325.89")
@@ -115,7 +114,10 @@ def test_partial_payment_interest_first() -> None:
     #   2 Mar-31 Mar: 30 days: 5102.46 × 0.125 × 30/366 = 19134.225/366 = 52.279303… → 52.28
     #   accrued 102.46 + 52.28 = 154.74; outstanding 52.28; total 5102.46 + 52.28 + 40 = 5194.74
     r = compute_interest(
-        get_regime("es-commercial"), eur("10000"), D(2024, 1, 31), D(2024, 3, 31),
+        get_regime("es-commercial"),
+        eur("10000"),
+        D(2024, 1, 31),
+        D(2024, 3, 31),
         payments=[PartialPayment(D(2024, 3, 1), eur("5000"))],
     )
     (alloc,) = r.payments
@@ -135,8 +137,12 @@ def test_partial_payment_principal_first() -> None:
     #   2 Mar-31 Mar: 5000 × 0.125 × 30/366 = 18750/366 = 51.229508… → 51.23
     #   accrued 102.46 + 51.23 = 153.69, all outstanding; total 5000 + 153.69 + 40 = 5193.69
     r = compute_interest(
-        get_regime("es-commercial"), eur("10000"), D(2024, 1, 31), D(2024, 3, 31),
-        payments=[PartialPayment(D(2024, 3, 1), eur("5000"))], imputation=Imputation.PRINCIPAL_FIRST,
+        get_regime("es-commercial"),
+        eur("10000"),
+        D(2024, 1, 31),
+        D(2024, 3, 31),
+        payments=[PartialPayment(D(2024, 3, 1), eur("5000"))],
+        imputation=Imputation.PRINCIPAL_FIRST,
     )
     assert r.principal_outstanding == eur("5000")
     assert r.interest == eur("153.69")
@@ -148,7 +154,10 @@ def test_payment_on_or_before_due_date_reduces_principal_without_interest() -> N
     # EUR 1,000 due 31 Jan 2024, EUR 400 paid on the due date: 600 runs late.
     #   1 Feb-1 Mar: 30 days: 600 × 0.125 × 30/366 = 2250/366 = 6.147540… → 6.15
     r = compute_interest(
-        get_regime("es-commercial"), eur("1000"), D(2024, 1, 31), D(2024, 3, 1),
+        get_regime("es-commercial"),
+        eur("1000"),
+        D(2024, 1, 31),
+        D(2024, 3, 1),
         payments=[PartialPayment(D(2024, 1, 31), eur("400"))],
     )
     assert r.payments[0].to_principal == eur("400")
@@ -157,7 +166,10 @@ def test_payment_on_or_before_due_date_reduces_principal_without_interest() -> N
 
 def test_paid_in_full_on_time_owes_nothing() -> None:
     r = compute_interest(
-        get_regime("es-commercial"), eur("1000"), D(2024, 1, 31), D(2024, 3, 1),
+        get_regime("es-commercial"),
+        eur("1000"),
+        D(2024, 1, 31),
+        D(2024, 3, 1),
         payments=[PartialPayment(D(2024, 1, 20), eur("1000"))],
     )
     assert r.segments == ()
@@ -169,13 +181,23 @@ def test_surplus_goes_to_compensation_and_overpayment_is_refused() -> None:
     # EUR 1,000 due 31 Jan 2024; until 1 Feb: 1 day: 1000 × 0.125 / 366 = 0.341530… → 0.34
     # paying 1040.34 on 1 Feb clears interest 0.34, principal 1000 and the EUR 40.
     regime = get_regime("es-commercial")
-    r = compute_interest(regime, eur("1000"), D(2024, 1, 31), D(2024, 2, 1),
-                         payments=[PartialPayment(D(2024, 2, 1), eur("1040.34"))])
+    r = compute_interest(
+        regime,
+        eur("1000"),
+        D(2024, 1, 31),
+        D(2024, 2, 1),
+        payments=[PartialPayment(D(2024, 2, 1), eur("1040.34"))],
+    )
     assert r.compensation_paid == eur("40")
     assert r.total_due == eur("0")
     with pytest.raises(InvalidAmountError, match="exceeds"):
-        compute_interest(regime, eur("1000"), D(2024, 1, 31), D(2024, 2, 1),
-                         payments=[PartialPayment(D(2024, 2, 1), eur("1040.35"))])
+        compute_interest(
+            regime,
+            eur("1000"),
+            D(2024, 1, 31),
+            D(2024, 2, 1),
+            payments=[PartialPayment(D(2024, 2, 1), eur("1040.35"))],
+        )
 
 
 # -- United Kingdom ----------------------------------------------------------------------------
@@ -196,9 +218,7 @@ def test_uk_rate_is_fixed_across_1_july() -> None:
     # and keeps 12.75 % after 1 July although 2025-H2 is 12.25 % (SI 2002/1675 art. 4).
     #   16 Jun-31 Jul: 15 + 31 = 46 days, ACT/365: 10000 × 0.1275 × 46/365 = 58650/365 = 160.684931… → 160.68
     r = compute_interest(get_regime("uk-late-payment"), gbp("10000"), D(2025, 6, 15), D(2025, 7, 31))
-    assert [(s.start, s.end, s.annual_rate) for s in r.segments] == [
-        (D(2025, 6, 16), D(2025, 7, 31), Decimal("12.75"))
-    ]
+    assert [(s.start, s.end, s.annual_rate) for s in r.segments] == [(D(2025, 6, 16), D(2025, 7, 31), Decimal("12.75"))]
     assert r.interest == gbp("160.68")
     assert r.compensation == gbp("100")
     # Due 30 Jun 2025: interest starts 1 Jul (2025-H2, base 4.25 on 30 Jun + 8 = 12.25 %)
@@ -211,14 +231,18 @@ def test_uk_rate_is_fixed_across_1_july() -> None:
 def test_gov_uk_example_at_full_precision() -> None:
     # gov.uk: GBP 1,000, base rate 0.5 % → 8.5 %, 50 days. Rounding the daily rate first gives
     # 23p × 50 = GBP 11.50; at full precision: 1000 × 0.085 × 50/365 = 4250/365 = 11.643835… → 11.64
-    r = compute_interest(get_regime("contractual"), gbp("1000"), D(2025, 1, 31), D(2025, 3, 22),
-                         rate=Decimal("8.5"))
+    r = compute_interest(get_regime("contractual"), gbp("1000"), D(2025, 1, 31), D(2025, 3, 22), rate=Decimal("8.5"))
     assert r.days_late == 50
     assert r.interest == gbp("11.64")
     # the same through the UK regime, supplying the 2012-H1 statutory rate (base 0.5 % + 8):
     # due 10 Jan 2012, until 29 Feb 2012 = 21 + 29 = 50 days; fixed sum GBP 70 (1,000.00 tier)
-    uk = compute_interest(get_regime("uk-late-payment"), gbp("1000"), D(2012, 1, 10), D(2012, 2, 29),
-                          extra_rates={"2012-H1": Decimal("8.5")})
+    uk = compute_interest(
+        get_regime("uk-late-payment"),
+        gbp("1000"),
+        D(2012, 1, 10),
+        D(2012, 2, 29),
+        extra_rates={"2012-H1": Decimal("8.5")},
+    )
     assert uk.interest == gbp("11.64")
     assert uk.compensation == gbp("70")
     assert uk.day_count is DayCount.ACT_365
@@ -235,8 +259,9 @@ def test_mexico_commercial_6_percent_act_365_and_30_360() -> None:
     r = compute_interest(regime, Money("100000", "MXN"), D(2025, 1, 31), D(2025, 3, 31))
     assert r.interest == Money("969.86", "MXN")
     assert r.compensation == Money("0", "MXN")
-    r360 = compute_interest(regime, Money("100000", "MXN"), D(2025, 1, 31), D(2025, 3, 31),
-                            day_count=DayCount.THIRTY_360)
+    r360 = compute_interest(
+        regime, Money("100000", "MXN"), D(2025, 1, 31), D(2025, 3, 31), day_count=DayCount.THIRTY_360
+    )
     assert r360.segments[0].accrual_days == 60
     assert r360.interest == Money("1000.00", "MXN")
 
@@ -251,8 +276,13 @@ def test_mexico_civil_9_percent() -> None:
 
 def test_mexico_agreed_rate_replaces_the_statutory_one() -> None:
     # agreed 12 %: 100000 × 0.12 × 59/365 = 708000/365 = 1939.726027… → 1939.73
-    r = compute_interest(get_regime("mx-commercial"), Money("100000", "MXN"), D(2025, 1, 31), D(2025, 3, 31),
-                         rate=Decimal("12"))
+    r = compute_interest(
+        get_regime("mx-commercial"),
+        Money("100000", "MXN"),
+        D(2025, 1, 31),
+        D(2025, 3, 31),
+        rate=Decimal("12"),
+    )
     assert r.interest == Money("1939.73", "MXN")
 
 
@@ -265,8 +295,9 @@ def test_co_usury_flags_and_caps_an_agreed_rate_above_the_cap() -> None:
     #   Jan: 1.2436^(1/365) − 1 = 0.000597467177…; × 16 days × 1,000,000 = 9559.4748…
     #   Feb: 1.2523^(1/365) − 1 = 0.000616578665…; × 14 days × 1,000,000 = 8632.1013…
     #   sum 18191.5761… → COP 18191.58
-    r = compute_interest(get_regime("co-usury"), Money("1000000", "COP"), D(2026, 1, 15), D(2026, 2, 14),
-                         rate=Decimal("30"))
+    r = compute_interest(
+        get_regime("co-usury"), Money("1000000", "COP"), D(2026, 1, 15), D(2026, 2, 14), rate=Decimal("30")
+    )
     assert [s.annual_rate for s in r.segments] == [Decimal("24.36"), Decimal("25.23")]
     assert r.interest == Money("18191.58", "COP")
     assert len(r.warnings) == 2
@@ -281,8 +312,7 @@ def test_co_usury_without_agreed_rate_uses_the_cap_and_below_cap_uses_the_agreed
     assert default.warnings == ()
     # agreed 20 % EA (below both caps): 1.20^(1/365) − 1 = 0.000499635890…;
     #   × 30 days × 1,000,000 = 14989.0767… → 14989.08
-    low = compute_interest(regime, Money("1000000", "COP"), D(2026, 1, 15), D(2026, 2, 14),
-                           rate=Decimal("20"))
+    low = compute_interest(regime, Money("1000000", "COP"), D(2026, 1, 15), D(2026, 2, 14), rate=Decimal("20"))
     assert low.interest == Money("14989.08", "COP")
     assert low.warnings == ()
 
@@ -311,11 +341,11 @@ def test_a_supplied_or_unverified_rate_fills_the_gap() -> None:
     # 2026-H2 at 10.40 %: 1 Jul-31 Jul = 31 days, 2026 not leap:
     #   1000 × 0.104 × 31/365 = 3224/365 = 8.832876… → 8.83
     regime = get_regime("es-commercial")
-    supplied = compute_interest(regime, eur("1000"), D(2026, 6, 30), D(2026, 7, 31),
-                                extra_rates={"2026-H2": Decimal("10.40")})
+    supplied = compute_interest(
+        regime, eur("1000"), D(2026, 6, 30), D(2026, 7, 31), extra_rates={"2026-H2": Decimal("10.40")}
+    )
     assert supplied.interest == eur("8.83")
-    unverified = compute_interest(regime, eur("1000"), D(2026, 6, 30), D(2026, 7, 31),
-                                  include_unverified=True)
+    unverified = compute_interest(regime, eur("1000"), D(2026, 6, 30), D(2026, 7, 31), include_unverified=True)
     assert unverified.interest == eur("8.83")
 
 
@@ -333,16 +363,25 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(InvalidAmountError):
         compute_interest(regime, eur("-1"), D(2024, 1, 1), D(2024, 2, 1))
     with pytest.raises(DateOrderError):
-        compute_interest(regime, eur("1000"), D(2024, 1, 1), D(2024, 2, 1),
-                         payments=[PartialPayment(D(2024, 2, 2), eur("1"))])
+        compute_interest(
+            regime,
+            eur("1000"),
+            D(2024, 1, 1),
+            D(2024, 2, 1),
+            payments=[PartialPayment(D(2024, 2, 2), eur("1"))],
+        )
     with pytest.raises(CurrencyMismatchError):
-        compute_interest(regime, eur("1000"), D(2024, 1, 1), D(2024, 2, 1),
-                         payments=[PartialPayment(D(2024, 1, 15), gbp("1"))])
+        compute_interest(
+            regime,
+            eur("1000"),
+            D(2024, 1, 1),
+            D(2024, 2, 1),
+            payments=[PartialPayment(D(2024, 1, 15), gbp("1"))],
+        )
     with pytest.raises(ValidationError, match="agreed annual rate"):
         compute_interest(get_regime("contractual"), eur("1000"), D(2024, 1, 1), D(2024, 2, 1))
     with pytest.raises(ValidationError, match="negative"):
-        compute_interest(get_regime("contractual"), eur("1000"), D(2024, 1, 1), D(2024, 2, 1),
-                         rate=Decimal("-1"))
+        compute_interest(get_regime("contractual"), eur("1000"), D(2024, 1, 1), D(2024, 2, 1), rate=Decimal("-1"))
     with pytest.raises(CurrencyMismatchError, match="EUR"):  # EUR 40 cannot be added to a USD debt
         compute_interest(regime, Money("1000", "USD"), D(2024, 1, 1), D(2024, 2, 1))
 

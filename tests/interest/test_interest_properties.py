@@ -50,14 +50,14 @@ def test_splitting_a_period_never_changes_the_unrounded_total(
     first, split, last = when
     schedule = get_regime("es-commercial").schedule(first)
     whole = accrue(schedule, base, first, last, day_count)
-    parts = accrue(schedule, base, first, split, day_count) + accrue(schedule, base, split + dt.timedelta(1),
-                                                                       last, day_count)
+    parts = accrue(schedule, base, first, split, day_count) + accrue(
+        schedule, base, split + dt.timedelta(1), last, day_count
+    )
     assert total(whole) == total(parts)
 
 
 @settings(max_examples=100, deadline=None)
-@given(base=cents, when=periods(), day_count=day_counts,
-       rate=st.decimals(min_value=0, max_value=60, places=2))
+@given(base=cents, when=periods(), day_count=day_counts, rate=st.decimals(min_value=0, max_value=60, places=2))
 def test_splitting_also_holds_for_effective_annual_rates(
     base: Money, when: tuple[dt.date, dt.date, dt.date], day_count: DayCount, rate: Decimal
 ) -> None:
@@ -66,7 +66,8 @@ def test_splitting_also_holds_for_effective_annual_rates(
     ea = Compounding.EFFECTIVE_ANNUAL
     whole = accrue(schedule, base, first, last, day_count, ea)
     parts = accrue(schedule, base, first, split, day_count, ea) + accrue(
-        schedule, base, split + dt.timedelta(1), last, day_count, ea)
+        schedule, base, split + dt.timedelta(1), last, day_count, ea
+    )
     assert total(whole) == total(parts)
 
 
@@ -91,13 +92,18 @@ def test_interest_never_decreases_with_principal(
 ) -> None:
     due, _, until = when
     regime = get_regime("es-commercial")
-    assert compute_interest(regime, small, due, until).interest <= compute_interest(
-        regime, small + extra, due, until).interest
+    assert (
+        compute_interest(regime, small, due, until).interest
+        <= compute_interest(regime, small + extra, due, until).interest
+    )
 
 
 @settings(max_examples=100, deadline=None)
-@given(principal=cents, when=periods(),
-       regime_name=st.sampled_from(["es-commercial", "eu-directive", "contractual"]))
+@given(
+    principal=cents,
+    when=periods(),
+    regime_name=st.sampled_from(["es-commercial", "eu-directive", "contractual"]),
+)
 def test_paying_everything_leaves_nothing_due(
     principal: Money, when: tuple[dt.date, dt.date, dt.date], regime_name: str
 ) -> None:
@@ -105,8 +111,9 @@ def test_paying_everything_leaves_nothing_due(
     regime = get_regime(regime_name)
     rate = Decimal("9.5") if regime_name == "contractual" else None
     owed = compute_interest(regime, principal, due, paid_on, rate=rate)
-    settled = compute_interest(regime, principal, due, until, rate=rate,
-                               payments=[PartialPayment(paid_on, owed.total_due)])
+    settled = compute_interest(
+        regime, principal, due, until, rate=rate, payments=[PartialPayment(paid_on, owed.total_due)]
+    )
     assert settled.principal_outstanding.is_zero()
     assert settled.interest_outstanding.is_zero()
     assert settled.compensation.is_zero()

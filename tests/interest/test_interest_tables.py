@@ -103,9 +103,13 @@ def test_custom_table_from_toml() -> None:
 
 
 def test_with_rates_replaces_overlapped_rows() -> None:
-    schedule = RateSchedule.from_periods("t", PeriodKind.YEAR, [
-        RatePeriod(D(2024, 1, 1), D(2024, 12, 31), Decimal("3"), "2024"),
-    ])
+    schedule = RateSchedule.from_periods(
+        "t",
+        PeriodKind.YEAR,
+        [
+            RatePeriod(D(2024, 1, 1), D(2024, 12, 31), Decimal("3"), "2024"),
+        ],
+    )
     patched = schedule.with_rates({"2024-H2": Decimal("5"), "2025": Decimal("6")})
     assert [(p.first, p.last, p.rate) for p in patched.periods] == [
         (D(2024, 1, 1), D(2024, 6, 30), Decimal("3")),
@@ -113,7 +117,11 @@ def test_with_rates_replaces_overlapped_rows() -> None:
         (D(2025, 1, 1), D(2025, 12, 31), Decimal("6")),
     ]
     with pytest.raises(ValidationError, match="overlap"):
-        RateSchedule("t", PeriodKind.YEAR, (
-            RatePeriod(D(2024, 1, 1), D(2024, 12, 31), Decimal("3"), "a"),
-            RatePeriod(D(2024, 6, 1), D(2025, 12, 31), Decimal("3"), "b"),
-        ))
+        RateSchedule(
+            "t",
+            PeriodKind.YEAR,
+            (
+                RatePeriod(D(2024, 1, 1), D(2024, 12, 31), Decimal("3"), "a"),
+                RatePeriod(D(2024, 6, 1), D(2025, 12, 31), Decimal("3"), "b"),
+            ),
+        )

@@ -64,12 +64,25 @@ class PlainProvider:
 
 
 def render(notice: Notice, channel: str) -> Message:
-    return Message(key=notice.key, tenant=notice.tenant, debtor_id=notice.debtor.id, stage=notice.stage,
-                   channel=channel, recipient=notice.debtor.id, subject=notice.stage, text=str(notice.total_due))
+    return Message(
+        key=notice.key,
+        tenant=notice.tenant,
+        debtor_id=notice.debtor.id,
+        stage=notice.stage,
+        channel=channel,
+        recipient=notice.debtor.id,
+        subject=notice.stage,
+        text=str(notice.total_due),
+    )
 
 
 def main() -> None:
-    db, out, start, days = Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), int(sys.argv[4])
+    db, out, start, days = (
+        Path(sys.argv[1]),
+        Path(sys.argv[2]),
+        dt.date.fromisoformat(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     config = load_config(Path(__file__).with_name("crash_config.toml"))
     channels = {"email": IdempotentProvider(out), "sms": PlainProvider(out)}
     done_file = out / "done.log"

@@ -17,11 +17,16 @@ def _with(replace: str, by: str) -> dict:  # type: ignore[type-arg]
 def test_default_ladder_follows_the_seeds() -> None:
     ladder = default_config().ladders[0]
     assert [(s.id, s.offset) for s in ladder.stages] == [
-        ("courtesy", -7), ("oops", 1), ("whats_wrong", 15), ("penalty_warning", 22), ("ultimatum", 30),
-        ("suspension", 45), ("handoff", 60),
+        ("courtesy", -7),
+        ("oops", 1),
+        ("whats_wrong", 15),
+        ("penalty_warning", 22),
+        ("ultimatum", 30),
+        ("suspension", 45),
+        ("handoff", 60),
     ]
     assert ladder.stages[4].channels == ("letter",)  # the ultimatum is a letter
-    assert ladder.stages[2].channels[0] == "call"    # a phone call first, then email
+    assert ladder.stages[2].channels[0] == "call"  # a phone call first, then email
     assert ladder.stages[5].action == "suspend_service"
 
 
@@ -30,12 +35,24 @@ def test_default_ladder_follows_the_seeds() -> None:
     [
         ('tone = "formal"', 'tone = "angry"', r"ladders\[0\].stages\[4\].tone: 'angry' is not one of"),
         ("offset = 22", "offset = 50", r"ladders\[0\].stages: offsets must strictly increase"),
-        ('catch_up = "current"', 'catch_up = "all"', r"run.catch_up: 'all' is not one of current, replay, skip"),
-        ('window = ["08:00", "21:00"]', 'window = ["21:00", "08:00"]', "guardrails.window: the window must start"),
+        (
+            'catch_up = "current"',
+            'catch_up = "all"',
+            r"run.catch_up: 'all' is not one of current, replay, skip",
+        ),
+        (
+            'window = ["08:00", "21:00"]',
+            'window = ["21:00", "08:00"]',
+            "guardrails.window: the window must start",
+        ),
         ("min_gap_days = 3", "min_gap_days = 3\nmin_gap = 2", r"guardrails: unknown key\(s\): min_gap"),
         ("offset = -7", 'offset = "-7"', r"stages\[0\].offset: expected int, got str"),
         ('breach_resume = "penalty_warning"', 'breach_resume = "nope"', "has no stage 'nope'"),
-        ('fee = { fixed = "15.00", currency = "EUR" }', 'fee = { fixed = "15,00" }', r"fee.fixed: .*decimal point"),
+        (
+            'fee = { fixed = "15.00", currency = "EUR" }',
+            'fee = { fixed = "15,00" }',
+            r"fee.fixed: .*decimal point",
+        ),
     ],
 )
 def test_bad_values_name_their_path(replace: str, by: str, message: str) -> None:
@@ -53,13 +70,18 @@ def test_ladders_are_chosen_per_debtor_by_tag() -> None:
     assert config.ladder_for(frozenset({"retail"})).name == "default"
 
 
-def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "cobrokit.toml"
     assert main(["init", "--path", str(target)]) == 0
     written, default = load_config(target), default_config()
     assert (written.ladders, written.run, written.guardrails, written.creditor) == (
-        default.ladders, default.run, default.guardrails, default.creditor)
+        default.ladders,
+        default.run,
+        default.guardrails,
+        default.creditor,
+    )
     with pytest.raises(SystemExit, match="exists; use --force"):
         main(["init", "--path", str(target)])
     target.write_text("[run\n", encoding="utf-8")

@@ -59,8 +59,13 @@ def run_days(position: Position, start: int, end: int, config=CONFIG):  # type: 
 def test_full_ladder_day_by_day_follows_the_offsets() -> None:
     sent, state = run_days(pos(inv()), -10, 70)
     assert sent == {
-        -7: "courtesy", 1: "oops", 15: "whats_wrong", 22: "penalty_warning", 30: "ultimatum",
-        45: "suspension", 60: "handoff",
+        -7: "courtesy",
+        1: "oops",
+        15: "whats_wrong",
+        22: "penalty_warning",
+        30: "ultimatum",
+        45: "suspension",
+        60: "handoff",
     }
     assert state.stage == "handoff" and state.suspended
 
@@ -202,7 +207,7 @@ def test_channel_caps_and_missing_contact_points_fall_through_to_the_next_channe
     capped = [(day(-4 + i), "email") for i in range(3)]  # 3 emails in the last 7 days, last one 3 days ago
     decision = decide(pos(inv(), recent_contacts=capped), LADDER, CONFIG, day(1))
     assert notices(decision) == [("oops", "sms")]  # email cap of 3 in 7 days reached: next channel
-    everything = capped + [(day(-4), "sms"), (day(-3), "sms")]
+    everything = [*capped, (day(-4), "sms"), (day(-3), "sms")]
     decision = decide(pos(inv(), recent_contacts=everything), LADDER, CONFIG, day(1))
     assert notices(decision) == []
     assert "email: cap of 3 in 7 days reached; sms: cap of 2 in 7 days reached" in decision.journal[0].reason

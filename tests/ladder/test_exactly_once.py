@@ -33,8 +33,12 @@ DAYS = 20
 
 def _worker(db: Path, out: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])}
-    return subprocess.Popen([sys.executable, str(WORKER), str(db), str(out), START.isoformat(), str(DAYS)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(db), str(out), START.isoformat(), str(DAYS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _lines(path: Path) -> list[str]:

@@ -44,17 +44,34 @@ class Recorder:
 
 
 def plain_render(notice: Notice, channel: str) -> Message:
-    return Message(key=notice.key, tenant=notice.tenant, debtor_id=notice.debtor.id, stage=notice.stage,
-                   channel=channel, recipient=notice.debtor.emails[0] if notice.debtor.emails else "",
-                   subject=f"{notice.stage} {notice.total_due}", text=str(notice.total_due))
+    return Message(
+        key=notice.key,
+        tenant=notice.tenant,
+        debtor_id=notice.debtor.id,
+        stage=notice.stage,
+        channel=channel,
+        recipient=notice.debtor.emails[0] if notice.debtor.emails else "",
+        subject=f"{notice.stage} {notice.total_due}",
+        text=str(notice.total_due),
+    )
 
 
 @pytest.fixture
 def ledger(store: SQLiteStore) -> SQLiteStore:
-    debtor = Debtor(id="D1", name="Talleres Ruiz SL", emails=("cuentas@ruiz.example",), phones=("+34600000001",),
-                    address=Address(lines=("Calle Mayor 1",), city="Madrid", postal_code="28013", country="ES"),
-                    locale="es_ES", timezone="Europe/Madrid", country="ES")
-    store.save(debtors=[debtor], invoices=[make_invoice("F1", "D1", "1210.00", issue="2026-01-31", due=DUE.isoformat())])
+    debtor = Debtor(
+        id="D1",
+        name="Talleres Ruiz SL",
+        emails=("cuentas@ruiz.example",),
+        phones=("+34600000001",),
+        address=Address(lines=("Calle Mayor 1",), city="Madrid", postal_code="28013", country="ES"),
+        locale="es_ES",
+        timezone="Europe/Madrid",
+        country="ES",
+    )
+    store.save(
+        debtors=[debtor],
+        invoices=[make_invoice("F1", "D1", "1210.00", issue="2026-01-31", due=DUE.isoformat())],
+    )
     return store
 
 
@@ -110,8 +127,17 @@ def test_dispatch_delivers_once_and_a_paid_notice_is_superseded(ledger: SQLiteSt
     # next step planned, then the client pays before it goes out
     day, now = at(15)
     run_ladder(ledger, day, config=CONFIG, now=now)
-    ledger.save(payments=[Payment(id="P1", debtor_id="D1", date=day, amount=Money("1210.00", "EUR"),
-                                  allocations=(Allocation("F1", Money("1210.00", "EUR")),))])
+    ledger.save(
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=day,
+                amount=Money("1210.00", "EUR"),
+                allocations=(Allocation("F1", Money("1210.00", "EUR")),),
+            )
+        ]
+    )
     result = dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
     assert result.outcomes == {"superseded": 1}
     assert len(chans["call"].sent) == 0
@@ -127,10 +153,12 @@ def test_contact_window_in_the_debtors_time_zone(ledger: SQLiteStore) -> None:
     day, _ = at(1)
     run_ladder(ledger, day, config=CONFIG, now=at(1, 5)[1])
     # 05:00 UTC is 06:00 in Madrid: before the 08:00 window
-    assert dispatch(ledger, host, config=CONFIG, now=at(1, 5)[1], channels=chans,
-                    render=plain_render).outcomes == {"waiting": 1}
-    assert dispatch(ledger, host, config=CONFIG, now=at(1, 7)[1], channels=chans,
-                    render=plain_render).outcomes == {"sent": 1}
+    assert dispatch(ledger, host, config=CONFIG, now=at(1, 5)[1], channels=chans, render=plain_render).outcomes == {
+        "waiting": 1
+    }
+    assert dispatch(ledger, host, config=CONFIG, now=at(1, 7)[1], channels=chans, render=plain_render).outcomes == {
+        "sent": 1
+    }
 
 
 def test_render_failure_is_recorded_and_nothing_is_sent(ledger: SQLiteStore) -> None:
@@ -169,13 +197,16 @@ def test_retryable_failure_is_retried_later_with_backoff(ledger: SQLiteStore) ->
     day, now = at(1)
     run_ladder(ledger, day, config=CONFIG, now=now)
     assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {
-        "failed_retryable": 1}
+        "failed_retryable": 1
+    }
     # too early: waits for the backoff
-    assert dispatch(ledger, host, config=CONFIG, now=now + dt.timedelta(minutes=1), channels=chans,
-                    render=plain_render).outcomes == {"waiting": 1}
+    assert dispatch(
+        ledger, host, config=CONFIG, now=now + dt.timedelta(minutes=1), channels=chans, render=plain_render
+    ).outcomes == {"waiting": 1}
     chans["email"].status = DeliveryStatus.SENT
-    assert dispatch(ledger, host, config=CONFIG, now=now + dt.timedelta(hours=1), channels=chans,
-                    render=plain_render).outcomes == {"sent": 1}
+    assert dispatch(
+        ledger, host, config=CONFIG, now=now + dt.timedelta(hours=1), channels=chans, render=plain_render
+    ).outcomes == {"sent": 1}
 
 
 def test_crash_while_sending_resends_with_the_same_key_or_holds(ledger: SQLiteStore) -> None:
@@ -201,8 +232,15 @@ def test_contact_outcomes_steer_the_ladder(ledger: SQLiteStore) -> None:
     day, now = at(16)
     with pytest.raises(ValidationError, match="needs the invoice"):
         record_contact(ledger, debtor_id="D1", on=day, outcome="dispute", now=now)
-    result = record_contact(ledger, debtor_id="D1", on=day, outcome="promise", now=now,
-                            promise_date=day + dt.timedelta(days=5), promise_amount=Money("1210.00", "EUR"))
+    result = record_contact(
+        ledger,
+        debtor_id="D1",
+        on=day,
+        outcome="promise",
+        now=now,
+        promise_date=day + dt.timedelta(days=5),
+        promise_amount=Money("1210.00", "EUR"),
+    )
     assert result.promise_id
     planned = run_ladder(ledger, day, config=CONFIG, now=now).planned
     assert planned == ()  # paused by the promise
@@ -253,7 +291,7 @@ def test_call_outcomes_file_feeds_the_contact_log(ledger: SQLiteStore, tmp_path:
         "D1,2026-03-17,promise,promise,2026-03-24,1210.00,will pay after the client pays them\n",
         encoding="utf-8",
     )
-    day, now = at(15)
+    _day, now = at(15)
     results = import_call_outcomes(ledger, path, now=now)
     assert results[0].promise_id and "ladder paused until 2026-03-24" in results[0].effects[0]
     assert ledger.conn.execute("SELECT outcome, reason FROM contact").fetchall() == [("promise", "promise")]
@@ -277,8 +315,17 @@ def test_stage_risk_condition_uses_the_payment_behaviour_score(ledger: SQLiteSto
     config = attrs.evolve(CONFIG, ladders=(attrs.evolve(CONFIG.ladders[0], stages=tuple(stages)),))
     # give D1 a history: an old invoice paid 40 days late
     ledger.save(invoices=[make_invoice("OLD", "D1", "100.00", issue="2025-06-01", due="2025-07-01")])
-    ledger.save(payments=[Payment(id="P0", debtor_id="D1", date=dt.date(2025, 8, 10), amount=Money("100.00", "EUR"),
-                                  allocations=(Allocation("OLD", Money("100.00", "EUR")),))])
+    ledger.save(
+        payments=[
+            Payment(
+                id="P0",
+                debtor_id="D1",
+                date=dt.date(2025, 8, 10),
+                amount=Money("100.00", "EUR"),
+                allocations=(Allocation("OLD", Money("100.00", "EUR")),),
+            )
+        ]
+    )
     day, now = at(1)
     assert "D1" in risk_scores(ledger, "default", day)
     run_ladder(ledger, day, config=config, now=now)

@@ -113,15 +113,9 @@ def make_notice(
         )
         plan = PlanOffer(
             instalments=(
-                PlanOfferInstalment(
-                    dt.date(2025, 8, 31), Money("4360.08", currency), Money("4481.99", currency)
-                ),
-                PlanOfferInstalment(
-                    dt.date(2025, 9, 30), Money("4360.08", currency), Money("4481.99", currency)
-                ),
-                PlanOfferInstalment(
-                    dt.date(2025, 10, 31), Money("4360.07", currency), Money("4482.00", currency)
-                ),
+                PlanOfferInstalment(dt.date(2025, 8, 31), Money("4360.08", currency), Money("4481.99", currency)),
+                PlanOfferInstalment(dt.date(2025, 9, 30), Money("4360.08", currency), Money("4481.99", currency)),
+                PlanOfferInstalment(dt.date(2025, 10, 31), Money("4360.07", currency), Money("4482.00", currency)),
             ),
             frequency="month",
         )

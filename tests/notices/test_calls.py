@@ -116,16 +116,12 @@ def test_team_without_capacity_and_bad_capacity_are_errors() -> None:
         schedule_calls([task("A", "1.00", team="east")], start=MONDAY, capacity={"north": 2})
     with pytest.raises(ValidationError, match="at least 1"):
         schedule_calls([task("A", "1.00")], start=MONDAY, capacity={"default": 0})
-    assert schedule_calls(
-        [task("A", "1.00", team="east")], start=MONDAY, capacity={}, default_capacity=2
-    ).calls
+    assert schedule_calls([task("A", "1.00", team="east")], start=MONDAY, capacity={}, default_capacity=2).calls
 
 
 def test_one_call_per_debtor_keeps_the_latest_task() -> None:
     old = task("A", "100.00", created=dt.date(2025, 8, 1))
-    new = attrs.evolve(
-        task("A", "100.00", created=MONDAY), key="acme/A/whats_wrong/1/call", stage="whats_wrong"
-    )
+    new = attrs.evolve(task("A", "100.00", created=MONDAY), key="acme/A/whats_wrong/1/call", stage="whats_wrong")
     schedule = schedule_calls([old, new], start=MONDAY, capacity={"default": 5})
     assert [c.task.stage for c in schedule.calls] == ["whats_wrong"]
 
@@ -180,9 +176,7 @@ def test_schedule_properties(tasks: list[CallTask], north: int, south: int) -> N
 
 
 def test_csv_and_json_exports() -> None:
-    schedule = schedule_calls(
-        [task("A", "1234.50"), task("B", "99.00")], start=MONDAY, capacity={"default": 1}
-    )
+    schedule = schedule_calls([task("A", "1234.50"), task("B", "99.00")], start=MONDAY, capacity={"default": 1})
     out = io.StringIO()
     assert write_call_list_csv(schedule, out) == 2
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
@@ -225,9 +219,7 @@ def test_call_channel_adds_the_rendered_script_to_the_list(tmp_path: Path) -> No
     assert len(schedule.calls) == 1
     rows = list(csv.DictReader((tmp_path / "out" / "calls.csv").open(encoding="utf-8")))
     assert rows[0]["script"] == pending.script  # multi-line scripts survive the CSV
-    assert (
-        json.loads((tmp_path / "out" / "calls.json").read_text(encoding="utf-8"))["calls"][0]["risk"] == "0"
-    )
+    assert json.loads((tmp_path / "out" / "calls.json").read_text(encoding="utf-8"))["calls"][0]["risk"] == "0"
     assert complete_call_task(tmp_path, message.key) is True
     assert load_call_tasks(tmp_path) == []
 

@@ -57,11 +57,7 @@ class Handler:
 
 
 def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == b"cobros"
-        and auth_data.password == SECRET.encode()
-    )
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"cobros" and auth_data.password == SECRET.encode()
     return AuthResult(success=ok, handled=False)
 
 
@@ -264,9 +260,9 @@ def test_message_id_depends_only_on_key_and_domain() -> None:
     assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
     assert first["Message-ID"] == message_id_for("acme/D-042/penalty_warning/1/email", "suministros.example")
     custom = EmailSettings.from_mapping({"from_address": "c@x.example", "message_id_domain": "mail.example"})
-    assert str(
-        build_email(_message(), custom, now=dt.datetime(2025, 7, 31, tzinfo=dt.UTC))["Message-ID"]
-    ).endswith("@mail.example>")
+    assert str(build_email(_message(), custom, now=dt.datetime(2025, 7, 31, tzinfo=dt.UTC))["Message-ID"]).endswith(
+        "@mail.example>"
+    )
 
 
 def test_folder_mode_writes_parseable_eml_files(tmp_path: Path) -> None:

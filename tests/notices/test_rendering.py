@@ -43,9 +43,7 @@ def _all_text(message: Message) -> str:
     return "\n".join([message.subject, message.text, message.html])
 
 
-@pytest.mark.parametrize(
-    ("stage", "locale", "kind"), list(itertools.product(BUILTIN_STAGES, LOCALES, BUILTIN_KINDS))
-)
+@pytest.mark.parametrize(("stage", "locale", "kind"), list(itertools.product(BUILTIN_STAGES, LOCALES, BUILTIN_KINDS)))
 def test_every_stage_renders_with_formatted_figures(stage: str, locale: str, kind: str) -> None:
     message = RENDERER.render(make_notice(stage=stage, locale=locale), kind)
     text = _all_text(message)
@@ -72,9 +70,7 @@ def test_every_stage_renders_with_formatted_figures(stage: str, locale: str, kin
         assert message.recipient == "+34 600 111 222"
 
 
-@pytest.mark.parametrize(
-    ("stage", "locale", "kind"), list(itertools.product(BUILTIN_STAGES, LOCALES, BUILTIN_KINDS))
-)
+@pytest.mark.parametrize(("stage", "locale", "kind"), list(itertools.product(BUILTIN_STAGES, LOCALES, BUILTIN_KINDS)))
 def test_every_stage_renders_without_optional_figures(stage: str, locale: str, kind: str) -> None:
     """No interest, no plan, no firm date, no pay link: every template copes."""
     message = RENDERER.render(make_notice(stage=stage, locale=locale, full=False), kind)
@@ -200,9 +196,7 @@ def test_override_folder_wins_over_the_builtin(tmp_path: Path) -> None:
     assert message.text.startswith(f"Hola, le debe 13.445,98{NBSP}€ desde el 15 de mayo de 2025.")
     assert message.metadata["template"] == "es/email/oops.txt"
     # The other stages still come from the built-in templates.
-    assert (
-        "Estimado cliente" in renderer.render(make_notice(stage="whats_wrong", locale="es_ES"), "email").text
-    )
+    assert "Estimado cliente" in renderer.render(make_notice(stage="whats_wrong", locale="es_ES"), "email").text
 
 
 def test_more_specific_builtin_locale_beats_a_less_specific_override(tmp_path: Path) -> None:

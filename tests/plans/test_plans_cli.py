@@ -88,9 +88,7 @@ def test_propose_prints_the_schedule_and_saves_it(db: Path, capsys: pytest.Captu
     assert counts(db)["payment_plan"] == 1
 
 
-def test_propose_with_a_regime_shows_the_cost_of_waiting(
-    db: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_propose_with_a_regime_shows_the_cost_of_waiting(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("cobrokit.interest")
     code, out, _ = run(capsys, *PROPOSE, "--db", str(db), "--regime", "es-commercial", "--json", "--dry-run")
     assert code == 0
@@ -110,9 +108,7 @@ def test_text_output_and_accept_show_cancel(db: Path, capsys: pytest.CaptureFixt
     assert "Plan PLAN-00001 v1 for debtor D1: proposed" in out
     assert "French amortisation at 6 % a year" in out
     assert "cobrokit plan accept --plan PLAN-00001" in out
-    code, out, _ = run(
-        capsys, "plan", "accept", "--db", str(db), "--plan", "PLAN-00001", "--on", "2025-03-02"
-    )
+    code, out, _ = run(capsys, "plan", "accept", "--db", str(db), "--plan", "PLAN-00001", "--on", "2025-03-02")
     assert code == 0 and "accepted" in out
     code, out, _ = run(
         capsys, "plan", "show", "--db", str(db), "--plan", "PLAN-00001", "--as-of", "2025-03-20", "--json"
@@ -232,9 +228,7 @@ def test_other_debtor_errors(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert counts(db) == before
 
 
-def test_missing_store_is_an_error_and_is_not_created(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_store_is_an_error_and_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.db"
     code, _, err = run(capsys, *PROPOSE, "--db", str(missing))
     assert code == 2 and "no such store" in err

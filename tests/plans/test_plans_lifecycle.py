@@ -40,9 +40,7 @@ def eur(text: str) -> Money:
     return Money(text, "EUR")
 
 
-def plan_of(
-    balance: str = "300.00", n: int = 3, every: str = "month", grace: int = 5, **kw: object
-) -> PaymentPlan:
+def plan_of(balance: str = "300.00", n: int = 3, every: str = "month", grace: int = 5, **kw: object) -> PaymentPlan:
     """A proposed plan: 300.00 in 3 monthly instalments of 100.00 on 3 Mar, 3 Apr, 3 May 2025."""
     return propose_plan(
         plan_id="PLAN-1",
@@ -58,9 +56,7 @@ def accepted(**kw: object) -> PaymentPlan:
 
 
 def pay(day: dt.date, amount: str, ident: str = "", **kw: object) -> Payment:
-    return Payment(
-        id=ident or f"P-{day.isoformat()}-{amount}", debtor_id="D1", date=day, amount=eur(amount), **kw
-    )  # type: ignore[arg-type]
+    return Payment(id=ident or f"P-{day.isoformat()}-{amount}", debtor_id="D1", date=day, amount=eur(amount), **kw)  # type: ignore[arg-type]
 
 
 # -- breach and grace ---------------------------------------------------------------------
@@ -206,9 +202,7 @@ def test_remaining_principal_covers_plan_interest_first() -> None:
     st.booleans(),
     st.integers(0, 20),
 )
-def test_a_fully_paid_plan_completes(
-    balance_minor: int, n: int, every: str, french: bool, grace: int
-) -> None:
+def test_a_fully_paid_plan_completes(balance_minor: int, n: int, every: str, french: bool, grace: int) -> None:
     assume(balance_minor >= n)
     plan = accept(
         propose_plan(
@@ -349,7 +343,5 @@ def test_cues_follow_the_instalments() -> None:
     # "oops" the day after a miss, within grace
     assert kinds(dt.date(2025, 3, 4)) == [(PlanCueKind.CONFIRMATION, None), (PlanCueKind.MISSED, 1)]
     breach = plan_cues(plan, evaluate_plan(plan, [], dt.date(2025, 3, 9)))
-    assert [(c.kind, c.on, c.amount) for c in breach] == [
-        (PlanCueKind.BREACH, dt.date(2025, 3, 9), eur("300.00"))
-    ]
+    assert [(c.kind, c.on, c.amount) for c in breach] == [(PlanCueKind.BREACH, dt.date(2025, 3, 9), eur("300.00"))]
     assert breach[0].cycle == "plan:PLAN-1:v1:plan_breach:1"

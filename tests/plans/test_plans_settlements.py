@@ -185,9 +185,7 @@ def test_in_kind_payment_is_a_payment_with_description_and_agreed_value() -> Non
 
 def test_in_kind_payment_needs_a_description_and_a_positive_value() -> None:
     with pytest.raises(ValidationError) as err:
-        in_kind_payment(
-            payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("1.00"), description=" "
-        )
+        in_kind_payment(payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("1.00"), description=" ")
     assert err.value.field == "description"
     with pytest.raises(InvalidAmountError) as err2:
         in_kind_payment(payment_id="K1", debtor_id="D1", date=TODAY, agreed_value=eur("0"), description="x")

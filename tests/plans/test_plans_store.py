@@ -42,9 +42,7 @@ def ledger(tmp_path: Path) -> SQLiteStore:
             Invoice("I3", "D1", dt.date(2025, 1, 10), dt.date(2025, 2, 10), eur("50.00"), disputed=True),
         ],
         payments=[
-            Payment(
-                "P0", "D1", dt.date(2025, 2, 1), eur("100.00"), allocations=[Allocation("I1", eur("100.00"))]
-            )
+            Payment("P0", "D1", dt.date(2025, 2, 1), eur("100.00"), allocations=[Allocation("I1", eur("100.00"))])
         ],
     )
     return store
@@ -117,9 +115,7 @@ def test_renegotiation_keeps_both_versions_linked(ledger: SQLiteStore) -> None:
     accept_plan(ledger, tenant="default", plan_id=plan.id, on=TODAY)
     ledger.save(
         payments=[
-            Payment(
-                "P1", "D1", dt.date(2025, 3, 10), eur("300.00"), allocations=[Allocation("I1", eur("300.00"))]
-            ),
+            Payment("P1", "D1", dt.date(2025, 3, 10), eur("300.00"), allocations=[Allocation("I1", eur("300.00"))]),
             Payment("P2", "D1", dt.date(2025, 3, 12), eur("250.00")),  # on account
         ]
     )

@@ -29,9 +29,7 @@ class Recorder:
 
     def send(self, message: Message) -> DeliveryReceipt:
         self.sent.append(message)
-        return DeliveryReceipt(
-            DeliveryStatus.SENT, provider_id=f"{self.name}-{len(self.sent)}", detail="accepted"
-        )
+        return DeliveryReceipt(DeliveryStatus.SENT, provider_id=f"{self.name}-{len(self.sent)}", detail="accepted")
 
 
 def recorders() -> dict[str, Recorder]:

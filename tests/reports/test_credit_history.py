@@ -39,9 +39,7 @@ def ledger(store: SQLiteStore) -> SQLiteStore:
             make_invoice("A", "D1", "1000.00", issue="2026-02-01", due="2026-03-01"),
             make_invoice("B", "D1", "500.00", issue="2026-02-21", due="2026-03-21"),
             make_invoice("C", "D1", "200.00", issue="2026-03-16", due="2026-04-15"),  # not due yet
-            attrs.evolve(
-                make_invoice("D", "D1", "300.00", issue="2026-01-02", due="2026-02-01"), disputed=True
-            ),
+            attrs.evolve(make_invoice("D", "D1", "300.00", issue="2026-01-02", due="2026-02-01"), disputed=True),
             make_invoice("E", "D2", "900.00", issue="2025-12-01", due="2025-12-31"),
         ],
         payments=[
@@ -218,9 +216,7 @@ def test_bureau_data_through_the_hook(ledger: SQLiteStore) -> None:
         check_credit(ledger, "default", "D1", order, AS_OF, host=broken)
 
 
-def test_credit_check_command(
-    ledger: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_credit_check_command(ledger: SQLiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = ledger.path
     code = main(
         [

@@ -33,9 +33,7 @@ def history(
 ) -> PaymentHistory:
     """EUR lateness: *days_weighted* = sum of amount x days late (minor units x days)."""
     lateness = (CurrencyLateness("EUR", invoices, weight, days_weighted),) if invoices else ()
-    return PaymentHistory(
-        "D1", AS_OF, SINCE, lateness, open_minor={"EUR": open_eur} if open_eur else {}, **kw
-    )  # type: ignore[arg-type]
+    return PaymentHistory("D1", AS_OF, SINCE, lateness, open_minor={"EUR": open_eur} if open_eur else {}, **kw)  # type: ignore[arg-type]
 
 
 def eur(amount: str) -> Money:
@@ -106,9 +104,7 @@ def test_configured_weights_change_the_points() -> None:
     breaches=st.integers(0, 5),
 )
 def test_score_is_always_between_0_and_100(days: int, broken: int, disputes: int, breaches: int) -> None:
-    score = score_history(
-        history(1000_00 * days, promises_broken=broken, disputes=disputes, plan_breaches=breaches)
-    )
+    score = score_history(history(1000_00 * days, promises_broken=broken, disputes=disputes, plan_breaches=breaches))
     assert score.score is not None and 0 <= score.score <= 100
     assert score.score == 100 - sum(f.points for f in score.factors) or score.score == 0
 
@@ -142,9 +138,7 @@ def test_hard_stops_refuse_whatever_the_score() -> None:
     assert overdue.outcome is CreditOutcome.REFUSE and "61 days overdue" in overdue.reasons[0]
     lenient = CreditPolicy(max_days_overdue=None)
     assert decide_credit(history(oldest_days_overdue=61), eur("1.00"), lenient).outcome is CreditOutcome.ALLOW
-    flagged = decide_credit(
-        history(), eur("1.00"), external=[ExternalCredit("acme", flags={"Court_Judgment"})]
-    )
+    flagged = decide_credit(history(), eur("1.00"), external=[ExternalCredit("acme", flags={"Court_Judgment"})])
     assert flagged.outcome is CreditOutcome.REFUSE and "acme reports court_judgment" in flagged.reasons
 
 
@@ -163,9 +157,7 @@ def test_credit_limit_asks_for_the_excess_up_front_or_refuses() -> None:
     lower = decide_credit(history(open_eur=3500_00), eur("1000.00"), policy, [bureau])
     assert lower.deposit == eur("500.00")  # 4500 - 4000
     # a limit in another currency is not applied, and says so
-    usd = decide_credit(
-        history(), eur("1000.00"), external=[ExternalCredit("acme", limit=Money("10", "USD"))]
-    )
+    usd = decide_credit(history(), eur("1000.00"), external=[ExternalCredit("acme", limit=Money("10", "USD"))])
     assert usd.outcome is CreditOutcome.ALLOW and any("another currency" in r for r in usd.reasons)
 
 
@@ -185,10 +177,7 @@ def test_bureau_score_is_blended_by_its_weight() -> None:
     # internal 80, bureau 40, weight 50 %: 60 -> deposit; weight 25 %: 70 -> allow
     assert combined_score(80, [ExternalCredit("a", score=40)], Decimal(50)) == 60
     assert combined_score(80, [ExternalCredit("a", score=40)], Decimal(25)) == 70
-    assert (
-        combined_score(None, [ExternalCredit("a", score=41), ExternalCredit("b", score=44)], Decimal(50))
-        == 43
-    )
+    assert combined_score(None, [ExternalCredit("a", score=41), ExternalCredit("b", score=44)], Decimal(50)) == 43
     assert combined_score(None, [], Decimal(50)) is None
 
 
@@ -202,9 +191,7 @@ def test_deposit_is_never_negative_nor_above_the_order(
     order: int, open_minor: int, days: int, limit: int | None
 ) -> None:
     policy = CreditPolicy(limits={} if limit is None else {"EUR": Money.from_minor(limit, "EUR").amount})
-    decision = decide_credit(
-        history(1000_00 * days, open_eur=open_minor), Money.from_minor(order, "EUR"), policy
-    )
+    decision = decide_credit(history(1000_00 * days, open_eur=open_minor), Money.from_minor(order, "EUR"), policy)
     assert Money.zero("EUR") <= decision.deposit <= decision.order
     assert (decision.outcome is CreditOutcome.DEPOSIT) == (decision.deposit.amount > 0)
 
@@ -250,7 +237,5 @@ def test_the_credit_module_is_pure() -> None:
         "import sys, cobrokit.credit\n"
         "print(','.join(m for m in ('pluggy', 'requests', 'sqlite3', 'smtplib') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

@@ -80,9 +80,7 @@ def read_case(path: Path) -> dict:  # type: ignore[type-arg]
 
 def test_every_journal_line_of_the_debtor_is_in_the_timeline(case_store: SQLiteStore, case_zip) -> None:  # type: ignore[no-untyped-def]
     case = read_case(case_zip[0])
-    journal = [
-        r for r in jr.iter_journal(case_store, "default", debtor_id="D1") if r.as_of <= AS_OF.isoformat()
-    ]
+    journal = [r for r in jr.iter_journal(case_store, "default", debtor_id="D1") if r.as_of <= AS_OF.isoformat()]
     entries = {e["journal_seq"]: e for e in case["timeline"] if e["source"] == "journal"}
     assert sorted(entries) == [r.seq for r in journal]
     for row in journal:
@@ -166,9 +164,7 @@ def test_index_pdf_has_the_claim_the_warnings_and_the_contents(case_zip) -> None
     with zipfile.ZipFile(path) as archive:
         archive.extract("index.pdf", path.parent)
         index_text = archive.read("index.txt").decode()
-    text = "\n".join(p.extract_text() for p in PdfReader(str(path.parent / "index.pdf")).pages).replace(
-        "\xa0", " "
-    )
+    text = "\n".join(p.extract_text() for p in PdfReader(str(path.parent / "index.pdf")).pages).replace("\xa0", " ")
     (claim,) = result.claims
     # the claim is the statement's total due: both invoices' principal, the EUR 15 ultimatum fee, interest
     # and EUR 40 compensation per late invoice (the disputed one still counts: it is still owed)
@@ -185,16 +181,12 @@ def test_index_pdf_has_the_claim_the_warnings_and_the_contents(case_zip) -> None
     assert "cobra a 90 días 😅 ? <b>" in text  # a character the font lacks is replaced in the PDF only
 
 
-def test_folder_and_zip_hold_the_same_files_and_zip_is_deterministic(
-    case_store: SQLiteStore, tmp_path: Path
-) -> None:
+def test_folder_and_zip_hold_the_same_files_and_zip_is_deterministic(case_store: SQLiteStore, tmp_path: Path) -> None:
     folder = build_dossier(case_store, "D1", tmp_path / "case", as_of=AS_OF, config=CONFIG, now=NOW)
     first = build_dossier(case_store, "D1", tmp_path / "a.zip", as_of=AS_OF, config=CONFIG, now=NOW)
     second = build_dossier(case_store, "D1", tmp_path / "b.zip", as_of=AS_OF, config=CONFIG, now=NOW)
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
-    on_disk = {
-        p.relative_to(tmp_path / "case").as_posix() for p in (tmp_path / "case").rglob("*") if p.is_file()
-    }
+    on_disk = {p.relative_to(tmp_path / "case").as_posix() for p in (tmp_path / "case").rglob("*") if p.is_file()}
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
         assert on_disk == set(archive.namelist())
     assert folder.files == first.files == second.files

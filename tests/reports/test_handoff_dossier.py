@@ -75,5 +75,13 @@ def test_settings_folder_and_format(store: SQLiteStore, tmp_path: Path) -> None:
     from cobrokit.builtin.handoff import cobrokit_handoff
 
     with pytest.raises(ConfigError, match="colour"):
-        cobrokit_handoff(tenant="default", debtor_id="D1", stage="handoff", cycle="EUR1", payload={}, store=store,
-                         config=bad, host=host)
+        cobrokit_handoff(
+            tenant="default",
+            debtor_id="D1",
+            stage="handoff",
+            cycle="EUR1",
+            payload={},
+            store=store,
+            config=bad,
+            host=host,
+        )

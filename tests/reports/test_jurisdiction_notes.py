@@ -40,9 +40,7 @@ def test_spain_masc_step_is_required_since_april_2025() -> None:
     after = jurisdiction_notes("ES", eur("500.00"), dt.date(2025, 4, 3))
     assert any(n.text.startswith("MASC") and "LO 1/2025" in n.source for n in after.notes)
     assert any("no out-of-court demand by letter" in w for w in after.warnings)
-    with_letter = jurisdiction_notes(
-        "ES", eur("500.00"), AFTER_MASC, letters=["2026-04-01 ultimatum (letter-1)"]
-    )
+    with_letter = jurisdiction_notes("ES", eur("500.00"), AFTER_MASC, letters=["2026-04-01 ultimatum (letter-1)"])
     assert not with_letter.warnings
     assert any("letter-1" in n.text for n in with_letter.notes)
 

@@ -75,9 +75,7 @@ def test_report_renders_in_chromium_with_its_chart_and_no_errors(tmp_path: Path)
             heights = [int(bars.nth(i).get_attribute("height") or "0") for i in range(6)]
             assert heights.index(max(heights)) == eur.buckets.index(max(eur.buckets))
             assert page.locator("tr.top-debtor").count() == 20  # top 10 per currency
-            assert (
-                "<script>console.error('pwned')</script> & Co" in page.locator("table.top").first.inner_text()
-            )
+            assert "<script>console.error('pwned')</script> & Co" in page.locator("table.top").first.inner_text()
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()

@@ -159,9 +159,7 @@ def test_recovery_credits_each_payment_to_the_last_notice_within_the_window(ledg
 
 
 def test_promises_kept_broken_pending_agree_with_evaluate_promise(ledger: SQLiteStore) -> None:
-    tally = (
-        portfolio_figures(ledger, AS_OF, period_days=PERIOD, promise_grace_days=2).currency("EUR").promises
-    )
+    tally = portfolio_figures(ledger, AS_OF, period_days=PERIOD, promise_grace_days=2).currency("EUR").promises
     assert tally is not None
     # PROM-1: 200 by 03-14 (+2 grace): P1 200 on 03-15 -> kept. PROM-2: 300 by 03-10 (+2): nothing by
     # 03-12 -> broken. PROM-3: 100 by 03-30 (+2 = 04-01): still in grace on 03-31 -> pending.
@@ -276,9 +274,7 @@ def test_sql_aging_equals_the_pure_aging(items: list[tuple[str, str, int, int, i
     figures = portfolio_figures(store, AS_OF)
     for currency, buckets in pure.totals.items():
         assert figures.currency(currency).buckets == buckets
-    assert {c.currency for c in figures.currencies if c.total} == {
-        c for c, b in pure.totals.items() if sum(b)
-    }
+    assert {c.currency for c in figures.currencies if c.total} == {c for c, b in pure.totals.items() if sum(b)}
 
 
 def test_period_and_top_must_be_positive(ledger: SQLiteStore) -> None:

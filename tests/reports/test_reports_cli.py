@@ -106,9 +106,7 @@ def test_dossier_zip_and_errors(db: str, tmp_path: Path, capsys: pytest.CaptureF
     printed = capsys.readouterr().out
     assert f"case file written to {out}" in printed and "warning: the claim" in printed
     with zipfile.ZipFile(out) as archive:
-        assert {"index.pdf", "case.json", "timeline.csv", "statement.pdf", "MANIFEST.sha256"} <= set(
-            archive.namelist()
-        )
+        assert {"index.pdf", "case.json", "timeline.csv", "statement.pdf", "MANIFEST.sha256"} <= set(archive.namelist())
     assert main(["dossier", "--db", db, "--debtor", "D1", "--out", str(out), "--as-of", "2026-03-31"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["dossier", "--db", db, "--debtor", "D1", "--out", str(out), "--force"]) == 0

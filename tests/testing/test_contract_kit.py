@@ -64,8 +64,13 @@ class AcmeBackend:
     capabilities = frozenset({Capability.POST_CHARGE})
 
     def __init__(self, token: str, *, clock: Clock, page_size: int = 3) -> None:
-        self.http = HttpClient("acme", BASE, auth=bearer_token(token), clock=clock,
-                               rate_limiter=RateLimiter(60, 60.0, clock=clock))
+        self.http = HttpClient(
+            "acme",
+            BASE,
+            auth=bearer_token(token),
+            clock=clock,
+            rate_limiter=RateLimiter(60, 60.0, clock=clock),
+        )
         self.page_size = page_size
         self._synced: dict[str, dt.datetime] = {}
 
@@ -77,8 +82,13 @@ class AcmeBackend:
             provider="acme",
             max_pages=50,
         )
-        yield from convert_records(pages, lambda r: invoice_from_acme(r, tenant), provider="acme",
-                                   kind="invoice", id_of=lambda r: r["id"])
+        yield from convert_records(
+            pages,
+            lambda r: invoice_from_acme(r, tenant),
+            provider="acme",
+            kind="invoice",
+            id_of=lambda r: r["id"],
+        )
         self._synced[tenant] = self.http.clock.now()
 
     def iter_debtors(self, *, tenant: str, since: dt.datetime | None = None) -> Iterator[Debtor]:
@@ -94,9 +104,12 @@ class AcmeBackend:
         return self._synced.get(tenant)
 
     def post_charge(self, invoice_id: str, amount: Money, key: str) -> None:
-        self.http.request_json("POST", f"invoices/{invoice_id}/charges",
-                               json_body={"amount": amount.amount, "currency": amount.currency},
-                               idempotency_key=key)
+        self.http.request_json(
+            "POST",
+            f"invoices/{invoice_id}/charges",
+            json_body={"amount": amount.amount, "currency": amount.currency},
+            idempotency_key=key,
+        )
 
 
 class TestAcmeBackendContract(BackendContract):
@@ -110,8 +123,14 @@ class TestAcmeBackendContract(BackendContract):
 
     def make_record(self, n: int) -> dict[str, Any]:
         # amounts like 1001.01 have no exact binary float: only a Decimal keeps them
-        return {"id": f"INV-{n}", "client": {"id": "C-1"}, "date": "2025-01-01", "dueDate": "2025-01-31",
-                "balance": Decimal(f"{1000 + n}.{n:02d}"), "currency": "EUR"}
+        return {
+            "id": f"INV-{n}",
+            "client": {"id": "C-1"},
+            "date": "2025-01-01",
+            "dueDate": "2025-01-31",
+            "balance": Decimal(f"{1000 + n}.{n:02d}"),
+            "currency": "EUR",
+        }
 
     def break_record(self, record: Any) -> Any:
         return {k: v for k, v in record.items() if k != "dueDate"}
@@ -123,8 +142,12 @@ class TestAcmeBackendContract(BackendContract):
         return Reply(200, json={"data": list(records)})
 
     def expected(self, n: int) -> Mapping[str, Any]:
-        return {"id": f"INV-{n}", "amount": Money(f"{1000 + n}.{n:02d}", "EUR"),
-                "due_date": dt.date(2025, 1, 31), "tenant": self.tenant}
+        return {
+            "id": f"INV-{n}",
+            "amount": Money(f"{1000 + n}.{n:02d}", "EUR"),
+            "due_date": dt.date(2025, 1, 31),
+            "tenant": self.tenant,
+        }
 
     def write_with_key(self, backend: Backend, mocked: responses.RequestsMock, key: str) -> None:
         mocked.add("POST", f"{BASE}/invoices/INV-1/charges", json={"id": "ch_1"})
@@ -146,8 +169,10 @@ def test_a_backend_that_never_stops_paging_fails_the_contract():
 
     contract = TestAcmeBackendContract()
     backend = Endless(TOKEN, clock=FakeClock())
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked, \
-            pytest.raises(AssertionError, match="pagination does not end"):
+    with (
+        responses.RequestsMock(assert_all_requests_are_fired=False) as mocked,
+        pytest.raises(AssertionError, match="pagination does not end"),
+    ):
         contract.test_contract_reads_every_page_and_stops(backend, mocked)
 
 
@@ -190,8 +215,7 @@ class SwallowingChannel:
 
     def send(self, message: Message) -> DeliveryReceipt:
         try:
-            self.http.request("POST", "send", json_body={"to": message.recipient},
-                              idempotency_key=message.key)
+            self.http.request("POST", "send", json_body={"to": message.recipient}, idempotency_key=message.key)
         except AdapterError as exc:
             return DeliveryReceipt.failed(exc)
         return DeliveryReceipt(DeliveryStatus.SENT, provider_id="m-1")
@@ -223,8 +247,14 @@ class TestSwallowingChannelContractPartly(ChannelContract):
 
 
 def make_invoice(invoice_id: str, tenant: str = "default") -> Invoice:
-    return Invoice(id=invoice_id, debtor_id="D-1", issue_date=dt.date(2025, 1, 1),
-                   due_date=dt.date(2025, 1, 31), amount=Money("10.00", "EUR"), tenant=tenant)
+    return Invoice(
+        id=invoice_id,
+        debtor_id="D-1",
+        issue_date=dt.date(2025, 1, 1),
+        due_date=dt.date(2025, 1, 31),
+        amount=Money("10.00", "EUR"),
+        tenant=tenant,
+    )
 
 
 def test_fake_clock_records_and_advances():
@@ -240,8 +270,16 @@ def test_fake_clock_records_and_advances():
 def test_fake_channel_scripts_outcomes_and_dedupes_keys(fake_channel):
     failed = DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail="later")
     fake_channel.outcomes = [failed]
-    msg = Message(key="k1", tenant="default", debtor_id="D", stage="oops", channel="fake", recipient="x",
-                  subject="s", text="t")
+    msg = Message(
+        key="k1",
+        tenant="default",
+        debtor_id="D",
+        stage="oops",
+        channel="fake",
+        recipient="x",
+        subject="s",
+        text="t",
+    )
     assert fake_channel.send(msg) == failed
     first = fake_channel.send(msg)
     assert first.ok and fake_channel.send(msg) == first  # a resend with the same key is a no-op

@@ -120,9 +120,7 @@ def test_paid_part_and_status_and_currency() -> None:
     assert partly is not None and partly.open == Money("1000000.00", "COP")
     # COP keeps 2 decimals in ISO 4217 (not CLDR's 0): 1190001.01 is exact
     assert partly.invoice.amount == Money("1190001.01", "COP")
-    usd = receivable_from_alegra(
-        alegra_invoice(2, currency={"code": "usd"}, total=100, balance=100), "default", "COP"
-    )
+    usd = receivable_from_alegra(alegra_invoice(2, currency={"code": "usd"}, total=100, balance=100), "default", "COP")
     assert usd is not None and usd.invoice.currency == "USD"
     void = receivable_from_alegra(alegra_invoice(3, status="void"), "default", "COP")
     assert void is not None and void.open == Money("0", "COP")

@@ -69,17 +69,13 @@ class TestBeancountBackendContract(BackendContract):
             "tenant": self.tenant,
         }
 
-    def test_contract_rate_limited_then_success(
-        self, backend: Backend, mocked: Any, clock: FakeClock
-    ) -> None:
+    def test_contract_rate_limited_then_success(self, backend: Backend, mocked: Any, clock: FakeClock) -> None:
         pytest.skip("a local ledger file has no rate limit")
 
     def test_contract_no_secret_in_logs(self, backend: Backend, mocked: Any, caplog: Any) -> None:
         pytest.skip("a local ledger file needs no secret")
 
-    def test_contract_auth_failure_raises_auth_error(
-        self, backend: Backend, mocked: Any, clock: FakeClock
-    ) -> None:
+    def test_contract_auth_failure_raises_auth_error(self, backend: Backend, mocked: Any, clock: FakeClock) -> None:
         """What stands for refused credentials: a ledger that is not there."""
         with pytest.raises(ConfigError, match="does not exist"):
             list(backend.iter_invoices(tenant=self.tenant))
@@ -101,12 +97,8 @@ def test_freelancer_ledger_invoices_payments_credit_notes() -> None:
     records = read_ledger(LEDGERS / "freelancer.beancount", "default")
     by_id = {i.id: i for i in records.invoices}
     assert sorted(by_id) == ["2025-001", "2025-002", "2025-003"]
-    assert by_id["2025-001"].amount == Money("1210.00", "EUR") and by_id["2025-001"].due_date == dt.date(
-        2025, 2, 9
-    )
-    assert by_id["2025-003"].amount == Money(
-        "2500.00", "USD"
-    )  # the elided posting is interpolated by beancount
+    assert by_id["2025-001"].amount == Money("1210.00", "EUR") and by_id["2025-001"].due_date == dt.date(2025, 2, 9)
+    assert by_id["2025-003"].amount == Money("2500.00", "USD")  # the elided posting is interpolated by beancount
     assert by_id["2025-001"].external_ref == "freelancer.beancount:11"
     ruiz = next(d for d in records.debtors if d.id == "talleres-ruiz")
     assert ruiz.name == "Talleres Ruiz SL" and ruiz.emails == ("cuentas@talleresruiz.example",)

@@ -130,9 +130,7 @@ def test_incremental_filter_is_in_the_server_time_zone(monkeypatch: pytest.Monke
     cancelled = sales_invoice(1, docstatus=2, status="Cancelled")
     with responses.RequestsMock() as mocked:
         mocked.get(LIST, body=dump_json({"data": [cancelled]}), content_type="application/json")
-        payments = list(
-            backend.iter_payments(tenant="default", since=dt.datetime(2025, 3, 1, 9, tzinfo=dt.UTC))
-        )
+        payments = list(backend.iter_payments(tenant="default", since=dt.datetime(2025, 3, 1, 9, tzinfo=dt.UTC)))
         filters = json.loads(sent(mocked)["filters"])
     # 09:00 UTC is 10:00 in Madrid in winter (CET, UTC+1)
     assert filters == [["docstatus", "in", [1, 2]], ["modified", ">=", "2025-03-01 10:00:00"]]
@@ -141,15 +139,8 @@ def test_incremental_filter_is_in_the_server_time_zone(monkeypatch: pytest.Monke
 
 def test_partly_paid_and_returns() -> None:
     partly = receivable_from_sales_invoice(sales_invoice(1, outstanding_amount=Decimal("250.5")), "default")
-    assert (
-        partly is not None
-        and partly.open == Money("250.50", "EUR")
-        and partly.changed_on == dt.date(2025, 2, 20)
-    )
-    assert (
-        receivable_from_sales_invoice(sales_invoice(2, is_return=1, grand_total=Decimal("-10")), "default")
-        is None
-    )
+    assert partly is not None and partly.open == Money("250.50", "EUR") and partly.changed_on == dt.date(2025, 2, 20)
+    assert receivable_from_sales_invoice(sales_invoice(2, is_return=1, grand_total=Decimal("-10")), "default") is None
 
 
 def test_a_bad_time_zone_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

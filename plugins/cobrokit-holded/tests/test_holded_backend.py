@@ -79,9 +79,7 @@ class TestHoldedBackendContract(BackendContract):
     secrets = (KEY,)
 
     @pytest.fixture
-    def backend(
-        self, clock: FakeClock, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
-    ) -> Backend:
+    def backend(self, clock: FakeClock, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> Backend:
         mocked.add_callback("GET", re.compile(rf"{BASE}/contacts/\w+"), callback=contact_callback)
         return make_backend(clock, monkeypatch, page_size=self.page_size)
 
@@ -171,9 +169,7 @@ def test_a_listing_that_ignores_page_ends_instead_of_looping(
     backend = make_backend(FakeClock(), monkeypatch, page_size=2, contact_details=False)
     everything = [holded_invoice(1), holded_invoice(2)]
     with responses.RequestsMock() as mocked:
-        mocked.get(
-            DOCS, body=dump_json(everything), content_type="application/json"
-        )  # same answer for any page
+        mocked.get(DOCS, body=dump_json(everything), content_type="application/json")  # same answer for any page
         invoices = list(backend.iter_invoices(tenant="default"))
         pages = [parse_qs(urlsplit(c.request.url or "").query)["page"] for c in mocked.calls]
     # paid=0: page 1, page 2 (a repeat: ends); paid=2: page 1 (repeats paid=0's first id is fine: new listing)

@@ -82,9 +82,7 @@ class TestOdooJson2Contract(BackendContract):
     secrets = (KEY,)
 
     @pytest.fixture
-    def backend(
-        self, clock: FakeClock, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
-    ) -> Backend:
+    def backend(self, clock: FakeClock, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> Backend:
         mocked.add_callback("POST", PARTNERS, callback=partners_callback)
         return make_backend(clock, monkeypatch, page_size=self.page_size, database="acme")
 
@@ -134,9 +132,7 @@ def test_the_request_carries_domain_fields_paging_and_headers(monkeypatch: pytes
         (debtor,) = list(backend.iter_debtors(tenant="default"))
         request = mocked.calls[0].request
         body = json.loads(request.body)
-    assert (
-        request.headers["Authorization"] == f"Bearer {KEY}" and request.headers["X-Odoo-Database"] == "acme"
-    )
+    assert request.headers["Authorization"] == f"Bearer {KEY}" and request.headers["X-Odoo-Database"] == "acme"
     assert body["domain"] == [
         ["move_type", "=", "out_invoice"],
         ["state", "=", "posted"],

@@ -184,8 +184,7 @@ def test_incremental_query_uses_last_updated_time(monkeypatch: pytest.MonkeyPatc
         payments = list(backend.iter_payments(tenant="default", since=dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))
         (sent,) = queries(mocked)
     assert sent["query"] == [
-        "select * from Invoice where Metadata.LastUpdatedTime >= '2025-03-01T00:00:00Z' "
-        "STARTPOSITION 1 MAXRESULTS 100"
+        "select * from Invoice where Metadata.LastUpdatedTime >= '2025-03-01T00:00:00Z' STARTPOSITION 1 MAXRESULTS 100"
     ]
     assert [(p.amount, p.date) for p in payments] == [(Money("1001.01", "USD"), dt.date(2025, 1, 11))]
 
@@ -195,9 +194,7 @@ def test_single_currency_companies_use_the_home_currency() -> None:
     del record["CurrencyRef"]
     receivable = receivable_from_qbo(record, "default", "CAD")
     assert receivable is not None and receivable.invoice.amount == Money("1001.01", "CAD")
-    assert (
-        receivable.debtor.emails == ("Birds@Intuit.com",) and receivable.debtor.name == "Amy's Bird Sanctuary"
-    )
+    assert receivable.debtor.emails == ("Birds@Intuit.com",) and receivable.debtor.name == "Amy's Bird Sanctuary"
 
 
 def test_a_validation_fault_is_a_permanent_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,9 +227,7 @@ def test_charge_invoice_body_and_request_id(monkeypatch: pytest.MonkeyPatch) -> 
     backend = make_backend(FakeClock(), monkeypatch, charge_item_id="21")
     key = "acme-tenant/58/penalty_warning/USD1/fee-with-a-rather-long-suffix"
     with responses.RequestsMock() as mocked:
-        mocked.post(
-            f"https://quickbooks.api.intuit.com/v3/company/{REALM}/invoice", json={"Invoice": {"Id": "240"}}
-        )
+        mocked.post(f"https://quickbooks.api.intuit.com/v3/company/{REALM}/invoice", json={"Invoice": {"Id": "240"}})
         done = backend.post_charge(
             tenant="default",
             debtor_id="58",

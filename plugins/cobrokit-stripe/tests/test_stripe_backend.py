@@ -148,9 +148,7 @@ class TestStripeBackendContract(BackendContract):
             "https://api.stripe.com/v1/subscriptions",
             json={"object": "list", "has_more": False, "data": [subscription("sub_1", "active")]},
         )
-        mocked.add(
-            "POST", "https://api.stripe.com/v1/subscriptions/sub_1", json=subscription("sub_1", "active")
-        )
+        mocked.add("POST", "https://api.stripe.com/v1/subscriptions/sub_1", json=subscription("sub_1", "active"))
         assert isinstance(backend, StripeBackend)
         backend.suspend_service(tenant="default", debtor_id="cus_Test1", key=key)
 
@@ -309,9 +307,7 @@ def test_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- into the store --------------------------------------------------------------------------------
 
 
-def test_sync_writes_open_invoices_then_closes_the_paid_one(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sync_writes_open_invoices_then_closes_the_paid_one(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock(dt.datetime(2025, 3, 1, 8, tzinfo=dt.UTC))
     backend = make_backend(clock, monkeypatch)
     partly = stripe_invoice(2, amount_due=50_000, amount_paid=20_000, amount_remaining=30_000)

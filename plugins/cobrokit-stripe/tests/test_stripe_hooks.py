@@ -58,9 +58,7 @@ def test_suspend_pauses_live_subscriptions_with_one_key_each(hooks: StripeHooks)
                     subscription("sub_D", paused="void"),
                 ],
             },
-            match=[
-                responses.matchers.query_param_matcher({"customer": "cus_1", "status": "all", "limit": "100"})
-            ],
+            match=[responses.matchers.query_param_matcher({"customer": "cus_1", "status": "all", "limit": "100"})],
         )
         mocked.post(f"{SUBS}/sub_A", json=subscription("sub_A", paused="mark_uncollectible"))
         mocked.post(f"{SUBS}/sub_B", json=subscription("sub_B", paused="mark_uncollectible"))
@@ -146,10 +144,7 @@ def test_payment_link_is_the_hosted_invoice_page(hooks: StripeHooks) -> None:
                 "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_1",
             },
         )
-        assert (
-            hooks.cobrokit_payment_link(notice("F-17", "in_1"))
-            == "https://invoice.stripe.com/i/acct_1/test_1"
-        )
+        assert hooks.cobrokit_payment_link(notice("F-17", "in_1")) == "https://invoice.stripe.com/i/acct_1/test_1"
     assert hooks.cobrokit_payment_link(notice("F-17")) is None
 
 

@@ -55,8 +55,12 @@ def created(status: str = "queued") -> dict[str, object]:
 
 def twilio_error(code: int, status: int, message: str) -> dict[str, object]:
     """Twilio's error body: code, message, more_info, status."""
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 @pytest.fixture
@@ -107,8 +111,16 @@ def channel(env, fake_clock):  # type: ignore[no-untyped-def]
 def message():  # type: ignore[no-untyped-def]
     from cobrokit.channel import Message
 
-    return Message(key="default:D-1:oops:1:sms", tenant="default", debtor_id="D-1", stage="oops",
-                   channel="sms", recipient="+34600111222", subject="", text="Invoice INV-1 is overdue.")
+    return Message(
+        key="default:D-1:oops:1:sms",
+        tenant="default",
+        debtor_id="D-1",
+        stage="oops",
+        channel="sms",
+        recipient="+34600111222",
+        subject="",
+        text="Invoice INV-1 is overdue.",
+    )
 
 
 def test_request_is_the_documented_form_post_with_basic_auth(channel, mocked, message):
@@ -139,8 +151,12 @@ def test_messaging_service_instead_of_from(env, fake_clock, mocked, message):
 
 
 def test_unsubscribed_recipient_is_permanent(channel, mocked, message):
-    mocked.add("POST", SEND_URL, status=400,
-               json=twilio_error(21610, 400, "Attempt to send to unsubscribed recipient"))
+    mocked.add(
+        "POST",
+        SEND_URL,
+        status=400,
+        json=twilio_error(21610, 400, "Attempt to send to unsubscribed recipient"),
+    )
     receipt = channel.send(message)
     assert receipt.status is DeliveryStatus.FAILED_PERMANENT
     assert "21610" in receipt.detail and "unsubscribed" in receipt.detail

@@ -54,9 +54,17 @@ def channel(env, fake_clock):  # type: ignore[no-untyped-def]
 
 
 def message(**metadata: object) -> Message:
-    return Message(key="k", tenant="default", debtor_id="D-1", stage="breach", channel="slack",
-                   recipient="#collections", subject="Plan breached", text="D-1 missed instalment 2.",
-                   metadata=metadata)
+    return Message(
+        key="k",
+        tenant="default",
+        debtor_id="D-1",
+        stage="breach",
+        channel="slack",
+        recipient="#collections",
+        subject="Plan breached",
+        text="D-1 missed instalment 2.",
+        metadata=metadata,
+    )
 
 
 def test_posts_text_and_blocks(channel, mocked):
@@ -65,11 +73,15 @@ def test_posts_text_and_blocks(channel, mocked):
     receipt = channel.send(message(slack_blocks=blocks))
     assert receipt.status is DeliveryStatus.SENT and receipt.detail == "slack: ok"
     assert json.loads(mocked.calls[0].request.body) == {
-        "text": "*Plan breached*\nD-1 missed instalment 2.", "blocks": blocks}
+        "text": "*Plan breached*\nD-1 missed instalment 2.",
+        "blocks": blocks,
+    }
 
 
-@pytest.mark.parametrize(("status", "code"), [(400, "invalid_payload"), (400, "no_text"),
-                                              (403, "action_prohibited"), (410, "channel_is_archived")])
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(400, "invalid_payload"), (400, "no_text"), (403, "action_prohibited"), (410, "channel_is_archived")],
+)
 def test_plain_text_errors_are_permanent(channel, mocked, status, code):
     mocked.add("POST", URL, status=status, body=code)
     receipt = channel.send(message())

@@ -61,10 +61,18 @@ def channel(env, fake_clock):  # type: ignore[no-untyped-def]
 
 
 def message() -> Message:
-    return Message(key="acme:D-7:ultimatum:2:webhook", tenant="acme", debtor_id="D-7", stage="ultimatum",
-                   channel="webhook", recipient="crm", subject="Requerimiento", text="Texto",
-                   locale="es-ES", metadata={"total": Money("1234.56", "EUR"), "rate": Decimal("0.1015"),
-                                             "invoices": ("F-1", "F-2")})
+    return Message(
+        key="acme:D-7:ultimatum:2:webhook",
+        tenant="acme",
+        debtor_id="D-7",
+        stage="ultimatum",
+        channel="webhook",
+        recipient="crm",
+        subject="Requerimiento",
+        text="Texto",
+        locale="es-ES",
+        metadata={"total": Money("1234.56", "EUR"), "rate": Decimal("0.1015"), "invoices": ("F-1", "F-2")},
+    )
 
 
 def test_receiver_verifies_the_signature_and_reads_the_notice(channel, mocked):

@@ -31,16 +31,27 @@ SETTINGS = {
 
 def accepted() -> dict[str, object]:
     """The Cloud API's answer to a send."""
-    return {"messaging_product": "whatsapp",
-            "contacts": [{"input": "34600111222", "wa_id": "34600111222"}],
-            "messages": [{"id": WAMID}]}
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": "34600111222", "wa_id": "34600111222"}],
+        "messages": [{"id": WAMID}],
+    }
 
 
 def graph_error(code: int, message: str, http: int = 400) -> Reply:
     """A Graph API error answer."""
-    return Reply(http, json={"error": {"message": message, "type": "OAuthException", "code": code,
-                                       "error_data": {"messaging_product": "whatsapp", "details": message},
-                                       "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam"}})
+    return Reply(
+        http,
+        json={
+            "error": {
+                "message": message,
+                "type": "OAuthException",
+                "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": message},
+                "fbtrace_id": "Az8or2yhqkZfEZ-_4Qn_Bam",
+            }
+        },
+    )
 
 
 @pytest.fixture
@@ -92,9 +103,18 @@ def channel(env, fake_clock):  # type: ignore[no-untyped-def]
 
 
 def message(**metadata: object) -> Message:
-    return Message(key="default:D-1:oops:1:whatsapp", tenant="default", debtor_id="D-1", stage="oops",
-                   channel="whatsapp", recipient="+34600111222", subject="", locale="es-ES",
-                   text="Hola, la factura INV-1 de 1.234,56 € está vencida.", metadata=metadata)
+    return Message(
+        key="default:D-1:oops:1:whatsapp",
+        tenant="default",
+        debtor_id="D-1",
+        stage="oops",
+        channel="whatsapp",
+        recipient="+34600111222",
+        subject="",
+        locale="es-ES",
+        text="Hola, la factura INV-1 de 1.234,56 € está vencida.",
+        metadata=metadata,
+    )
 
 
 def sent_json(mocked: responses.RequestsMock, index: int = 0) -> dict[str, object]:
@@ -107,7 +127,9 @@ def test_inside_window_sends_free_text_with_bearer_token(channel, mocked):
     assert receipt.ok and receipt.provider_id == WAMID and receipt.detail == "whatsapp: text"
     assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert sent_json(mocked) == {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "34600111222",
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "34600111222",
         "type": "text",
         "text": {"preview_url": False, "body": "Hola, la factura INV-1 de 1.234,56 € está vencida."},
     }
@@ -115,18 +137,31 @@ def test_inside_window_sends_free_text_with_bearer_token(channel, mocked):
 
 def test_outside_window_sends_the_stage_template(channel, mocked):
     mocked.add("POST", SEND_URL, json=accepted())
-    receipt = channel.send(message(last_inbound_at="2025-01-13T09:00:00Z",
-                                   whatsapp_template_parameters=["Ana", "1.234,56 €", "20/01/2025"]))
+    receipt = channel.send(
+        message(
+            last_inbound_at="2025-01-13T09:00:00Z",
+            whatsapp_template_parameters=["Ana", "1.234,56 €", "20/01/2025"],
+        )
+    )
     assert receipt.ok and receipt.detail == "whatsapp: template payment_reminder_oops"
     assert sent_json(mocked) == {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "34600111222",
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "34600111222",
         "type": "template",
         "template": {
             "name": "payment_reminder_oops",
             "language": {"code": "es_ES", "policy": "deterministic"},
-            "components": [{"type": "body", "parameters": [
-                {"type": "text", "text": "Ana"}, {"type": "text", "text": "1.234,56 €"},
-                {"type": "text", "text": "20/01/2025"}]}],
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Ana"},
+                        {"type": "text", "text": "1.234,56 €"},
+                        {"type": "text", "text": "20/01/2025"},
+                    ],
+                }
+            ],
         },
     }
 

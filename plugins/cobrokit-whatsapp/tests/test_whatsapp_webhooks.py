@@ -24,15 +24,30 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 def notification(statuses=(), messages=()) -> bytes:  # type: ignore[no-untyped-def]
     """A webhook body in the documented shape (entry → changes → value)."""
-    return json.dumps({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "34910000000", "phone_number_id": "106540352242922"},
-            "statuses": list(statuses),
-            "messages": list(messages),
-        }}]}],
-    }).encode()
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "34910000000",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "statuses": list(statuses),
+                                "messages": list(messages),
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
 
 
 def status(wamid: str, state: str, **extra: object) -> dict[str, object]:
@@ -40,13 +55,15 @@ def status(wamid: str, state: str, **extra: object) -> dict[str, object]:
 
 
 def test_status_events_become_receipts():
-    body = notification([
-        status("wamid.1", "sent"),
-        status("wamid.1", "delivered"),
-        status("wamid.2", "read"),
-        status("wamid.3", "failed", errors=[{"code": 131026, "title": "Message undeliverable"}]),
-        status("wamid.4", "failed", errors=[{"code": 130429, "title": "Rate limit hit"}]),
-    ])
+    body = notification(
+        [
+            status("wamid.1", "sent"),
+            status("wamid.1", "delivered"),
+            status("wamid.2", "read"),
+            status("wamid.3", "failed", errors=[{"code": 131026, "title": "Message undeliverable"}]),
+            status("wamid.4", "failed", errors=[{"code": 130429, "title": "Rate limit hit"}]),
+        ]
+    )
     got = parse_notification(body, sign(body), SECRET)
     assert [(r.provider_id, r.status) for r in got.receipts] == [
         ("wamid.1", DeliveryStatus.SENT),
@@ -59,8 +76,17 @@ def test_status_events_become_receipts():
 
 
 def test_inbound_message_opens_the_window():
-    body = notification(messages=[{"from": "34600111222", "id": "wamid.in", "timestamp": "1736931600",
-                                   "type": "text", "text": {"body": "¿Puedo pagar en dos plazos?"}}])
+    body = notification(
+        messages=[
+            {
+                "from": "34600111222",
+                "id": "wamid.in",
+                "timestamp": "1736931600",
+                "type": "text",
+                "text": {"body": "¿Puedo pagar en dos plazos?"},
+            }
+        ]
+    )
     got = parse_notification(body, sign(body), SECRET)
     # 1736931600 = 2025-01-15T09:00:00Z (20103 days * 86400 + 9 * 3600)
     at = dt.datetime(2025, 1, 15, 9, tzinfo=dt.UTC)
@@ -102,12 +128,20 @@ def test_channel_uses_its_configured_secrets(monkeypatch):
     monkeypatch.setenv("WA_TOKEN", "t")
     monkeypatch.setenv("WA_SECRET", SECRET)
     monkeypatch.setenv("WA_VERIFY", "verify-me")
-    channel = WhatsAppChannel.from_settings({"phone_number_id": "1", "access_token_env": "WA_TOKEN",
-                                             "app_secret_env": "WA_SECRET", "verify_token_env": "WA_VERIFY"})
+    channel = WhatsAppChannel.from_settings(
+        {
+            "phone_number_id": "1",
+            "access_token_env": "WA_TOKEN",
+            "app_secret_env": "WA_SECRET",
+            "verify_token_env": "WA_VERIFY",
+        }
+    )
     body = notification([status("wamid.1", "delivered")])
     assert channel.parse_webhook(body, sign(body)).receipts[0].status is DeliveryStatus.DELIVERED
-    assert channel.verify_subscription({"hub.mode": "subscribe", "hub.verify_token": "verify-me",
-                                        "hub.challenge": "c"}) == "c"
+    assert (
+        channel.verify_subscription({"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "c"})
+        == "c"
+    )
     bare = WhatsAppChannel.from_settings({"phone_number_id": "1", "access_token_env": "WA_TOKEN"})
     with pytest.raises(ConfigError, match="app_secret_env"):
         bare.parse_webhook(body, sign(body))

@@ -211,9 +211,7 @@ def test_a_complete_read_asks_for_authorised_sales_invoices(monkeypatch: pytest.
                         "pageSize": "100",
                     }
                 ),
-                responses.matchers.header_matcher(
-                    {"xero-tenant-id": TENANT_ID, "Authorization": f"Bearer {TOKEN}"}
-                ),
+                responses.matchers.header_matcher({"xero-tenant-id": TENANT_ID, "Authorization": f"Bearer {TOKEN}"}),
             ],
         )
         assert len(list(backend.iter_invoices(tenant="default"))) == 1

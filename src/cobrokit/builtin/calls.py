@@ -49,9 +49,7 @@ def _tasks_dir(folder: str | os.PathLike[str]) -> Path:
 
 def _write_atomic(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp"
-    ) as handle:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False, suffix=".tmp") as handle:
         handle.write(text)
         temp = Path(handle.name)
     os.replace(temp, target)

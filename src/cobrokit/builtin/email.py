@@ -156,9 +156,7 @@ class EmailSettings:
             raise ConfigError(f"email channel: transport must be 'smtp' or 'folder', not {transport!r}")
         security = str(settings.get("security", "starttls"))
         if security not in ("starttls", "tls", "none"):
-            raise ConfigError(
-                f"email channel: security must be 'starttls', 'tls' or 'none', not {security!r}"
-            )
+            raise ConfigError(f"email channel: security must be 'starttls', 'tls' or 'none', not {security!r}")
         folder = str(settings.get("folder", ""))
         if transport == "folder" and not folder:
             raise ConfigError("email channel: transport 'folder' needs a folder setting")
@@ -324,16 +322,12 @@ class EmailChannel:
                 f"({_reply(exc.smtp_code, exc.smtp_error)}); check the password in {s.password_env}",
             )
         except smtplib.SMTPNotSupportedError as exc:
-            return DeliveryReceipt(
-                permanent, message_id, f"SMTP server does not support what is configured: {exc}"
-            )
+            return DeliveryReceipt(permanent, message_id, f"SMTP server does not support what is configured: {exc}")
         except smtplib.SMTPServerDisconnected as exc:
             return DeliveryReceipt(retryable, message_id, f"SMTP connection dropped: {exc}")
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, …
             status = retryable if 400 <= exc.smtp_code < 500 else permanent
-            return DeliveryReceipt(
-                status, message_id, f"SMTP server replied {_reply(exc.smtp_code, exc.smtp_error)}"
-            )
+            return DeliveryReceipt(status, message_id, f"SMTP server replied {_reply(exc.smtp_code, exc.smtp_error)}")
         except smtplib.SMTPException as exc:
             return DeliveryReceipt(retryable, message_id, f"SMTP error: {exc}")
         except ssl.SSLCertVerificationError as exc:
@@ -343,9 +337,7 @@ class EmailChannel:
         except TimeoutError as exc:
             return DeliveryReceipt(retryable, message_id, f"SMTP timeout talking to {s.host}:{s.port}: {exc}")
         except OSError as exc:  # connection refused, reset, DNS, TLS handshake…
-            return DeliveryReceipt(
-                retryable, message_id, f"cannot reach SMTP server {s.host}:{s.port}: {exc}"
-            )
+            return DeliveryReceipt(retryable, message_id, f"cannot reach SMTP server {s.host}:{s.port}: {exc}")
         if refused:
             return DeliveryReceipt(
                 DeliveryStatus.SENT,

@@ -66,8 +66,14 @@ def _handoff_date(store: SQLiteStore, tenant: str, debtor_id: str, cycle: str) -
 
 @hookimpl
 def cobrokit_handoff(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
-    store: SQLiteStore, config: Config, host: PluginHost,
+    tenant: str,
+    debtor_id: str,
+    stage: str,
+    cycle: str,
+    payload: Mapping[str, Any],
+    store: SQLiteStore,
+    config: Config,
+    host: PluginHost,
 ) -> str | None:
     """Write the debtor's case file and say where it is (when a folder is configured)."""
     folder, as_zip = _settings(config)

@@ -66,9 +66,7 @@ def _require_fpdf() -> None:
     try:
         import fpdf  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the installation
-        raise ConfigError(
-            "letter channel: the PDF writer fpdf2 is not installed; install cobrokit[pdf]"
-        ) from None
+        raise ConfigError("letter channel: the PDF writer fpdf2 is not installed; install cobrokit[pdf]") from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -113,14 +111,8 @@ class LetterSettings:
         paper = str(settings.get("paper", "A4"))
         if paper.lower() not in ("a4", "letter"):
             raise ConfigError(f"letter channel: paper must be 'A4' or 'letter', not {paper!r}")
-        regular = (
-            Path(settings["font_regular"])
-            if settings.get("font_regular")
-            else _default_font("DejaVuSans.ttf")
-        )
-        bold = (
-            Path(settings["font_bold"]) if settings.get("font_bold") else _default_font("DejaVuSans-Bold.ttf")
-        )
+        regular = Path(settings["font_regular"]) if settings.get("font_regular") else _default_font("DejaVuSans.ttf")
+        bold = Path(settings["font_bold"]) if settings.get("font_bold") else _default_font("DejaVuSans-Bold.ttf")
         for label, path in (("font_regular", regular), ("font_bold", bold)):
             if not path.is_file():
                 raise ConfigError(f"letter channel: {label}: {path} is not a file")
@@ -151,8 +143,7 @@ def _table(pdf: FPDF, table: LetterTable, width: float, *, bold_last: bool) -> N
     numeric = table.numeric or tuple(False for _ in table.headers)
     aligns = tuple("RIGHT" if flag else "LEFT" for flag in numeric)
     weights = [
-        max(len(h), *(len(r[i]) for r in table.rows)) if table.rows else len(h)
-        for i, h in enumerate(table.headers)
+        max(len(h), *(len(r[i]) for r in table.rows)) if table.rows else len(h) for i, h in enumerate(table.headers)
     ]
     with pdf.table(
         width=width,
@@ -306,9 +297,7 @@ class LetterChannel:
     def send(self, message: Message) -> DeliveryReceipt:
         """Lay out and write the PDF; a letter that cannot be printed is a permanent failure."""
         if not message.recipient.strip():
-            return DeliveryReceipt(
-                DeliveryStatus.FAILED_PERMANENT, detail="no postal address for this debtor"
-            )
+            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail="no postal address for this debtor")
         try:
             document = _document(message)
             data = letter_pdf(

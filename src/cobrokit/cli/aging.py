@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import json
 import sys
 from typing import Any
 
 from cobrokit.aging import BUCKETS, AgingReport
-from cobrokit.cli.options import add_db, add_tenant, iso_date
+from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.reports.aging import aging_report
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -18,7 +17,8 @@ from cobrokit.store.sqlite import SQLiteStore
 def register(sub: Any) -> None:
     """Add the ``aging`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "aging", help="aging report: who owes what, for how long",
+        "aging",
+        help="aging report: who owes what, for how long",
         description="Open principal per debtor in buckets of days past due, per currency, with DSO.",
     )
     add_db(parser)
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit aging``."""
     if not args.db.exists():
         raise SystemExit(f"cobrokit aging: error: {args.db}: no such store (run `cobrokit import` first)")
-    as_of = args.as_of or dt.date.today()
+    as_of = args.as_of or today()
     with SQLiteStore.open(args.db) as store:
         report = aging_report(store, as_of, tenant=args.tenant)
     if args.json:
@@ -74,15 +74,19 @@ def render_table(report: AgingReport, *, top: int = 20) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, *debtor_rows, strict=False)]
 
     def fmt(row: list[str]) -> str:
-        return "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=False)))
+        return "  ".join(
+            str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=False))
+        )
 
     lines += [fmt(headers), fmt(["-" * w for w in widths])]
     lines += [fmt(r) for r in rows]
     if debtor_rows:
-        lines += ["", f"Top {len(debtor_rows)} debtors by balance (of {len(report.rows)} owing):", fmt(headers)]
+        lines += [
+            "",
+            f"Top {len(debtor_rows)} debtors by balance (of {len(report.rows)} owing):",
+            fmt(headers),
+        ]
         lines += [fmt(r) for r in debtor_rows]
-    dso_text = ", ".join(
-        f"{c} {v if v is not None else 'n/a'} days" for c, v in data["dso"].items()
-    )
+    dso_text = ", ".join(f"{c} {v if v is not None else 'n/a'} days" for c, v in data["dso"].items())
     lines += ["", f"DSO (trailing {report.dso_days} days): {dso_text}"]
     return "\n".join(lines)

@@ -15,10 +15,13 @@ from cobrokit.store.sqlite import SQLiteStore
 
 def register(sub: Any) -> None:
     """Add ``contact``, ``dispute`` and ``hold``."""
-    contact = sub.add_parser("contact", help="record the outcome of a call or visit",
-                             description="Record a contact outcome and the client's reason; the reason steers "
-                             "the ladder (hardship: plan offer; invoice error: hold; dispute: pause the invoice; "
-                             "promise: promise to pay).")
+    contact = sub.add_parser(
+        "contact",
+        help="record the outcome of a call or visit",
+        description="Record a contact outcome and the client's reason; the reason steers "
+        "the ladder (hardship: plan offer; invoice error: hold; dispute: pause the invoice; "
+        "promise: promise to pay).",
+    )
     add_db(contact)
     add_tenant(contact)
     contact.add_argument("--debtor", required=True, metavar="ID")
@@ -33,9 +36,12 @@ def register(sub: Any) -> None:
     contact.add_argument("--currency", default="EUR", metavar="CCY", help="currency of --promise-amount")
     contact.set_defaults(func=contact_command)
 
-    calls = sub.add_parser("call-outcomes", help="bring a call list's outcomes into the contact log",
-                           description="Read a call-outcomes CSV (debtor_id, date, outcome, reason, promise_date, "
-                           "promise_amount, note) and record each outcome; all or nothing.")
+    calls = sub.add_parser(
+        "call-outcomes",
+        help="bring a call list's outcomes into the contact log",
+        description="Read a call-outcomes CSV (debtor_id, date, outcome, reason, promise_date, "
+        "promise_amount, note) and record each outcome; all or nothing.",
+    )
     add_db(calls)
     add_tenant(calls)
     calls.add_argument("--file", type=Path, required=True, metavar="CSV")
@@ -70,9 +76,18 @@ def contact_command(args: argparse.Namespace) -> int:
         amount = Money(parse_amount(args.promise_amount, currency, record="contact", field="promise_amount"), currency)
     with SQLiteStore.open(args.db) as store:
         result = record_contact(
-            store, debtor_id=args.debtor, on=args.date or now.date(), outcome=args.outcome, reason=args.reason,
-            channel=args.channel, invoice_id=args.invoice, note=args.note, promise_date=args.promise_date,
-            promise_amount=amount, now=now, tenant=args.tenant,
+            store,
+            debtor_id=args.debtor,
+            on=args.date or now.date(),
+            outcome=args.outcome,
+            reason=args.reason,
+            channel=args.channel,
+            invoice_id=args.invoice,
+            note=args.note,
+            promise_date=args.promise_date,
+            promise_amount=amount,
+            now=now,
+            tenant=args.tenant,
         )
     print(f"contact {result.contact_seq} recorded")
     for effect in result.effects:
@@ -83,8 +98,13 @@ def contact_command(args: argparse.Namespace) -> int:
 def call_outcomes_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit call-outcomes``."""
     with SQLiteStore.open(args.db) as store:
-        results = import_call_outcomes(store, args.file, now=dt.datetime.now(dt.UTC), tenant=args.tenant,
-                                       default_currency=args.currency.upper())
+        results = import_call_outcomes(
+            store,
+            args.file,
+            now=dt.datetime.now(dt.UTC),
+            tenant=args.tenant,
+            default_currency=args.currency.upper(),
+        )
     print(f"{len(results)} call outcome(s) recorded")
     for result in results:
         for effect in result.effects:
@@ -96,8 +116,15 @@ def dispute_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit dispute``."""
     now = dt.datetime.now(dt.UTC)
     with SQLiteStore.open(args.db) as store:
-        set_dispute(store, args.invoice, args.action == "open", reason=args.reason, on=now.date(), now=now,
-                    tenant=args.tenant)
+        set_dispute(
+            store,
+            args.invoice,
+            args.action == "open",
+            reason=args.reason,
+            on=now.date(),
+            now=now,
+            tenant=args.tenant,
+        )
     print(f"dispute {'opened' if args.action == 'open' else 'closed'} on invoice {args.invoice}")
     return 0
 
@@ -106,7 +133,15 @@ def hold_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit hold``."""
     now = dt.datetime.now(dt.UTC)
     with SQLiteStore.open(args.db) as store:
-        set_hold(store, debtor_id=args.debtor, invoice_id=args.invoice, hold=args.action == "set",
-                 reason=args.reason, on=now.date(), now=now, tenant=args.tenant)
+        set_hold(
+            store,
+            debtor_id=args.debtor,
+            invoice_id=args.invoice,
+            hold=args.action == "set",
+            reason=args.reason,
+            on=now.date(),
+            now=now,
+            tenant=args.tenant,
+        )
     print(f"hold {'set' if args.action == 'set' else 'released'}")
     return 0

@@ -15,7 +15,8 @@ from cobrokit.store.sqlite import SQLiteStore
 def register(sub: Any) -> None:
     """Add the ``import`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "import", help="import invoices and payments from CSV files",
+        "import",
+        help="import invoices and payments from CSV files",
         description="Import invoices (and debtors) and payments from CSV. All or nothing unless "
         "--skip-invalid; re-importing the same file changes nothing.",
     )
@@ -25,7 +26,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--payments", type=Path, metavar="FILE", help="payments CSV")
     parser.add_argument("--update", action="store_true", help="replace records whose values changed")
     parser.add_argument(
-        "--skip-invalid", action="store_true",
+        "--skip-invalid",
+        action="store_true",
         help="import the good rows and write the rejected ones to --rejects",
     )
     parser.add_argument("--rejects", type=Path, metavar="FILE", help="where to write rejected rows")
@@ -41,8 +43,13 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(f"cobrokit import: error: {path}: no such file")
     with SQLiteStore.open(args.db) as store:
         result = import_csv(
-            store, invoices=args.invoices, payments=args.payments, tenant=args.tenant, update=args.update,
-            skip_invalid=args.skip_invalid, rejects=args.rejects,
+            store,
+            invoices=args.invoices,
+            payments=args.payments,
+            tenant=args.tenant,
+            update=args.update,
+            skip_invalid=args.skip_invalid,
+            rejects=args.rejects,
             synced_at=dt.datetime.now(dt.UTC),
         )
     print(result.summary())

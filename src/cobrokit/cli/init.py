@@ -12,11 +12,17 @@ from cobrokit.ladder.config import default_config_text
 def register(sub: Any) -> None:
     """Add the ``init`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "init", help="write a commented starter cobrokit.toml",
+        "init",
+        help="write a commented starter cobrokit.toml",
         description="Write the default ladder and settings, with comments, to edit for your business.",
     )
-    parser.add_argument("--path", type=Path, default=Path("cobrokit.toml"), metavar="FILE",
-                        help="where to write (default: ./cobrokit.toml)")
+    parser.add_argument(
+        "--path",
+        type=Path,
+        default=Path("cobrokit.toml"),
+        metavar="FILE",
+        help="where to write (default: ./cobrokit.toml)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     parser.set_defaults(func=run)
 

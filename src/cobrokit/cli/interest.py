@@ -35,30 +35,44 @@ __all__ = ["parse_payment", "register", "render", "run"]
 def register(sub: Any) -> None:
     """Add the ``interest`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "interest", help="late-payment interest on one invoice, explained",
+        "interest",
+        help="late-payment interest on one invoice, explained",
         description=(
             "Statutory or agreed late-payment interest from the day after --due through --until "
             "(inclusive), with partial payments imputed to interest first, the fixed compensation "
             "per invoice and the legal sources. See docs/interest.md."
         ),
     )
-    parser.add_argument("--regime", required=True, metavar="R",
-                        help="es-commercial, es-legal, eu-directive, uk-late-payment, mx-commercial, "
-                             "mx-civil, co-usury, contractual, or a plugin's regime")
-    parser.add_argument("--principal", required=True, metavar="AMOUNT",
-                        help="unpaid principal, e.g. 25000.00")
+    parser.add_argument(
+        "--regime",
+        required=True,
+        metavar="R",
+        help="es-commercial, es-legal, eu-directive, uk-late-payment, mx-commercial, "
+        "mx-civil, co-usury, contractual, or a plugin's regime",
+    )
+    parser.add_argument("--principal", required=True, metavar="AMOUNT", help="unpaid principal, e.g. 25000.00")
     parser.add_argument("--currency", required=True, metavar="CCY", help="ISO 4217 code, e.g. EUR")
-    parser.add_argument("--due", required=True, metavar="YYYY-MM-DD",
-                        help="due date (interest starts the day after)")
-    parser.add_argument("--until", required=True, metavar="YYYY-MM-DD",
-                        help="last day of interest (inclusive)")
-    parser.add_argument("--payment", action="append", default=[], metavar="YYYY-MM-DD:AMOUNT",
-                        help="a partial payment (repeatable)")
-    parser.add_argument("--rate", default=None, metavar="PCT",
-                        help="agreed annual rate in percent (replaces the statutory rate; "
-                             "required by contractual)")
-    parser.add_argument("--day-count", default=None, metavar="DC",
-                        help="act/act, act/365, act/360 or 30/360 (default: the regime's)")
+    parser.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="due date (interest starts the day after)")
+    parser.add_argument("--until", required=True, metavar="YYYY-MM-DD", help="last day of interest (inclusive)")
+    parser.add_argument(
+        "--payment",
+        action="append",
+        default=[],
+        metavar="YYYY-MM-DD:AMOUNT",
+        help="a partial payment (repeatable)",
+    )
+    parser.add_argument(
+        "--rate",
+        default=None,
+        metavar="PCT",
+        help="agreed annual rate in percent (replaces the statutory rate; required by contractual)",
+    )
+    parser.add_argument(
+        "--day-count",
+        default=None,
+        metavar="DC",
+        help="act/act, act/365, act/360 or 30/360 (default: the regime's)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON output (amounts as strings)")
     parser.set_defaults(func=run)
 
@@ -101,7 +115,13 @@ def run(args: argparse.Namespace) -> int:
         day_count = DayCount.parse(args.day_count, record="--day-count", field="value")
     regime = _regime(args.regime.strip())
     result = compute_interest(
-        regime, Money(amount, currency), due, until, payments=payments, rate=rate, day_count=day_count,
+        regime,
+        Money(amount, currency),
+        due,
+        until,
+        payments=payments,
+        rate=rate,
+        day_count=day_count,
     )
     for warning in result.warnings:
         print(f"cobrokit: warning: {warning}", file=sys.stderr)

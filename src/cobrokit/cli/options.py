@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cobrokit.model import DEFAULT_TENANT
 
-__all__ = ["add_db", "add_tenant", "iso_date"]
+__all__ = ["add_db", "add_tenant", "iso_date", "today"]
 
 DEFAULT_DB = "cobrokit.db"
 
@@ -24,7 +24,10 @@ def iso_date(text: str) -> dt.date:
 def add_db(parser: argparse.ArgumentParser) -> None:
     """``--db PATH`` (default ``cobrokit.db``)."""
     parser.add_argument(
-        "--db", type=Path, default=Path(DEFAULT_DB), metavar="PATH",
+        "--db",
+        type=Path,
+        default=Path(DEFAULT_DB),
+        metavar="PATH",
         help=f"the embedded SQLite store (default: {DEFAULT_DB})",
     )
 
@@ -32,6 +35,13 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 def add_tenant(parser: argparse.ArgumentParser) -> None:
     """``--tenant ID``."""
     parser.add_argument(
-        "--tenant", default=DEFAULT_TENANT, metavar="ID",
+        "--tenant",
+        default=DEFAULT_TENANT,
+        metavar="ID",
         help=f"creditor (tenant) id (default: {DEFAULT_TENANT})",
     )
+
+
+def today() -> dt.date:
+    """Today's date on this machine's local clock (the default ``--as-of``)."""
+    return dt.datetime.now().astimezone().date()

@@ -65,9 +65,7 @@ def register(sub: Any) -> None:
     )
     _common(propose)
     propose.add_argument("--debtor", required=True, metavar="ID", help="the debtor")
-    propose.add_argument(
-        "--currency", metavar="CODE", help="the currency to plan when the debtor owes in several"
-    )
+    propose.add_argument("--currency", metavar="CODE", help="the currency to plan when the debtor owes in several")
     propose.add_argument(
         "--invoice", action="append", default=[], metavar="ID", help="plan only this invoice (repeatable)"
     )
@@ -128,9 +126,7 @@ def _terms_options(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="how often instalments fall due",
     )
-    parser.add_argument(
-        "--down", metavar="AMOUNT|PCT%", help="down payment: an amount (150.00) or a percentage (10%%)"
-    )
+    parser.add_argument("--down", metavar="AMOUNT|PCT%", help="down payment: an amount (150.00) or a percentage (10%%)")
     parser.add_argument(
         "--rate", metavar="PCT", help="plan interest, percent a year (French amortisation); default 0 (equal)"
     )
@@ -162,11 +158,7 @@ def _open(args: argparse.Namespace) -> SQLiteStore:
 
 
 def _make_terms(args: argparse.Namespace, when: dt.date) -> Callable[[str], PlanTerms]:
-    rate = (
-        Decimal(0)
-        if args.rate is None
-        else to_decimal(args.rate.strip().rstrip("%"), record="plan", field="rate")
-    )
+    rate = Decimal(0) if args.rate is None else to_decimal(args.rate.strip().rstrip("%"), record="plan", field="rate")
     start = args.start or when + dt.timedelta(days=7)
 
     def make(currency: str) -> PlanTerms:
@@ -233,9 +225,7 @@ def run_renegotiate(args: argparse.Namespace) -> int:
 def run_accept(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit plan accept``."""
     with _open(args) as store:
-        plan = accept_plan(
-            store, tenant=args.tenant, plan_id=args.plan, on=args.on or today(), note=args.note
-        )
+        plan = accept_plan(store, tenant=args.tenant, plan_id=args.plan, on=args.on or today(), note=args.note)
     _print_plan(args, plan, saved=True)
     return 0
 
@@ -243,9 +233,7 @@ def run_accept(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit plan cancel``."""
     with _open(args) as store:
-        plan = cancel_plan(
-            store, tenant=args.tenant, plan_id=args.plan, on=args.on or today(), reason=args.reason
-        )
+        plan = cancel_plan(store, tenant=args.tenant, plan_id=args.plan, on=args.on or today(), reason=args.reason)
     _print_plan(args, plan, saved=True)
     return 0
 
@@ -355,9 +343,7 @@ def render_plan(plan: PaymentPlan, status: PlanStatus | None = None) -> str:
         line = f"As of {status.as_of.isoformat()}: {status.state.value}, paid {status.paid}"
         line += f", remaining {status.remaining}"
         if status.breached_on:
-            line += (
-                f", breached since {status.breached_on.isoformat()} (instalment {status.breach_instalment})"
-            )
+            line += f", breached since {status.breached_on.isoformat()} (instalment {status.breach_instalment})"
         elif status.completed_on:
             line += f", completed on {status.completed_on.isoformat()}"
         elif status.next_due_date:

@@ -13,7 +13,9 @@ from cobrokit.plugins import get_plugin_host
 def register(sub: Any) -> None:
     """Add the ``plugins`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "plugins", help="list installed plugins", description="List plugins with version and implemented hooks."
+        "plugins",
+        help="list installed plugins",
+        description="List plugins with version and implemented hooks.",
     )
     parser.add_argument("--json", action="store_true", help="JSON output")
     parser.set_defaults(func=run)
@@ -27,15 +29,21 @@ def run(args: argparse.Namespace) -> int:
         json.dump(
             {
                 "plugins": [
-                    {"name": i.name, "distribution": i.distribution, "version": i.version,
-                     "builtin": i.builtin, "hooks": list(i.hooks)}
+                    {
+                        "name": i.name,
+                        "distribution": i.distribution,
+                        "version": i.version,
+                        "builtin": i.builtin,
+                        "hooks": list(i.hooks),
+                    }
                     for i in infos
                 ],
                 "backends": sorted(host.backends()),
                 "channels": sorted(host.channels()),
                 "load_errors": [{"plugin": n, "error": e} for n, e in host.load_errors],
             },
-            sys.stdout, indent=2,
+            sys.stdout,
+            indent=2,
         )
         sys.stdout.write("\n")
         return 0

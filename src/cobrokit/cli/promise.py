@@ -32,16 +32,10 @@ def register(sub: Any) -> None:
     add.add_argument("--debtor", required=True, metavar="ID", help="the debtor")
     add.add_argument("--date", type=iso_date, required=True, metavar="DATE", help="the promised payment date")
     add.add_argument("--amount", required=True, metavar="AMOUNT", help="the promised amount (1234.56)")
-    add.add_argument(
-        "--currency", metavar="CODE", help="currency of the amount (default: the one the debtor owes in)"
-    )
-    add.add_argument(
-        "--channel", default="", metavar="C", help="where it was promised (phone, email, visit…)"
-    )
+    add.add_argument("--currency", metavar="CODE", help="currency of the amount (default: the one the debtor owes in)")
+    add.add_argument("--channel", default="", metavar="C", help="where it was promised (phone, email, visit…)")
     add.add_argument("--note", default="", metavar="N", help="a note")
-    add.add_argument(
-        "--today", type=iso_date, metavar="DATE", help="the day the promise was made (default: today)"
-    )
+    add.add_argument("--today", type=iso_date, metavar="DATE", help="the day the promise was made (default: today)")
     add.add_argument("--json", action="store_true", help="JSON output")
     add.set_defaults(func=run_add)
 
@@ -55,8 +49,7 @@ def register(sub: Any) -> None:
         type=int,
         default=DEFAULT_PROMISE_GRACE_DAYS,
         metavar="DAYS",
-        help="days after the promised date the payment may still arrive "
-        f"(default {DEFAULT_PROMISE_GRACE_DAYS})",
+        help=f"days after the promised date the payment may still arrive (default {DEFAULT_PROMISE_GRACE_DAYS})",
     )
     listing.add_argument("--json", action="store_true", help="JSON output, one object per line")
     listing.set_defaults(func=run_list)

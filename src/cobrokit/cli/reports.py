@@ -68,16 +68,10 @@ def register(sub: Any) -> None:
     )
     add_db(report)
     add_tenant(report)
-    report.add_argument(
-        "--as-of", type=iso_date, default=None, metavar="DATE", help="report date (default: today)"
-    )
+    report.add_argument("--as-of", type=iso_date, default=None, metavar="DATE", help="report date (default: today)")
     report.add_argument("--out", type=Path, required=True, metavar="FILE.html", help="the HTML report")
-    report.add_argument(
-        "--csv", type=Path, default=None, metavar="FILE", help="also write the figures as CSV"
-    )
-    report.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON"
-    )
+    report.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the figures as CSV")
+    report.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON")
     report.add_argument(
         "--period-days",
         type=int,
@@ -92,9 +86,7 @@ def register(sub: Any) -> None:
         metavar="N",
         help="a payment within N days after a notice counts as recovered by it (default 14)",
     )
-    report.add_argument(
-        "--top", type=int, default=20, metavar="N", help="top debtors per currency (default 20)"
-    )
+    report.add_argument("--top", type=int, default=20, metavar="N", help="top debtors per currency (default 20)")
     report.add_argument(
         "--promise-grace-days",
         type=int,
@@ -120,8 +112,7 @@ def register(sub: Any) -> None:
     statement.add_argument(
         "--regime",
         default=None,
-        help="interest regime (default: the configuration's for the debtor's country; "
-        "'none' for no interest)",
+        help="interest regime (default: the configuration's for the debtor's country; 'none' for no interest)",
     )
     statement.add_argument("--currency", default=None, metavar="CCY", help="only this currency")
     statement.set_defaults(func=statement_command)
@@ -221,11 +212,7 @@ def statement_command(args: argparse.Namespace) -> int:
     with _open(args.db) as store:
         debtor = store.get_debtor(args.tenant, args.debtor)
         country = (debtor.country or debtor.address.country) if debtor is not None else ""
-        regime = (
-            config.regime_for(country)
-            if args.regime is None
-            else ("" if args.regime == "none" else args.regime)
-        )
+        regime = config.regime_for(country) if args.regime is None else ("" if args.regime == "none" else args.regime)
         from cobrokit.plugins import get_plugin_host
 
         statement = debtor_statement(
@@ -263,8 +250,7 @@ def dossier_command(args: argparse.Namespace) -> int:
         )
     claims = ", ".join(str(c) for c in result.claims) or "nothing"
     print(
-        f"case file written to {result.path}: claim {claims}, {len(result.timeline)} events, "
-        f"{len(result.files)} files"
+        f"case file written to {result.path}: claim {claims}, {len(result.timeline)} events, {len(result.files)} files"
     )
     for notes in result.jurisdiction:
         for warning in notes.warnings:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cobrokit.cli.options import add_db, add_tenant, iso_date
+from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import PlannedAction, preview_debtor, run_ladder
 from cobrokit.ladder.config import load_config
@@ -19,8 +19,13 @@ from cobrokit.store.sqlite import SQLiteStore
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
-                        help="cobrokit.toml (default: ./cobrokit.toml if present, else the built-in ladder)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cobrokit.toml (default: ./cobrokit.toml if present, else the built-in ladder)",
+    )
 
 
 def resolve_config_path(path: Path | None) -> Path | None:
@@ -34,7 +39,8 @@ def resolve_config_path(path: Path | None) -> Path | None:
 def register(sub: Any) -> None:
     """Add ``run``, ``dispatch`` and ``simulate``."""
     run = sub.add_parser(
-        "run", help="decide and record today's steps, then deliver them",
+        "run",
+        help="decide and record today's steps, then deliver them",
         description="Run the ladder as of a date: decide each debtor's next step, record decisions and "
         "notices in the journal/outbox (exactly once per step), then deliver due notices.",
     )
@@ -45,22 +51,32 @@ def register(sub: Any) -> None:
     run.add_argument("--dry-run", action="store_true", help="show what would happen; write and send nothing")
     run.add_argument("--debtor", metavar="ID", help="with --dry-run: explain one debtor's position and decision")
     run.add_argument("--no-dispatch", action="store_true", help="record decisions only; deliver later")
-    run.add_argument("--backend", default="sqlite", metavar="NAME",
-                     help="whose sync time the freshness guard checks (default: sqlite)")
+    run.add_argument(
+        "--backend",
+        default="sqlite",
+        metavar="NAME",
+        help="whose sync time the freshness guard checks (default: sqlite)",
+    )
     run.add_argument("--json", action="store_true", help="JSON output")
     run.set_defaults(func=run_command)
 
-    disp = sub.add_parser("dispatch", help="deliver planned notices",
-                          description="Deliver due outbox rows through their channels.")
+    disp = sub.add_parser(
+        "dispatch",
+        help="deliver planned notices",
+        description="Deliver due outbox rows through their channels.",
+    )
     add_db(disp)
     add_tenant(disp)
     _config_arg(disp)
     disp.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
     disp.set_defaults(func=dispatch_command)
 
-    sim = sub.add_parser("simulate", help="preview the ladder day by day, sending nothing",
-                         description="Show, day by day, what would be sent to whom and why. Nothing is "
-                         "sent and the store is not changed.")
+    sim = sub.add_parser(
+        "simulate",
+        help="preview the ladder day by day, sending nothing",
+        description="Show, day by day, what would be sent to whom and why. Nothing is "
+        "sent and the store is not changed.",
+    )
     add_db(sim)
     add_tenant(sim)
     _config_arg(sim)
@@ -77,9 +93,17 @@ def _require_db(path: Path) -> None:
 
 def _action_json(day: dt.date, a: PlannedAction) -> dict[str, Any]:
     return {
-        "date": day.isoformat(), "debtor_id": a.debtor_id, "currency": a.currency, "kind": a.kind,
-        "stage": a.stage, "cycle": a.cycle, "channel": a.channel, "key": a.key, "invoices": list(a.invoice_ids),
-        "firm_date": a.firm_date.isoformat() if a.firm_date else None, "amount_minor": a.amount_minor,
+        "date": day.isoformat(),
+        "debtor_id": a.debtor_id,
+        "currency": a.currency,
+        "kind": a.kind,
+        "stage": a.stage,
+        "cycle": a.cycle,
+        "channel": a.channel,
+        "key": a.key,
+        "invoices": list(a.invoice_ids),
+        "firm_date": a.firm_date.isoformat() if a.firm_date else None,
+        "amount_minor": a.amount_minor,
     }
 
 
@@ -95,16 +119,21 @@ def run_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit run``."""
     _require_db(args.db)
     config = load_config(resolve_config_path(args.config))
-    as_of = args.as_of or dt.date.today()
+    as_of = args.as_of or today()
     now = dt.datetime.now(dt.UTC)
     with SQLiteStore.open(args.db) as store:
         if args.debtor:
             for pos, decision in preview_debtor(store, args.debtor, as_of, config=config, tenant=args.tenant):
-                print(f"{pos.debtor_id} {pos.currency}: {len(pos.items)} open invoice(s), "
-                      f"state {pos.state.stage if pos.state and pos.state.stage else 'none'}")
+                print(
+                    f"{pos.debtor_id} {pos.currency}: {len(pos.items)} open invoice(s), "
+                    f"state {pos.state.stage if pos.state and pos.state.stage else 'none'}"
+                )
                 for item in pos.items:
-                    print(f"    {item.invoice_id} due {item.due.isoformat()} open {item.open_minor} minor units"
-                          + (" (disputed)" if item.disputed else "") + (" (on hold)" if item.hold else ""))
+                    print(
+                        f"    {item.invoice_id} due {item.due.isoformat()} open {item.open_minor} minor units"
+                        + (" (disputed)" if item.disputed else "")
+                        + (" (on hold)" if item.hold else "")
+                    )
                 for entry in decision.journal:
                     print(f"  journal: {entry.kind} {entry.stage}: {entry.reason}")
                 for action in decision.actions:
@@ -112,19 +141,34 @@ def run_command(args: argparse.Namespace) -> int:
                 if not decision.actions and not decision.journal:
                     print("  nothing to do today")
             return 0
-        result = run_ladder(store, as_of, config=config, tenant=args.tenant, now=now, dry_run=args.dry_run,
-                            collect_actions=args.dry_run or args.json, backend=args.backend)
+        result = run_ladder(
+            store,
+            as_of,
+            config=config,
+            tenant=args.tenant,
+            now=now,
+            dry_run=args.dry_run,
+            collect_actions=args.dry_run or args.json,
+            backend=args.backend,
+        )
         delivered = None
         if not args.dry_run and not args.no_dispatch and not result.paused_reason:
             delivered = dispatch(store, get_plugin_host(), config=config, now=now, tenant=args.tenant)
     if args.json:
-        json.dump({
-            "run_id": result.run_id, "as_of": as_of.isoformat(), "dry_run": result.dry_run,
-            "paused": result.paused_reason or None, "debtors": result.debtors_seen,
-            "planned": [_action_json(as_of, a) for a in result.planned],
-            "journal": dict(result.journal),
-            "dispatch": dict(delivered.outcomes) if delivered else None,
-        }, sys.stdout, indent=2)
+        json.dump(
+            {
+                "run_id": result.run_id,
+                "as_of": as_of.isoformat(),
+                "dry_run": result.dry_run,
+                "paused": result.paused_reason or None,
+                "debtors": result.debtors_seen,
+                "planned": [_action_json(as_of, a) for a in result.planned],
+                "journal": dict(result.journal),
+                "dispatch": dict(delivered.outcomes) if delivered else None,
+            },
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
     else:
         print(result.summary())
@@ -141,8 +185,14 @@ def dispatch_command(args: argparse.Namespace) -> int:
     _require_db(args.db)
     config = load_config(resolve_config_path(args.config))
     with SQLiteStore.open(args.db) as store:
-        result = dispatch(store, get_plugin_host(), config=config, now=dt.datetime.now(dt.UTC), tenant=args.tenant,
-                          limit=args.limit)
+        result = dispatch(
+            store,
+            get_plugin_host(),
+            config=config,
+            now=dt.datetime.now(dt.UTC),
+            tenant=args.tenant,
+            limit=args.limit,
+        )
     print(result.summary())
     return 0
 

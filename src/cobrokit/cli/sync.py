@@ -39,7 +39,8 @@ def parse_since(text: str) -> dt.datetime | str:
 def register(sub: Any) -> None:
     """Add the ``sync`` command."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "sync", help="pull debtors, invoices and payments from an accounting backend",
+        "sync",
+        help="pull debtors, invoices and payments from an accounting backend",
         description="Read a backend (an installed plugin: see `cobrokit plugins`) and upsert its debtors, "
         "invoices, payments and credit notes into the store, then record the sync time that the "
         "freshness guard of `cobrokit run --backend NAME` checks. Secrets are never given here: "
@@ -48,11 +49,22 @@ def register(sub: Any) -> None:
     add_db(parser)
     add_tenant(parser)
     parser.add_argument("--backend", required=True, metavar="NAME", help="the backend to read (e.g. stripe)")
-    parser.add_argument("--setting", dest="settings", type=parse_setting, action="append", default=[],
-                        metavar="KEY=VALUE", help="a backend setting (repeatable); see docs/backends.md")
-    parser.add_argument("--since", type=parse_since, default=None, metavar="ISO|last",
-                        help="only what changed since then (ISO datetime, or 'last' for the last sync); "
-                        "default: a complete read")
+    parser.add_argument(
+        "--setting",
+        dest="settings",
+        type=parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a backend setting (repeatable); see docs/backends.md",
+    )
+    parser.add_argument(
+        "--since",
+        type=parse_since,
+        default=None,
+        metavar="ISO|last",
+        help="only what changed since then (ISO datetime, or 'last' for the last sync); default: a complete read",
+    )
     parser.add_argument("--batch-size", type=int, default=500, metavar="N", help="records per transaction")
     parser.add_argument("--json", action="store_true", help="JSON output")
     parser.set_defaults(func=run)
@@ -66,11 +78,16 @@ def run(args: argparse.Namespace) -> int:
         if since == "last":
             since = store.last_synced(args.tenant, args.backend)
             if since is None:
-                raise ConfigError(
-                    f"--since last: backend {args.backend!r} never synced tenant {args.tenant!r}"
-                )
-        report = sync_backend(store, get_plugin_host(), args.backend, settings, tenant=args.tenant,
-                              since=since, batch_size=args.batch_size)
+                raise ConfigError(f"--since last: backend {args.backend!r} never synced tenant {args.tenant!r}")
+        report = sync_backend(
+            store,
+            get_plugin_host(),
+            args.backend,
+            settings,
+            tenant=args.tenant,
+            since=since,
+            batch_size=args.batch_size,
+        )
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

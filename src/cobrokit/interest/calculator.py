@@ -150,10 +150,20 @@ def accrue(
         for piece in accruals(slice_first, slice_last, day_count):
             factor = _daily_factor(row.rate, piece.basis, compounding)
             exact = Fraction(base.amount) * factor * piece.accrual_days
-            segments.append(Segment(
-                piece.first, piece.last, piece.days, row.rate, base, Money(_to_decimal(exact), base.currency),
-                piece.accrual_days, piece.basis, row.label, exact,
-            ))
+            segments.append(
+                Segment(
+                    piece.first,
+                    piece.last,
+                    piece.days,
+                    row.rate,
+                    base,
+                    Money(_to_decimal(exact), base.currency),
+                    piece.accrual_days,
+                    piece.basis,
+                    row.label,
+                    exact,
+                )
+            )
     return tuple(segments)
 
 
@@ -220,8 +230,7 @@ class InterestResult:
             compensation=self.compensation,
             day_count=self.day_count.value,
             segments=tuple(
-                InterestLine(s.start, s.end, s.days, s.annual_rate, s.base, s.interest.rounded())
-                for s in self.segments
+                InterestLine(s.start, s.end, s.days, s.annual_rate, s.base, s.interest.rounded()) for s in self.segments
             ),
             sources=self.sources,
         )
@@ -260,9 +269,7 @@ def _check_money(value: object, record: str, field: str, currency: str | None) -
     if value.amount <= 0:
         raise InvalidAmountError(record, field, f"must be positive, got {value.amount}")
     if value.amount != value.amount.quantize(quantum(value.currency)):
-        raise InvalidAmountError(
-            record, field, f"{value.amount} has more decimals than {value.currency} allows"
-        )
+        raise InvalidAmountError(record, field, f"{value.amount} has more decimals than {value.currency} allows")
     if currency is not None and value.currency != currency:
         raise CurrencyMismatchError(record, field, f"{value.currency} payment on a {currency} debt")
     return value
@@ -309,9 +316,7 @@ def compute_interest(
     _check_money(principal, "interest", "principal", None)
     currency = principal.currency
     if until < due:
-        raise DateOrderError(
-            "interest", "until", f"{until.isoformat()} is before the due date {due.isoformat()}"
-        )
+        raise DateOrderError("interest", "until", f"{until.isoformat()} is before the due date {due.isoformat()}")
     agreed = None if rate is None else parse_rate(rate, record="interest", field="rate")
     events = sorted(
         (
@@ -348,11 +353,14 @@ def compute_interest(
         if principal_out > 0:
             if schedule is None:
                 schedule = regime.schedule(
-                    due + _ONE_DAY, agreed_rate=agreed, extra_rates=extra_rates,
+                    due + _ONE_DAY,
+                    agreed_rate=agreed,
+                    extra_rates=extra_rates,
                     include_unverified=include_unverified,
                 )
-            stretch = accrue(schedule, Money(principal_out, currency), frontier + _ONE_DAY, last, dc,
-                             regime.compounding)
+            stretch = accrue(
+                schedule, Money(principal_out, currency), frontier + _ONE_DAY, last, dc, regime.compounding
+            )
             segments.extend(stretch)
             accrued = round_half_up(sum((s.exact for s in stretch), Fraction(0)), decimals)
             interest_total += accrued
@@ -386,7 +394,8 @@ def compute_interest(
         if remaining > 0:
             owed = interest_unpaid + principal_out + comp_out
             raise InvalidAmountError(
-                f"payment on {payment.on.isoformat()}", "amount",
+                f"payment on {payment.on.isoformat()}",
+                "amount",
                 f"{payment.amount} exceeds the {Money(owed, currency)} due on that date "
                 "(interest, principal and compensation)",
             )
@@ -394,10 +403,16 @@ def compute_interest(
         principal_out -= taken["principal"]
         comp_out -= taken["compensation"]
         comp_paid += taken["compensation"]
-        allocations.append(PaymentAllocation(
-            payment.on, payment.amount, Money(owed_before, currency), Money(taken["interest"], currency),
-            Money(taken["principal"], currency), Money(taken["compensation"], currency),
-        ))
+        allocations.append(
+            PaymentAllocation(
+                payment.on,
+                payment.amount,
+                Money(owed_before, currency),
+                Money(taken["interest"], currency),
+                Money(taken["principal"], currency),
+                Money(taken["compensation"], currency),
+            )
+        )
     if until > due:
         establish_lateness()
     accrue_to(until)

@@ -58,7 +58,8 @@ class NoCompensation:
 def _same_currency(rule: str, fixed: Money, debt: Money) -> None:
     if fixed.currency != debt.currency:
         raise CurrencyMismatchError(
-            "interest", "compensation",
+            "interest",
+            "compensation",
             f"{rule} sets the fixed compensation in {fixed.currency}; the debt is in {debt.currency} "
             f"(convert the debt or compute without compensation)",
         )

@@ -66,7 +66,12 @@ class MissingRateError(CobrokitError):
 
 
 def _rebuild_missing_rate(
-    regime: str, period: str, start: dt.date, end: dt.date, kind: str, coverage: str,
+    regime: str,
+    period: str,
+    start: dt.date,
+    end: dt.date,
+    kind: str,
+    coverage: str,
     unverified: Decimal | None,
 ) -> MissingRateError:
     return MissingRateError(regime, period, start, end, kind=kind, coverage=coverage, unverified=unverified)
@@ -78,9 +83,7 @@ class UnknownRegimeError(ValidationError):
     def __init__(self, name: str, known: list[str] | tuple[str, ...]) -> None:
         self.name = name
         self.known = tuple(known)
-        super().__init__(
-            "interest", "regime", f"unknown regime {name!r}; known regimes: {', '.join(known) or 'none'}"
-        )
+        super().__init__("interest", "regime", f"unknown regime {name!r}; known regimes: {', '.join(known) or 'none'}")
 
     def __reduce__(self) -> tuple[type[UnknownRegimeError], tuple[str, tuple[str, ...]]]:  # type: ignore[override]
         return (type(self), (self.name, self.known))

@@ -19,10 +19,34 @@ from cobrokit.money import Money
 __all__ = ["LANGUAGES", "describe_payment", "describe_segment", "explain", "explain_events", "explain_totals"]
 
 _MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-           "octubre", "noviembre", "diciembre"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
 }
 LANGUAGES = tuple(_MONTHS)
 """Languages :func:`explain` speaks."""
@@ -97,8 +121,7 @@ def explain_events(result: InterestResult, *, lang: str = "en") -> list[str]:
         (s.start, 0, describe_segment(s, lang=lang, with_year=with_year)) for s in result.segments
     ]
     events += [
-        (p.on + dt.timedelta(days=1), -1, describe_payment(p, lang=lang, with_year=with_year))
-        for p in result.payments
+        (p.on + dt.timedelta(days=1), -1, describe_payment(p, lang=lang, with_year=with_year)) for p in result.payments
     ]
     events.sort(key=lambda e: (e[0], e[1]))
     return [text for _, _, text in events]

@@ -88,8 +88,9 @@ class DunningFee:
         return cls(stage, FeeKind.FIXED, amount=amount)
 
     @classmethod
-    def percentage(cls, stage: str, percent: Decimal, *, cap: Money | None = None,
-                   minimum: Money | None = None) -> DunningFee:
+    def percentage(
+        cls, stage: str, percent: Decimal, *, cap: Money | None = None, minimum: Money | None = None
+    ) -> DunningFee:
         """A percentage of the base, optionally capped and with a minimum."""
         return cls(stage, FeeKind.PERCENTAGE, percent=percent, cap=cap, minimum=minimum)
 

@@ -88,7 +88,9 @@ def period_of(kind: PeriodKind, day: dt.date) -> Period:
     if kind is PeriodKind.MONTH:
         last = calendar.monthrange(day.year, day.month)[1]
         return Period(
-            kind, f"{day.year}-{day.month:02d}", dt.date(day.year, day.month, 1),
+            kind,
+            f"{day.year}-{day.month:02d}",
+            dt.date(day.year, day.month, 1),
             dt.date(day.year, day.month, last),
         )
     return Period(kind, day.isoformat(), day, day)
@@ -192,14 +194,22 @@ class RateSchedule:
         for before, after in zip(self.periods, self.periods[1:], strict=False):
             if after.first <= before.last:
                 raise ValidationError(
-                    f"rate table {self.name}", "periods",
+                    f"rate table {self.name}",
+                    "periods",
                     f"{before.label} and {after.label} overlap or are out of order",
                 )
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def fixed(cls, rate: Decimal, *, name: str = "agreed rate", source: str = "agreed rate",
-              label: str = "agreed", evidence: Evidence = Evidence.SUPPLIED) -> RateSchedule:
+    def fixed(
+        cls,
+        rate: Decimal,
+        *,
+        name: str = "agreed rate",
+        source: str = "agreed rate",
+        label: str = "agreed",
+        evidence: Evidence = Evidence.SUPPLIED,
+    ) -> RateSchedule:
         """One rate for every date."""
         row = RatePeriod(dt.date.min, dt.date.max, rate, label, source, evidence)
         return cls(name, PeriodKind.DATE, (row,))
@@ -209,9 +219,7 @@ class RateSchedule:
         """Build from rows in any order."""
         return cls(name, kind, tuple(sorted(periods, key=lambda p: p.first)))
 
-    def with_rates(
-        self, rates: Mapping[str, Decimal], *, source: str = "supplied by the caller"
-    ) -> RateSchedule:
+    def with_rates(self, rates: Mapping[str, Decimal], *, source: str = "supplied by the caller") -> RateSchedule:
         """A copy where each ``label → rate`` of *rates* adds or replaces that period.
 
         Labels are half-years, years or months (``"2026-H2"``, ``"2026"``, ``"2026-07"``).
@@ -259,8 +267,12 @@ class RateSchedule:
             last = following[0] - _ONE_DAY if following else day
             period = Period(self.kind, day.isoformat(), day, last)
         return MissingRateError(
-            self.name, period.label, period.first, period.last,
-            kind=_KIND_WORD[self.kind], coverage=self.coverage,
+            self.name,
+            period.label,
+            period.first,
+            period.last,
+            kind=_KIND_WORD[self.kind],
+            coverage=self.coverage,
             unverified=self.unverified.get(period.label),
         )
 

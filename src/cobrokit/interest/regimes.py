@@ -140,8 +140,15 @@ class TableRate:
     table: str
     agreed_source: str = "agreed rate"
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """The table's schedule, with *extra_rates* added; or the agreed rate."""
         if agreed_rate is not None:
             return _agreed(regime, agreed_rate, self.agreed_source)
@@ -185,26 +192,39 @@ class ReferencePlusMargin:
             while day <= known:
                 half = period_of(PeriodKind.HALF_YEAR, day)
                 row = reference.rate_on(day)
-                rows.append(RatePeriod(
-                    half.first, half.last, row.rate + self.margin, half.label,
-                    f"{table.title} {format_rate(row.rate)} % in force on {day.isoformat()} "
-                    f"(from {row.first.isoformat()}; {row.source}) + {format_rate(self.margin)} points",
-                    Evidence.UNVERIFIED if row.evidence is Evidence.UNVERIFIED else Evidence.DERIVED,
-                    row.rate,
-                ))
+                rows.append(
+                    RatePeriod(
+                        half.first,
+                        half.last,
+                        row.rate + self.margin,
+                        half.label,
+                        f"{table.title} {format_rate(row.rate)} % in force on {day.isoformat()} "
+                        f"(from {row.first.isoformat()}; {row.source}) + {format_rate(self.margin)} points",
+                        Evidence.UNVERIFIED if row.evidence is Evidence.UNVERIFIED else Evidence.DERIVED,
+                        row.rate,
+                    )
+                )
                 day = half.last + _ONE_DAY
             # an unverified candidate for the next half-year only, quoted by the error message
             half = period_of(PeriodKind.HALF_YEAR, day)
             candidates = [
-                (dt.date.fromisoformat(k), v) for k, v in reference.unverified.items()
+                (dt.date.fromisoformat(k), v)
+                for k, v in reference.unverified.items()
                 if dt.date.fromisoformat(k) <= half.first
             ]
             if candidates:
                 unverified[half.label] = max(candidates)[1] + self.margin
         return RateSchedule(regime, PeriodKind.HALF_YEAR, tuple(rows), unverified)
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """Half-year rates derived from the reference table, with *extra_rates* added."""
         if agreed_rate is not None:
             return _agreed(regime, agreed_rate, self.agreed_source)
@@ -212,8 +232,10 @@ class ReferencePlusMargin:
 
     def describe(self) -> str:
         """How the rate is found."""
-        return (f"{load_table(self.reference_table).title} in force on 1 January / 1 July "
-                f"+ {format_rate(self.margin)} points, re-priced each half-year")
+        return (
+            f"{load_table(self.reference_table).title} in force on 1 January / 1 July "
+            f"+ {format_rate(self.margin)} points, re-priced each half-year"
+        )
 
     def coverage(self) -> str:
         """The half-years the reference table covers."""
@@ -230,27 +252,36 @@ class FixedAtStart:
     """
 
     table: str = "uk-late-payment"
-    agreed_source: str = (
-        "agreed rate (a substantial contractual remedy displaces statutory interest, 1998 Act s.8)"
-    )
+    agreed_source: str = "agreed rate (a substantial contractual remedy displaces statutory interest, 1998 Act s.8)"
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """A fixed schedule at the rate of the half-year of *interest_start*."""
         if agreed_rate is not None:
             return _agreed(regime, agreed_rate, self.agreed_source)
         table = load_table(self.table, include_unverified=include_unverified)
         row = attrs.evolve(table.schedule, name=regime).with_rates(extra_rates).rate_on(interest_start)
         fixed = attrs.evolve(
-            row, first=dt.date.min, last=dt.date.max,
+            row,
+            first=dt.date.min,
+            last=dt.date.max,
             label=f"{row.label}, fixed for the debt's life",
         )
         return RateSchedule(regime, PeriodKind.DATE, (fixed,))
 
     def describe(self) -> str:
         """How the rate is found."""
-        return ("Bank of England base rate on 31 Dec / 30 Jun before interest starts + 8 points, "
-                "fixed for the life of the debt")
+        return (
+            "Bank of England base rate on 31 Dec / 30 Jun before interest starts + 8 points, "
+            "fixed for the life of the debt"
+        )
 
     def coverage(self) -> str:
         """Half-years of interest start that the table covers."""
@@ -264,13 +295,21 @@ class StatutoryRate:
     rate: Decimal
     source: str
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """One period at :attr:`rate` (or at the agreed rate)."""
         if agreed_rate is not None:
             return _agreed(regime, agreed_rate, f"agreed rate ({self.source}: the agreed rate applies first)")
-        return RateSchedule.fixed(self.rate, name=regime, source=self.source, label="statutory",
-                                  evidence=Evidence.SECONDARY)
+        return RateSchedule.fixed(
+            self.rate, name=regime, source=self.source, label="statutory", evidence=Evidence.SECONDARY
+        )
 
     def describe(self) -> str:
         """How the rate is found."""
@@ -285,8 +324,15 @@ class StatutoryRate:
 class AgreedRate:
     """The rate the parties agreed; there is no fallback (``contractual`` regime)."""
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """A fixed schedule at the agreed rate.
 
         Raises:
@@ -294,9 +340,9 @@ class AgreedRate:
         """
         if agreed_rate is None:
             raise ValidationError(
-                "interest", "rate",
-                f"the {regime} regime needs the agreed annual rate: "
-                "pass --rate PCT (rate=Decimal(...) in Python)",
+                "interest",
+                "rate",
+                f"the {regime} regime needs the agreed annual rate: pass --rate PCT (rate=Decimal(...) in Python)",
             )
         return _agreed(regime, agreed_rate, "agreed rate (contract)")
 
@@ -333,8 +379,15 @@ class UsuryCap:
 
     table: str = "co-usury"
 
-    def schedule(self, regime: str, interest_start: dt.date, *, agreed_rate: Decimal | None,
-                 extra_rates: Mapping[str, Decimal], include_unverified: bool) -> RateSchedule:
+    def schedule(
+        self,
+        regime: str,
+        interest_start: dt.date,
+        *,
+        agreed_rate: Decimal | None,
+        extra_rates: Mapping[str, Decimal],
+        include_unverified: bool,
+    ) -> RateSchedule:
         """Monthly rates: the cap, or the agreed rate capped."""
         caps = load_table(self.table, include_unverified=include_unverified).schedule
         caps = attrs.evolve(caps, name=regime).with_rates(extra_rates)
@@ -343,18 +396,26 @@ class UsuryCap:
         rows = []
         for row in caps.periods:
             if agreed_rate > row.rate:
-                rows.append(attrs.evolve(
-                    row,
-                    source=f"usury cap {row.label}: {row.source}",
-                    warning=(
-                        f"agreed rate {format_rate(agreed_rate)} % EA exceeds the usury cap "
-                        f"{format_rate(row.rate)} % EA for {row.label} (1.5 × IBC, Código de Comercio "
-                        f"art. 884; Código Penal art. 305); interest computed at the cap"
-                    ),
-                ))
+                rows.append(
+                    attrs.evolve(
+                        row,
+                        source=f"usury cap {row.label}: {row.source}",
+                        warning=(
+                            f"agreed rate {format_rate(agreed_rate)} % EA exceeds the usury cap "
+                            f"{format_rate(row.rate)} % EA for {row.label} (1.5 × IBC, Código de Comercio "
+                            f"art. 884; Código Penal art. 305); interest computed at the cap"
+                        ),
+                    )
+                )
             else:
-                rows.append(attrs.evolve(row, rate=agreed_rate, source="agreed rate (below the usury cap)",
-                                         evidence=Evidence.SUPPLIED))
+                rows.append(
+                    attrs.evolve(
+                        row,
+                        rate=agreed_rate,
+                        source="agreed rate (below the usury cap)",
+                        evidence=Evidence.SUPPLIED,
+                    )
+                )
         return attrs.evolve(caps, periods=tuple(rows))
 
     def describe(self) -> str:
@@ -367,8 +428,7 @@ class UsuryCap:
         return ", ".join(months)
 
 
-def usury_check(rate: Decimal, on: dt.date, *, include_unverified: bool = False,
-                table: str = "co-usury") -> UsuryCheck:
+def usury_check(rate: Decimal, on: dt.date, *, include_unverified: bool = False, table: str = "co-usury") -> UsuryCheck:
     """Compare an agreed effective annual *rate* with the Colombian usury cap in force on *on*.
 
     A nominal monthly rate must first be converted to EA: ``(1 + monthly)^12 − 1``.
@@ -417,9 +477,7 @@ class Regime:
 
     def __attrs_post_init__(self) -> None:
         if not self.name or self.name != self.name.strip() or " " in self.name:
-            raise ValidationError(
-                "regime", "name", f"{self.name!r} must be a non-empty word like 'es-commercial'"
-            )
+            raise ValidationError("regime", "name", f"{self.name!r} must be a non-empty word like 'es-commercial'")
 
     def schedule(
         self,
@@ -431,7 +489,10 @@ class Regime:
     ) -> RateSchedule:
         """The rate schedule for a debt whose interest starts on *interest_start*."""
         return self.rate_rule.schedule(
-            self.name, interest_start, agreed_rate=agreed_rate, extra_rates=dict(extra_rates or {}),
+            self.name,
+            interest_start,
+            agreed_rate=agreed_rate,
+            extra_rates=dict(extra_rates or {}),
             include_unverified=include_unverified,
         )
 
@@ -461,13 +522,10 @@ def eu_directive_regime(
         title=title or f"Late Payment Directive 2011/7/EU: ECB rate + {format_rate(margin)} points",
         rate_rule=ReferencePlusMargin(margin=margin),
         day_count=day_count,
-        compensation=FixedCompensation(
-            Money("40", "EUR"), "Directive 2011/7/EU art. 6 (EUR 40 per late invoice)"
-        ),
+        compensation=FixedCompensation(Money("40", "EUR"), "Directive 2011/7/EU art. 6 (EUR 40 per late invoice)"),
         country=country,
         sources=(
-            "Directive 2011/7/EU arts. 2(6)-(7), 3(2)-(3) "
-            "(reference rate + margin, re-priced each half-year)",
+            "Directive 2011/7/EU arts. 2(6)-(7), 3(2)-(3) (reference rate + margin, re-priced each half-year)",
             "Directive 2011/7/EU art. 6 (EUR 40 per late invoice)",
             *sources,
         ),
@@ -498,16 +556,14 @@ def _build() -> dict[str, Regime]:
     regimes = [
         Regime(
             name="es-commercial",
-            title=("Spain, Ley 3/2004 (B2B and public sector): ECB rate + 8 points by half-year, "
-                   "EUR 40 per invoice"),
+            title=("Spain, Ley 3/2004 (B2B and public sector): ECB rate + 8 points by half-year, EUR 40 per invoice"),
             rate_rule=TableRate("es-commercial", "agreed rate (Ley 3/2004 art. 7.1)"),
             day_count=DayCount.ACT_ACT,
             compensation=_EUR40,
             limitation=SPAIN_CIVIL,
             country="ES",
             sources=(
-                "Ley 3/2004, de 29 de diciembre, art. 7 "
-                "(tipo legal de interés de demora, BOE each half-year)",
+                "Ley 3/2004, de 29 de diciembre, art. 7 (tipo legal de interés de demora, BOE each half-year)",
                 "Ley 3/2004 art. 8 (EUR 40 per late invoice, STS 612/2021)",
                 "Código Civil art. 1173 (payments go to interest before principal)",
             ),
@@ -515,8 +571,7 @@ def _build() -> dict[str, Regime]:
         ),
         Regime(
             name="es-legal",
-            title=("Spain, Código Civil art. 1108: interés legal del dinero by year "
-                   "(civil and consumer debts)"),
+            title=("Spain, Código Civil art. 1108: interés legal del dinero by year (civil and consumer debts)"),
             rate_rule=TableRate("es-legal", "agreed rate (Código Civil art. 1108)"),
             day_count=DayCount.ACT_ACT,
             limitation=SPAIN_CIVIL,
@@ -530,16 +585,16 @@ def _build() -> dict[str, Regime]:
         eu_directive_regime(),
         Regime(
             name="uk-late-payment",
-            title=("UK, Late Payment of Commercial Debts (Interest) Act 1998: base rate + 8, "
-                   "fixed for the debt's life"),
+            title=(
+                "UK, Late Payment of Commercial Debts (Interest) Act 1998: base rate + 8, fixed for the debt's life"
+            ),
             rate_rule=FixedAtStart(),
             day_count=DayCount.ACT_365,
             compensation=UK_FIXED_SUMS,
             limitation=UK_SIMPLE_CONTRACT,
             country="GB",
             sources=(
-                "Late Payment of Commercial Debts (Interest) Act 1998 ss.4, 6; "
-                "SI 2002/1675 art. 4 (base rate + 8)",
+                "Late Payment of Commercial Debts (Interest) Act 1998 ss.4, 6; SI 2002/1675 art. 4 (base rate + 8)",
                 "Late Payment of Commercial Debts (Interest) Act 1998 s.5A (GBP 40 / 70 / 100)",
             ),
             notes="B2B only. Scotland has parallel instruments at the same rate.",
@@ -597,4 +652,3 @@ def get_regime(name: str, regimes: Mapping[str, Regime] | None = None) -> Regime
         return known[name]
     except KeyError:
         raise UnknownRegimeError(name, sorted(known)) from None
-

@@ -112,7 +112,7 @@ def _evidence(row: Mapping[str, Any], record: str) -> Evidence:
 def _rate(row: Mapping[str, Any], key: str, record: str) -> Decimal:
     value = row.get(key)
     if isinstance(value, float):
-        raise ValidationError(record, key, "write rates as strings (\"12.50\"), never as TOML floats")
+        raise ValidationError(record, key, 'write rates as strings ("12.50"), never as TOML floats')
     return parse_rate(value, record=record, field=key)
 
 
@@ -141,9 +141,7 @@ def parse_table(data: Mapping[str, Any], *, include_unverified: bool = False) ->
     try:
         kind = PeriodKind(str(head.get("kind", "")))
     except ValueError:
-        raise ValidationError(
-            f"rate table {name}", "kind", "must be half-year, year, month or date"
-        ) from None
+        raise ValidationError(f"rate table {name}", "kind", "must be half-year, year, month or date") from None
     rows: list[RatePeriod] = []
     unverified: dict[str, Decimal] = {}
     known_through: dt.date | None = None
@@ -183,15 +181,32 @@ def parse_table(data: Mapping[str, Any], *, include_unverified: bool = False) ->
                 unverified[period.label] = rate
                 continue
             rows.append(
-                RatePeriod(period.first, period.last, rate, period.label, str(row.get("source", "")),
-                           evidence, reference)
+                RatePeriod(
+                    period.first,
+                    period.last,
+                    rate,
+                    period.label,
+                    str(row.get("source", "")),
+                    evidence,
+                    reference,
+                )
             )
     schedule = RateSchedule.from_periods(name, kind, rows)
     schedule = attrs.evolve(schedule, unverified=unverified)
     settings = {
-        str(k): str(v) for k, v in head.items()
-        if k not in {"name", "title", "kind", "version", "legal_basis", "publisher", "known_through",
-                     "unverified_through"}
+        str(k): str(v)
+        for k, v in head.items()
+        if k
+        not in {
+            "name",
+            "title",
+            "kind",
+            "version",
+            "legal_basis",
+            "publisher",
+            "known_through",
+            "unverified_through",
+        }
     }
     return RateTable(
         name=name,

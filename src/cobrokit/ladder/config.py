@@ -285,8 +285,9 @@ def _stage(reader: _Reader) -> Stage:
     if "offset" not in reader.data:
         raise reader.fail("offset", "every stage needs an offset (days from the due date)")
     min_balance_table = reader.table("min_balance")
-    min_balance = {code.upper(): min_balance_table.decimal(code, Decimal(0)) or Decimal(0)
-                   for code in min_balance_table.data}
+    min_balance = {
+        code.upper(): min_balance_table.decimal(code, Decimal(0)) or Decimal(0) for code in min_balance_table.data
+    }
     tone = reader.get("tone", str, "friendly")
     if tone not in TONES:
         raise reader.fail("tone", f"{tone!r} is not one of {', '.join(TONES)}")
@@ -330,8 +331,9 @@ def _ladder(reader: _Reader) -> Ladder:
     stages_raw = reader.get("stages", list, [])
     if not stages_raw:
         raise reader.fail("stages", "a ladder needs at least one stage")
-    stages = tuple(_stage(_Reader(raw, f"{reader.where('stages')}[{i}]", reader.source))
-                   for i, raw in enumerate(stages_raw))
+    stages = tuple(
+        _stage(_Reader(raw, f"{reader.where('stages')}[{i}]", reader.source)) for i, raw in enumerate(stages_raw)
+    )
     ids = [s.id for s in stages]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -343,7 +345,9 @@ def _ladder(reader: _Reader) -> Ladder:
     thank_channels = thanks.strings("channels", ("email",))
     thanks.check_unknown()
     ladder = Ladder(
-        name=name, stages=stages, tags=frozenset(reader.strings("tags")),
+        name=name,
+        stages=stages,
+        tags=frozenset(reader.strings("tags")),
         countries=frozenset(c.upper() for c in reader.strings("countries")),
         thank_you_channels=thank_channels,
     )
@@ -398,7 +402,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
     guard_table = top.table("guardrails")
     window = guard_table.strings("window", ("08:00", "21:00"))
     if len(window) != 2:
-        raise guard_table.fail("window", "expected [start, end], e.g. [\"08:00\", \"21:00\"]")
+        raise guard_table.fail("window", 'expected [start, end], e.g. ["08:00", "21:00"]')
     caps_table = guard_table.table("caps")
     caps: dict[str, tuple[int, int]] = {}
     for channel in caps_table.data:
@@ -456,8 +460,16 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
             raise plan_table.fail("breach_resume", f"ladder {ladder.name!r} has no stage {plans.breach_resume!r}")
     top.check_unknown()
     return Config(
-        ladders=ladders, creditor=creditor, run=run, guardrails=guardrails, plans=plans,
-        interest_regime=regime, interest_by_country=by_country, interest_rates=rates, channels=channels, template_dirs=template_dirs,
+        ladders=ladders,
+        creditor=creditor,
+        run=run,
+        guardrails=guardrails,
+        plans=plans,
+        interest_regime=regime,
+        interest_by_country=by_country,
+        interest_rates=rates,
+        channels=channels,
+        template_dirs=template_dirs,
         source=source,
     )
 

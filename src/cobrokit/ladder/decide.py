@@ -166,7 +166,11 @@ _BY_DUE = operator.itemgetter(2, 0)  # (due, invoice_id) of an OpenInvoice
 
 # channel -> contact point it needs
 CHANNEL_NEEDS = {
-    "email": "email", "sms": "phone", "whatsapp": "phone", "call": "phone", "letter": "address",
+    "email": "email",
+    "sms": "phone",
+    "whatsapp": "phone",
+    "call": "phone",
+    "letter": "address",
 }
 
 
@@ -225,9 +229,12 @@ def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.dat
             last = day
     if gap and last is not None and (as_of - last).days < gap:
         return f"deferred: last contact on {last.isoformat()}, minimum gap is {gap} days"
-    if config.guardrails.no_contact_on_holidays and pos.country:
-        if calendar_for(pos.country, pos.region).is_holiday(as_of):
-            return f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}"
+    if (
+        config.guardrails.no_contact_on_holidays
+        and pos.country
+        and calendar_for(pos.country, pos.region).is_holiday(as_of)
+    ):
+        return f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}"
     return ""
 
 
@@ -265,8 +272,14 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if state.suspended:
             actions.append(Action("restore_service", "thank_you", cycle))
         journal.append(Entry("cycle_closed", state.stage, f"overdue balance paid; cycle {cycle} closed"))
-        fresh = LadderState(ladder=ladder.name, cycle=state.cycle + 1, last_contact=state.last_contact,
-                            pre_due=state.pre_due, promise_seen=state.promise_seen, plan_seen=state.plan_seen)
+        fresh = LadderState(
+            ladder=ladder.name,
+            cycle=state.cycle + 1,
+            last_contact=state.last_contact,
+            pre_due=state.pre_due,
+            promise_seen=state.promise_seen,
+            plan_seen=state.plan_seen,
+        )
         return Decision(fresh, tuple(actions), tuple(journal))
 
     # 2. stops and pauses
@@ -285,8 +298,13 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if pos.promise.state == "pending":
             status = f"paused: promise to pay by {pos.promise.date.isoformat()}"
         elif pos.promise.state == "broken" and promise_seen != pos.promise.promise_id:
-            journal.append(Entry("promise_broken", state.stage,
-                                 f"promise {pos.promise.promise_id} to pay by {pos.promise.date.isoformat()} was broken"))
+            journal.append(
+                Entry(
+                    "promise_broken",
+                    state.stage,
+                    f"promise {pos.promise.promise_id} to pay by {pos.promise.date.isoformat()} was broken",
+                )
+            )
             promise_seen = pos.promise.promise_id
             escalate = bool(overdue)
     if status != state.status:
@@ -300,12 +318,23 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         left = (pos.limitation_date - as_of).days
         if 0 <= left <= config.run.limitation_warning_days:
             oldest_all = min(overdue_all, key=_BY_DUE)
-            actions.append(Action(
-                "creditor_warning", "limitation", f"limit-{oldest_all.invoice_id}", ("creditor",),
-                (oldest_all.invoice_id,), pos.limitation_date,
-                detail=(("reason", f"invoice {oldest_all.invoice_id} becomes time-barred on "
-                                   f"{pos.limitation_date.isoformat()} ({left} days)"),),
-            ))
+            actions.append(
+                Action(
+                    "creditor_warning",
+                    "limitation",
+                    f"limit-{oldest_all.invoice_id}",
+                    ("creditor",),
+                    (oldest_all.invoice_id,),
+                    pos.limitation_date,
+                    detail=(
+                        (
+                            "reason",
+                            f"invoice {oldest_all.invoice_id} becomes time-barred on "
+                            f"{pos.limitation_date.isoformat()} ({left} days)",
+                        ),
+                    ),
+                )
+            )
     if status:
         return Decision(state, tuple(actions), tuple(journal))
 
@@ -316,20 +345,36 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if plan.state == "active":
             return _follow_plan(pos, plan, state, ladder, config, as_of, actions, journal)
         if plan.state == "breached" and state.plan_seen != plan.plan_id:
-            journal.append(Entry("plan_breached", state.stage,
-                                 f"payment plan {plan.plan_id} breached; ladder resumes at {config.plans.breach_resume}"))
+            journal.append(
+                Entry(
+                    "plan_breached",
+                    state.stage,
+                    f"payment plan {plan.plan_id} breached; ladder resumes at {config.plans.breach_resume}",
+                )
+            )
             resume_at = ladder.index(config.plans.breach_resume)
             channels, why = _channels(pos, ("email", "letter"), config, as_of)
             if channels:
-                actions.append(Action("notice", "plan_breach", f"plan-{plan.plan_id}", channels,
-                                      tuple(i.invoice_id for i in overdue),
-                                      detail=(("template", "plan_breach"), ("instalment", plan.missed_number))))
+                actions.append(
+                    Action(
+                        "notice",
+                        "plan_breach",
+                        f"plan-{plan.plan_id}",
+                        channels,
+                        tuple(i.invoice_id for i in overdue),
+                        detail=(("template", "plan_breach"), ("instalment", plan.missed_number)),
+                    )
+                )
             else:
                 journal.append(Entry("skipped", "plan_breach", f"no usable channel ({why})"))
             # the resumed ladder keeps its spacing from today's breach notice
-            state = state._replace(plan_seen=plan.plan_id, stage_index=max(state.stage_index, resume_at - 1),
-                                   stage=ladder.post_due[max(resume_at - 1, 0)].id, stage_date=as_of,
-                                   last_contact=as_of if channels else state.last_contact)
+            state = state._replace(
+                plan_seen=plan.plan_id,
+                stage_index=max(state.stage_index, resume_at - 1),
+                stage=ladder.post_due[max(resume_at - 1, 0)].id,
+                stage_date=as_of,
+                last_contact=as_of if channels else state.last_contact,
+            )
             return Decision(state, tuple(actions), tuple(journal))
 
     # 4. before the due date
@@ -388,8 +433,12 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if target <= state.stage_index or post[target].id in sent:
         # already at the target: insistent follow-up if the stage repeats
         current = post[state.stage_index] if state.stage_index >= 0 else post[target]
-        if (current.repeat_every and state.repeats < current.repeat_max and state.stage_date is not None
-                and (as_of - state.stage_date).days >= current.repeat_every):
+        if (
+            current.repeat_every
+            and state.repeats < current.repeat_max
+            and state.stage_date is not None
+            and (as_of - state.stage_date).days >= current.repeat_every
+        ):
             chosen, repeat = post.index(current), state.repeats + 1
     else:
         candidates = [i for i in range(state.stage_index + 1, target + 1) if post[i].id not in sent]
@@ -401,8 +450,13 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             if (as_of - reached).days <= config.run.catch_up_window_days:
                 chosen = target
             else:
-                journal.append(Entry("skipped", post[target].id,
-                                     f"catch-up policy 'skip': step was due on {reached.isoformat()}"))
+                journal.append(
+                    Entry(
+                        "skipped",
+                        post[target].id,
+                        f"catch-up policy 'skip': step was due on {reached.isoformat()}",
+                    )
+                )
                 sent = sent | {post[target].id}
                 state = state._replace(sent=sent, stage_index=target, stage=post[target].id)
         else:
@@ -410,8 +464,9 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if chosen is not None:
             for missed in candidates:
                 if missed < chosen:
-                    journal.append(Entry("skipped", post[missed].id,
-                                         f"catch-up policy '{policy}': missed step not sent"))
+                    journal.append(
+                        Entry("skipped", post[missed].id, f"catch-up policy '{policy}': missed step not sent")
+                    )
                     sent = sent | {post[missed].id}
     if chosen is None:
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
@@ -420,15 +475,21 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     why_not = _conditions(stage, pos, open_minor)
     if why_not:
         journal.append(Entry("skipped", stage.id, why_not))
-        state = state._replace(sent=sent | {stage.id}, stage_index=max(state.stage_index, chosen),
-                               stage=stage.id if chosen >= state.stage_index else state.stage)
+        state = state._replace(
+            sent=sent | {stage.id},
+            stage_index=max(state.stage_index, chosen),
+            stage=stage.id if chosen >= state.stage_index else state.stage,
+        )
         return Decision(state, tuple(actions), tuple(journal))
     channels, why = _channels(pos, stage.channels, config, as_of)
     if not channels and all(CHANNEL_NEEDS.get(c, "") not in pos.contact_points for c in stage.channels):
         # the debtor cannot be reached on any of this stage's channels: waiting will not help
         journal.append(Entry("skipped", stage.id, f"skipped: no usable channel ({why})"))
-        state = state._replace(sent=sent | {stage.id}, stage_index=max(state.stage_index, chosen),
-                               stage=stage.id if chosen >= state.stage_index else state.stage)
+        state = state._replace(
+            sent=sent | {stage.id},
+            stage_index=max(state.stage_index, chosen),
+            stage=stage.id if chosen >= state.stage_index else state.stage,
+        )
         return Decision(state, tuple(actions), tuple(journal))
     blocked = _gap_blocks(pos, state, config, as_of)
     if not blocked and not channels:
@@ -441,8 +502,17 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     ordered = overdue if len(overdue) == 1 else sorted(overdue, key=_BY_DUE)
     invoice_ids = tuple(i.invoice_id for i in ordered)
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
-    actions.append(Action("notice", stage_key, cycle, channels, invoice_ids, firm,
-                          detail=(("days_overdue", (as_of - oldest.due).days),)))
+    actions.append(
+        Action(
+            "notice",
+            stage_key,
+            cycle,
+            channels,
+            invoice_ids,
+            firm,
+            detail=(("days_overdue", (as_of - oldest.due).days),),
+        )
+    )
     if stage.fee is not None and not repeat:
         from cobrokit.money import Money
 
@@ -456,15 +526,32 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if stage.action == "handoff" and not repeat:
         actions.append(Action("handoff", stage.id, cycle, invoice_ids=invoice_ids))
     state = LadderState(
-        state.ladder, state.cycle, stage.id, chosen, as_of, repeat, as_of, sent | {stage.id}, state.pre_due,
-        suspended, state.promise_seen, state.status, state.plan_seen,
+        state.ladder,
+        state.cycle,
+        stage.id,
+        chosen,
+        as_of,
+        repeat,
+        as_of,
+        sent | {stage.id},
+        state.pre_due,
+        suspended,
+        state.promise_seen,
+        state.status,
+        state.plan_seen,
     )
     return Decision(state, tuple(actions), tuple(journal))
 
 
 def _follow_plan(
-    pos: Position, plan: PlanView, state: LadderState, ladder: Ladder, config: Config, as_of: dt.date,
-    actions: list[Action], journal: list[Entry],
+    pos: Position,
+    plan: PlanView,
+    state: LadderState,
+    ladder: Ladder,
+    config: Config,
+    as_of: dt.date,
+    actions: list[Action],
+    journal: list[Entry],
 ) -> Decision:
     """While a plan is honoured the ladder follows the instalment dates, not the invoices."""
     if state.suspended:  # an accepted plan restores the service
@@ -475,12 +562,22 @@ def _follow_plan(
     if confirmed not in state.sent:
         channels, why = _channels(pos, ("email", "letter"), config, as_of)
         if channels:
-            actions.append(Action("notice", "plan_confirmation", plan_cycle, channels,
-                                  detail=(("template", "plan_confirmation"), ("plan_id", plan.plan_id))))
+            actions.append(
+                Action(
+                    "notice",
+                    "plan_confirmation",
+                    plan_cycle,
+                    channels,
+                    detail=(("template", "plan_confirmation"), ("plan_id", plan.plan_id)),
+                )
+            )
         else:
             journal.append(Entry("skipped", "plan_confirmation", f"no usable channel ({why})"))
-        return Decision(state._replace(sent=state.sent | {confirmed}, last_contact=as_of if channels else
-                                       state.last_contact), tuple(actions), tuple(journal))
+        return Decision(
+            state._replace(sent=state.sent | {confirmed}, last_contact=as_of if channels else state.last_contact),
+            tuple(actions),
+            tuple(journal),
+        )
     if plan.missed_since is not None:
         stage_key = f"plan_missed#{plan.missed_number}"
         if stage_key not in state.sent:
@@ -489,9 +586,19 @@ def _follow_plan(
             if blocked or not channels:
                 journal.append(Entry("deferred", "plan_missed", blocked or f"no usable channel ({why})"))
             else:
-                actions.append(Action("notice", stage_key, plan_cycle, channels,
-                                      detail=(("template", "oops"), ("instalment", plan.missed_number),
-                                              ("missed_since", plan.missed_since.isoformat()))))
+                actions.append(
+                    Action(
+                        "notice",
+                        stage_key,
+                        plan_cycle,
+                        channels,
+                        detail=(
+                            ("template", "oops"),
+                            ("instalment", plan.missed_number),
+                            ("missed_since", plan.missed_since.isoformat()),
+                        ),
+                    )
+                )
                 state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
         return Decision(state, tuple(actions), tuple(journal))
     if plan.next_due is not None:
@@ -500,9 +607,17 @@ def _follow_plan(
         if remind_on <= as_of <= plan.next_due and stage_key not in state.sent:
             channels, why = _channels(pos, ("email", "sms"), config, as_of)
             if channels:
-                actions.append(Action("notice", stage_key, plan_cycle, channels, firm_date=plan.next_due,
-                                      amount_minor=plan.next_amount_minor,
-                                      detail=(("template", "instalment_reminder"), ("instalment", plan.next_number))))
+                actions.append(
+                    Action(
+                        "notice",
+                        stage_key,
+                        plan_cycle,
+                        channels,
+                        firm_date=plan.next_due,
+                        amount_minor=plan.next_amount_minor,
+                        detail=(("template", "instalment_reminder"), ("instalment", plan.next_number)),
+                    )
+                )
                 state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
             else:
                 journal.append(Entry("deferred", "instalment_reminder", f"no usable channel ({why})"))

@@ -24,12 +24,12 @@ from cobrokit.plugins.markers import hookspec
 if TYPE_CHECKING:
     from cobrokit.backend import BackendType
     from cobrokit.channel import ChannelType, DeliveryReceipt, Message
-    from cobrokit.ladder.config import Config
-    from cobrokit.plugins.manager import PluginHost
-    from cobrokit.store.sqlite import SQLiteStore
     from cobrokit.credit import ExternalCredit
     from cobrokit.interest.regimes import Regime
+    from cobrokit.ladder.config import Config
     from cobrokit.notice import Notice
+    from cobrokit.plugins.manager import PluginHost
+    from cobrokit.store.sqlite import SQLiteStore
 
 
 # -- registration ------------------------------------------------------------------------
@@ -149,8 +149,14 @@ def cobrokit_register_regimes() -> Iterable[Regime]:
 
 @hookspec
 def cobrokit_suspend_service(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
-    store: SQLiteStore, config: Config, host: PluginHost,
+    tenant: str,
+    debtor_id: str,
+    stage: str,
+    cycle: str,
+    payload: Mapping[str, Any],
+    store: SQLiteStore,
+    config: Config,
+    host: PluginHost,
 ) -> str | None:
     """Suspend the debtor's service ("no pay, no service"); called once per cycle.
 
@@ -178,8 +184,14 @@ def cobrokit_suspend_service(
 
 @hookspec
 def cobrokit_restore_service(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
-    store: SQLiteStore, config: Config, host: PluginHost,
+    tenant: str,
+    debtor_id: str,
+    stage: str,
+    cycle: str,
+    payload: Mapping[str, Any],
+    store: SQLiteStore,
+    config: Config,
+    host: PluginHost,
 ) -> str | None:
     """Restore a service suspended by :func:`cobrokit_suspend_service`.
 
@@ -190,8 +202,14 @@ def cobrokit_restore_service(
 
 @hookspec
 def cobrokit_handoff(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
-    store: SQLiteStore, config: Config, host: PluginHost,
+    tenant: str,
+    debtor_id: str,
+    stage: str,
+    cycle: str,
+    payload: Mapping[str, Any],
+    store: SQLiteStore,
+    config: Config,
+    host: PluginHost,
 ) -> str | None:
     """Hand the case to a collection agency or a lawyer (the ladder's ``handoff`` stage).
 
@@ -202,8 +220,14 @@ def cobrokit_handoff(
 
 @hookspec
 def cobrokit_creditor_alert(
-    tenant: str, debtor_id: str, stage: str, cycle: str, payload: Mapping[str, Any],
-    store: SQLiteStore, config: Config, host: PluginHost,
+    tenant: str,
+    debtor_id: str,
+    stage: str,
+    cycle: str,
+    payload: Mapping[str, Any],
+    store: SQLiteStore,
+    config: Config,
+    host: PluginHost,
 ) -> str | None:
     """Tell the creditor something needs a person (e.g. a debt is about to become time-barred).
 

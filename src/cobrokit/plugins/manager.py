@@ -109,8 +109,9 @@ class PluginHost:
         return self.pm.hook
 
     # -- registration ---------------------------------------------------------------------
-    def register(self, plugin: object, name: str, *, builtin: bool = False,
-                 distribution: tuple[str, str] = ("", "")) -> None:
+    def register(
+        self, plugin: object, name: str, *, builtin: bool = False, distribution: tuple[str, str] = ("", "")
+    ) -> None:
         """Register *plugin* (a module or object) under *name* unless that name is blocked."""
         if self.pm.is_blocked(name):
             log.debug("plugin %s is blocked", name)
@@ -161,8 +162,13 @@ class PluginHost:
         return count
 
     # -- typed collection -----------------------------------------------------------------
-    def collect(self, hook_name: str, kind: str, cls: type[T],
-                key: Callable[[T], str] = lambda item: str(getattr(item, "name"))) -> dict[str, T]:  # noqa: B009
+    def collect(
+        self,
+        hook_name: str,
+        kind: str,
+        cls: type[T],
+        key: Callable[[T], str] = lambda item: str(getattr(item, "name")),  # noqa: B009 (T is unbound)
+    ) -> dict[str, T]:
         """Call a registration hook on every plugin and index the results by name.
 
         Raises:
@@ -178,8 +184,7 @@ class PluginHost:
             for item in result or ():
                 if not isinstance(item, cls):
                     raise PluginError(
-                        f"plugin {plugin_name!r}: {hook_name} returned {type(item).__name__}, "
-                        f"expected {cls.__name__}"
+                        f"plugin {plugin_name!r}: {hook_name} returned {type(item).__name__}, expected {cls.__name__}"
                     )
                 name = key(item)
                 if name in found:
@@ -225,12 +230,7 @@ class PluginHost:
         """Registered plugins with their distribution, version and implemented hooks."""
         infos = []
         for name, plugin in self.pm.list_name_plugin():
-            hooks = tuple(
-                sorted(
-                    caller.name
-                    for caller in self.pm.get_hookcallers(plugin) or ()
-                )
-            )
+            hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
             dist, version = self._dists.get(name, ("", ""))
             infos.append(PluginInfo(name, dist, version, hooks, name in self._builtin))
         return sorted(infos, key=lambda i: (not i.builtin, i.name))

@@ -37,14 +37,11 @@ def collect_template_context(host: PluginHost, notice: Notice) -> dict[str, Any]
         plugin = host.pm.get_name(impl.plugin) or repr(impl.plugin)
         if not isinstance(result, Mapping):
             raise PluginError(
-                f"plugin {plugin!r}: cobrokit_template_context returned {type(result).__name__}, "
-                "expected a mapping"
+                f"plugin {plugin!r}: cobrokit_template_context returned {type(result).__name__}, expected a mapping"
             )
         for key, value in result.items():
             if not isinstance(key, str) or not key.isidentifier():
-                raise PluginError(
-                    f"plugin {plugin!r}: cobrokit_template_context key {key!r} is not an identifier"
-                )
+                raise PluginError(f"plugin {plugin!r}: cobrokit_template_context key {key!r} is not an identifier")
             merged[key] = value
     return merged
 

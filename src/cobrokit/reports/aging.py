@@ -21,13 +21,11 @@ def aging_report(
     debtors that owe something, not with the number of invoices.
     """
     items = (
-        (item.debtor_id, item.currency, item.due_date, item.open_minor)
-        for item in store.open_items(tenant, as_of)
+        (item.debtor_id, item.currency, item.due_date, item.open_minor) for item in store.open_items(tenant, as_of)
     )
     report = build_aging(items, as_of)
     sales = store.credit_sales(tenant, as_of - dt.timedelta(days=dso_days - 1), as_of)
     ratios = {
-        currency: dso(sum(buckets), sales.get(currency, 0), dso_days)
-        for currency, buckets in report.totals.items()
+        currency: dso(sum(buckets), sales.get(currency, 0), dso_days) for currency, buckets in report.totals.items()
     }
     return AgingReport(report.as_of, report.totals, report.rows, ratios, dso_days)

@@ -279,9 +279,7 @@ def _plan_entries(
             }
         )
     promises: list[dict[str, Any]] = []
-    evaluated = promise_statuses(
-        store, tenant=tenant, as_of=as_of, debtor_id=debtor_id, grace_days=grace_days
-    )
+    evaluated = promise_statuses(store, tenant=tenant, as_of=as_of, debtor_id=debtor_id, grace_days=grace_days)
     for outcome in evaluated:
         promise = outcome.promise
         if promise.created_on > as_of:
@@ -422,12 +420,8 @@ def _render_notices(
                 if isinstance(letter, Mapping):
                     from cobrokit.letters import letter_from_dict
 
-                    created = dt.datetime.combine(
-                        dt.date.fromisoformat(row.as_of), dt.time(12), tzinfo=dt.UTC
-                    )
-                    (folder / f"{base}.pdf").write_bytes(
-                        render_pdf(letter_from_dict(letter), created=created)
-                    )
+                    created = dt.datetime.combine(dt.date.fromisoformat(row.as_of), dt.time(12), tzinfo=dt.UTC)
+                    (folder / f"{base}.pdf").write_bytes(render_pdf(letter_from_dict(letter), created=created))
                     files.append(f"{base}.pdf")
                 note = "re-rendered from the recorded decision with the current templates"
             except CobrokitError as exc:
@@ -539,9 +533,7 @@ def _index_document(
     invoice_rows: list[tuple[str, ...]] = []
     for c in statement.currencies:
         for _, number, due, minor, days in c.open_invoices:
-            invoice_rows.append(
-                (number, fmt.date(due, "medium"), str(max(days, 0)), fmt.money(c.money(minor)))
-            )
+            invoice_rows.append((number, fmt.date(due, "medium"), str(max(days, 0)), fmt.money(c.money(minor))))
     debt = (
         LetterTable(
             "Open invoices",
@@ -587,9 +579,7 @@ def _index_document(
     closing += [_timeline_line(e) for e in timeline]
     closing.append("Contents of this case file:")
     closing += [f"{name} — {_FILE_DESCRIPTIONS.get(name, 'notice content')}" for name in files]
-    closing.append(
-        "These notes orient the reader; they are not legal advice. Check the current rules before filing."
-    )
+    closing.append("These notes orient the reader; they are not legal advice. Check the current rules before filing.")
     return LetterDocument(
         sender=_creditor_block(config),
         recipient=_debtor_block(debtor),
@@ -631,8 +621,7 @@ def _status_lines(
 ) -> list[str]:
     lines = []
     for currency, stage, cycle, status in store.conn.execute(
-        "SELECT currency, stage, cycle, status FROM ladder_state WHERE tenant = ? AND debtor_id = ? "
-        "ORDER BY currency",
+        "SELECT currency, stage, cycle, status FROM ladder_state WHERE tenant = ? AND debtor_id = ? ORDER BY currency",
         (tenant, debtor.id),
     ):
         lines.append(
@@ -730,9 +719,7 @@ def build_dossier(
         work.mkdir()
         notices = _render_notices(store, tenant, debtor_id, as_of, cfg, host, work)
         notice_files = {n.key: n.files for n in notices}
-        plan_entries, plans, promises = _plan_entries(
-            store, tenant, debtor_id, as_of, cfg.run.promise_grace_days
-        )
+        plan_entries, plans, promises = _plan_entries(store, tenant, debtor_id, as_of, cfg.run.promise_grace_days)
         timeline = sorted(
             _ledger_entries(store, tenant, debtor_id, as_of)
             + plan_entries
@@ -867,30 +854,20 @@ def build_dossier(
             "timeline": [e.to_json() for e in timeline],
             "files": names,
         }
-        (work / "case.json").write_text(
-            json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        document = _index_document(
-            debtor, statement, cfg, as_of, timeline, notices, jurisdiction, names, status_lines
-        )
+        (work / "case.json").write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        document = _index_document(debtor, statement, cfg, as_of, timeline, notices, jurisdiction, names, status_lines)
         (work / "index.txt").write_text(document.to_text(), encoding="utf-8")
         created = dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.UTC)
         (work / "index.pdf").write_bytes(render_pdf(document, created=created))
         listed = [n for n in names if n != "MANIFEST.sha256"]
-        (work / "MANIFEST.sha256").write_text(
-            "".join(f"{_sha256(work / n)}  {n}\n" for n in listed), encoding="utf-8"
-        )
+        (work / "MANIFEST.sha256").write_text("".join(f"{_sha256(work / n)}  {n}\n" for n in listed), encoding="utf-8")
         files = tuple(
-            DossierFile(
-                n, _FILE_DESCRIPTIONS.get(n, "notice content"), _sha256(work / n), (work / n).stat().st_size
-            )
+            DossierFile(n, _FILE_DESCRIPTIONS.get(n, "notice content"), _sha256(work / n), (work / n).stat().st_size)
             for n in names
         )
         _publish(work, out, as_zip, as_of)
     claims = tuple(c.money(c.total_due_minor) for c in statement.currencies)
-    return Dossier(
-        tenant, debtor_id, as_of, out, claims, tuple(timeline), tuple(notices), tuple(jurisdiction), files
-    )
+    return Dossier(tenant, debtor_id, as_of, out, claims, tuple(timeline), tuple(notices), tuple(jurisdiction), files)
 
 
 def _invoices_csv(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> str:

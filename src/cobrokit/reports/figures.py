@@ -84,13 +84,13 @@ _RECEIVABLES_SQL = f"""
 WITH {_OPEN_CTE}
 SELECT currency, SUM(open), SUM(CASE WHEN age <= 0 THEN open ELSE 0 END)
 FROM open_items GROUP BY currency
-"""  # noqa: S608 - constant fragments only
+"""
 
 _AGING_SQL = f"""
 WITH {_OPEN_CTE}
 SELECT currency, COUNT(DISTINCT debtor_id), {_BUCKET_SUMS}
 FROM open_items WHERE open > 0 GROUP BY currency
-"""  # noqa: S608
+"""
 
 _TOP_SQL = f"""
 WITH {_OPEN_CTE}, per_debtor AS (
@@ -106,7 +106,7 @@ JOIN debtor AS d ON d.tenant = :tenant AND d.id = r.debtor_id
 LEFT JOIN ladder_state AS s ON s.tenant = :tenant AND s.debtor_id = r.debtor_id AND s.currency = r.currency
 WHERE r.rank <= :top
 ORDER BY r.currency, r.rank
-"""  # noqa: S608
+"""
 
 _STAGE_ID = "CASE WHEN instr(stage, '#') > 0 THEN substr(stage, 1, instr(stage, '#') - 1) ELSE stage END"
 
@@ -114,7 +114,7 @@ _SENT_SQL = f"""
 SELECT {_STAGE_ID} AS stage_id, channel, currency, COUNT(*) FROM outbox
 WHERE tenant = :tenant AND kind = 'notice' AND status = 'sent' AND as_of BETWEEN :start AND :day
 GROUP BY stage_id, channel, currency
-"""  # noqa: S608
+"""
 
 _RECOVERED_SQL = f"""
 WITH touched AS (
@@ -131,7 +131,7 @@ WITH touched AS (
 SELECT {_STAGE_ID} AS stage_id, o.channel, t.currency, COUNT(*), SUM(t.amount_minor)
 FROM touched AS t JOIN outbox AS o ON o.key = t.key
 GROUP BY stage_id, o.channel, t.currency
-"""  # noqa: S608
+"""
 
 _COLLECTED_SQL = """
 SELECT currency, SUM(amount_minor) FROM payment
@@ -139,8 +139,17 @@ WHERE tenant = :tenant AND date BETWEEN :start AND :day GROUP BY currency
 """
 
 _STAGE_ORDER = (
-    "courtesy", "oops", "whats_wrong", "penalty_warning", "ultimatum", "suspension", "handoff",
-    "plan_confirmation", "instalment_reminder", "plan_breach", "thank_you",
+    "courtesy",
+    "oops",
+    "whats_wrong",
+    "penalty_warning",
+    "ultimatum",
+    "suspension",
+    "handoff",
+    "plan_confirmation",
+    "instalment_reminder",
+    "plan_breach",
+    "thank_you",
 )
 
 
@@ -165,9 +174,12 @@ class TopDebtor:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready mapping (amounts as strings)."""
         return {
-            "debtor_id": self.debtor_id, "name": self.name, "currency": self.currency,
+            "debtor_id": self.debtor_id,
+            "name": self.name,
+            "currency": self.currency,
             **{b: _fmt(v, self.currency) for b, v in zip(BUCKETS, self.buckets, strict=True)},
-            "total": _fmt(self.total, self.currency), "oldest_days_overdue": self.oldest_days,
+            "total": _fmt(self.total, self.currency),
+            "oldest_days_overdue": self.oldest_days,
             "stage": self.stage,
         }
 
@@ -187,9 +199,14 @@ class StageRecovery:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready mapping."""
-        return {"stage": self.stage, "channel": self.channel, "currency": self.currency,
-                "notices_sent": self.notices_sent, "payments": self.payments,
-                "recovered": _fmt(self.recovered_minor, self.currency)}
+        return {
+            "stage": self.stage,
+            "channel": self.channel,
+            "currency": self.currency,
+            "notices_sent": self.notices_sent,
+            "payments": self.payments,
+            "recovered": _fmt(self.recovered_minor, self.currency),
+        }
 
 
 @attrs.frozen(slots=True)
@@ -215,7 +232,9 @@ class PromiseTally:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready mapping."""
         return {
-            "kept": self.kept, "broken": self.broken, "pending": self.pending,
+            "kept": self.kept,
+            "broken": self.broken,
+            "pending": self.pending,
             "kept_amount": _fmt(self.kept_minor, self.currency),
             "broken_amount": _fmt(self.broken_minor, self.currency),
             "pending_amount": _fmt(self.pending_minor, self.currency),
@@ -223,8 +242,9 @@ class PromiseTally:
         }
 
 
-def collection_effectiveness(begin_minor: int, sales_minor: int, end_minor: int,
-                             end_current_minor: int) -> Decimal | None:
+def collection_effectiveness(
+    begin_minor: int, sales_minor: int, end_minor: int, end_current_minor: int
+) -> Decimal | None:
     """CEI = (B + S − E) / (B + S − Ec) × 100, to 0.1; ``None`` when the denominator is not positive.
 
     >>> collection_effectiveness(100_00, 200_00, 120_00, 60_00)
@@ -310,8 +330,11 @@ class PortfolioFigures:
         return {
             "tenant": self.tenant,
             "as_of": self.as_of.isoformat(),
-            "period": {"start": self.period_start.isoformat(), "end": self.as_of.isoformat(),
-                       "days": self.period_days},
+            "period": {
+                "start": self.period_start.isoformat(),
+                "end": self.as_of.isoformat(),
+                "days": self.period_days,
+            },
             "recovery_window_days": self.recovery_days,
             "promise_grace_days": self.promise_grace_days,
             "top": self.top_n,
@@ -330,8 +353,17 @@ class PortfolioFigures:
             c = figures.currency
             for bucket, value in data["aging"].items():
                 yield ("aging", c, bucket, "amount", value)
-            for key in ("overdue", "debtors_owing", "receivables_begin", "credit_sales", "receivables_end",
-                        "current_end", "collected", "dso", "cei"):
+            for key in (
+                "overdue",
+                "debtors_owing",
+                "receivables_begin",
+                "credit_sales",
+                "receivables_end",
+                "current_end",
+                "collected",
+                "dso",
+                "cei",
+            ):
                 value = data[key]
                 yield ("kpi", c, key, "value", "" if value is None else str(value))
             for rank, top in enumerate(data["top_debtors"], start=1):
@@ -373,8 +405,7 @@ def _recovery(store: SQLiteStore, params: dict[str, Any]) -> dict[str, list[Stag
     return out
 
 
-def _promises(store: SQLiteStore, tenant: str, as_of: dt.date, start: dt.date,
-              grace: int) -> dict[str, PromiseTally]:
+def _promises(store: SQLiteStore, tenant: str, as_of: dt.date, start: dt.date, grace: int) -> dict[str, PromiseTally]:
     tallies: dict[str, dict[str, int]] = {}
     for outcome in iter_promise_outcomes(store, tenant, as_of, since=start, until=as_of, grace_days=grace):
         t = tallies.setdefault(outcome.currency, {})
@@ -428,21 +459,28 @@ def portfolio_figures(
     top_rows = _top(conn.execute(_TOP_SQL, {"tenant": tenant, "day": day, "top": top}))
     recovery = _recovery(store, params)
     promises = _promises(store, tenant, as_of, start, promise_grace_days)
-    codes = sorted(
-        set(aging) | set(end) | set(begin) | set(sales) | set(collected) | set(recovery) | set(promises)
-    )
+    codes = sorted(set(aging) | set(end) | set(begin) | set(sales) | set(collected) | set(recovery) | set(promises))
     figures = []
     for code in codes:
         owing, buckets = aging.get(code, (0, (0,) * len(BUCKETS)))
         b_total = begin.get(code, (0, 0))[0]
         e_total, e_current = end.get(code, (0, 0))
         s = sales.get(code, 0)
-        figures.append(CurrencyFigures(
-            currency=code, buckets=buckets, debtors_owing=owing, receivables_begin=b_total, credit_sales=s,
-            receivables_end=e_total, current_end=e_current, collected=collected.get(code, 0),
-            dso=dso(e_total, s, period_days), cei=collection_effectiveness(b_total, s, e_total, e_current),
-            top=tuple(top_rows.get(code, ())), recovery=tuple(recovery.get(code, ())),
-            promises=promises.get(code, PromiseTally(code)),
-        ))
-    return PortfolioFigures(tenant, as_of, start, period_days, recovery_days, top, promise_grace_days,
-                            tuple(figures))
+        figures.append(
+            CurrencyFigures(
+                currency=code,
+                buckets=buckets,
+                debtors_owing=owing,
+                receivables_begin=b_total,
+                credit_sales=s,
+                receivables_end=e_total,
+                current_end=e_current,
+                collected=collected.get(code, 0),
+                dso=dso(e_total, s, period_days),
+                cei=collection_effectiveness(b_total, s, e_total, e_current),
+                top=tuple(top_rows.get(code, ())),
+                recovery=tuple(recovery.get(code, ())),
+                promises=promises.get(code, PromiseTally(code)),
+            )
+        )
+    return PortfolioFigures(tenant, as_of, start, period_days, recovery_days, top, promise_grace_days, tuple(figures))

@@ -108,10 +108,8 @@ def aging_chart_svg(figures: CurrencyFigures, locale: str = "en") -> str:
         f'<svg class="chart aging-chart" data-currency="{_e(currency)}" role="img" '
         f'viewBox="0 0 {_CHART_W} {_CHART_H}" xmlns="http://www.w3.org/2000/svg" '
         f'aria-labelledby="chart-title-{_e(currency)}">',
-        f'<title id="chart-title-{_e(currency)}">'
-        f"Aging of {_e(currency)} receivables by days past due</title>",
-        f'<line class="axis" x1="{_PLOT_LEFT}" y1="{_PLOT_BOTTOM}" x2="{_CHART_W - 10}" '
-        f'y2="{_PLOT_BOTTOM}"/>',
+        f'<title id="chart-title-{_e(currency)}">Aging of {_e(currency)} receivables by days past due</title>',
+        f'<line class="axis" x1="{_PLOT_LEFT}" y1="{_PLOT_BOTTOM}" x2="{_CHART_W - 10}" y2="{_PLOT_BOTTOM}"/>',
     ]
     for index, (bucket, minor) in enumerate(zip(BUCKETS, figures.buckets, strict=True)):
         height = (minor * plot_h) // biggest if biggest > 0 else 0
@@ -256,9 +254,7 @@ def _section(f: CurrencyFigures, figures: PortfolioFigures, locale: str) -> str:
     )
 
 
-def render_report_html(
-    figures: PortfolioFigures, *, locale: str = "en", title: str = "Receivables report"
-) -> str:
+def render_report_html(figures: PortfolioFigures, *, locale: str = "en", title: str = "Receivables report") -> str:
     """The report page for *figures* (a complete, self-contained HTML document)."""
     loc = normalize_locale(locale)
     as_of = format_date(figures.as_of, loc, "long")

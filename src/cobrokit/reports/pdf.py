@@ -47,8 +47,13 @@ def printable(document: LetterDocument, font: Path) -> LetterDocument:
     return letter_from_dict(fix(document.to_dict()))
 
 
-def render_pdf(document: LetterDocument, *, created: dt.datetime, font_regular: Path | None = None,
-               font_bold: Path | None = None) -> bytes:
+def render_pdf(
+    document: LetterDocument,
+    *,
+    created: dt.datetime,
+    font_regular: Path | None = None,
+    font_bold: Path | None = None,
+) -> bytes:
     """Lay *document* out as an A4 PDF with the letter writer (``created`` goes in the metadata)."""
     from cobrokit.builtin.letter import letter_pdf
 

@@ -138,8 +138,14 @@ def _sql(template: str, debtor_id: str | None, column: str = "debtor_id") -> str
 
 def _params(tenant: str, as_of: dt.date, since: dt.date, grace: int, debtor_id: str | None) -> dict[str, Any]:
     day = as_of.isoformat()
-    return {"tenant": tenant, "day": day, "since": since.isoformat(), "until": day, "grace": grace,
-            "debtor": debtor_id}
+    return {
+        "tenant": tenant,
+        "day": day,
+        "since": since.isoformat(),
+        "until": day,
+        "grace": grace,
+        "debtor": debtor_id,
+    }
 
 
 class PromiseOutcome(NamedTuple):
@@ -182,11 +188,13 @@ def iter_promise_outcomes(
         yield PromiseOutcome(ident, debtor, currency, int(amount), promised, int(paid), state)
 
 
-def _promises(store: SQLiteStore, params: dict[str, Any], debtor_id: str | None,
-              as_of: dt.date, since: dt.date) -> dict[str, list[int]]:
+def _promises(
+    store: SQLiteStore, params: dict[str, Any], debtor_id: str | None, as_of: dt.date, since: dt.date
+) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for outcome in iter_promise_outcomes(store, params["tenant"], as_of, since=since,
-                                         grace_days=params["grace"], debtor_id=debtor_id):
+    for outcome in iter_promise_outcomes(
+        store, params["tenant"], as_of, since=since, grace_days=params["grace"], debtor_id=debtor_id
+    ):
         counts = out.setdefault(outcome.debtor_id, [0, 0])
         if outcome.state == "kept":
             counts[0] += 1
@@ -199,8 +207,7 @@ def _disputes(conn: sqlite3.Connection, params: dict[str, Any], debtor_id: str |
     return {d: int(n) for d, n in conn.execute(_sql(_DISPUTES_SQL, debtor_id), params)}
 
 
-def _breaches(store: SQLiteStore, params: dict[str, Any], debtor_id: str | None,
-              as_of: dt.date) -> dict[str, int]:
+def _breaches(store: SQLiteStore, params: dict[str, Any], debtor_id: str | None, as_of: dt.date) -> dict[str, int]:
     from cobrokit.commitments import load_plan_views
 
     plans: set[tuple[str, str]] = {
@@ -251,9 +258,16 @@ def iter_payment_histories(
     def build(debtor: str, lateness: Sequence[CurrencyLateness], oldest: int) -> PaymentHistory:
         kept, broken = promises.get(debtor, (0, 0))
         return PaymentHistory(
-            debtor_id=debtor, as_of=as_of, since=since, lateness=tuple(lateness), promises_kept=kept,
-            promises_broken=broken, disputes=disputes.get(debtor, 0), plan_breaches=breaches.get(debtor, 0),
-            insolvent=debtor in insolvent, oldest_days_overdue=oldest,
+            debtor_id=debtor,
+            as_of=as_of,
+            since=since,
+            lateness=tuple(lateness),
+            promises_kept=kept,
+            promises_broken=broken,
+            disputes=disputes.get(debtor, 0),
+            plan_breaches=breaches.get(debtor, 0),
+            insolvent=debtor in insolvent,
+            oldest_days_overdue=oldest,
         )
 
     seen: set[str] = set()
@@ -295,12 +309,24 @@ def payment_history(
     """
     debtor = store.get_debtor(tenant, debtor_id)
     if debtor is None:
-        raise UnknownReferenceError(f"debtor {debtor_id}", "debtor_id",
-                                    f"no debtor {debtor_id!r} for tenant {tenant!r}")
-    found = next(iter_payment_histories(store, tenant, as_of, lookback_days=lookback_days,
-                                        promise_grace_days=promise_grace_days, debtor_id=debtor_id), None)
+        raise UnknownReferenceError(
+            f"debtor {debtor_id}", "debtor_id", f"no debtor {debtor_id!r} for tenant {tenant!r}"
+        )
+    found = next(
+        iter_payment_histories(
+            store,
+            tenant,
+            as_of,
+            lookback_days=lookback_days,
+            promise_grace_days=promise_grace_days,
+            debtor_id=debtor_id,
+        ),
+        None,
+    )
     history = found or PaymentHistory(
-        debtor_id=debtor_id, as_of=as_of, since=as_of - dt.timedelta(days=lookback_days),
+        debtor_id=debtor_id,
+        as_of=as_of,
+        since=as_of - dt.timedelta(days=lookback_days),
         insolvent=debtor.insolvent,
     )
     open_minor = {
@@ -324,8 +350,9 @@ def risk_scores(
     """
     p = policy or CreditPolicy()
     out: dict[str, int] = {}
-    for history in iter_payment_histories(store, tenant, as_of, lookback_days=p.lookback_days,
-                                          promise_grace_days=p.promise_grace_days):
+    for history in iter_payment_histories(
+        store, tenant, as_of, lookback_days=p.lookback_days, promise_grace_days=p.promise_grace_days
+    ):
         risk = risk_from_score(score_history(history, p.weights).score)
         if risk is not None:
             out[history.debtor_id] = risk
@@ -364,7 +391,13 @@ def check_credit(
     *host* is given, and decides with :func:`cobrokit.credit.decide_credit`.
     """
     p = policy or CreditPolicy()
-    history = payment_history(store, tenant, debtor_id, as_of, lookback_days=p.lookback_days,
-                              promise_grace_days=p.promise_grace_days)
+    history = payment_history(
+        store,
+        tenant,
+        debtor_id,
+        as_of,
+        lookback_days=p.lookback_days,
+        promise_grace_days=p.promise_grace_days,
+    )
     external = external_credit_data(host, tenant, debtor_id) if host is not None else ()
     return decide_credit(history, order, p, external)

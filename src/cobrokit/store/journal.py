@@ -33,15 +33,56 @@ __all__ = [
 ]
 
 STATE_COLUMNS = (
-    "tenant", "debtor_id", "currency", "ladder", "cycle", "stage", "stage_index", "stage_date", "repeats",
-    "last_contact", "sent_stages", "pre_due", "suspended", "promise_seen", "status", "plan_seen",
+    "tenant",
+    "debtor_id",
+    "currency",
+    "ladder",
+    "cycle",
+    "stage",
+    "stage_index",
+    "stage_date",
+    "repeats",
+    "last_contact",
+    "sent_stages",
+    "pre_due",
+    "suspended",
+    "promise_seen",
+    "status",
+    "plan_seen",
 )
 OUTBOX_COLUMNS = (
-    "key", "tenant", "debtor_id", "currency", "stage", "cycle", "channel", "fallback", "kind", "status",
-    "attempts", "as_of", "not_before", "provider_id", "detail", "payload", "run_id", "created_at", "updated_at",
+    "key",
+    "tenant",
+    "debtor_id",
+    "currency",
+    "stage",
+    "cycle",
+    "channel",
+    "fallback",
+    "kind",
+    "status",
+    "attempts",
+    "as_of",
+    "not_before",
+    "provider_id",
+    "detail",
+    "payload",
+    "run_id",
+    "created_at",
+    "updated_at",
 )
 JOURNAL_COLUMNS = (
-    "tenant", "run_id", "as_of", "debtor_id", "kind", "stage", "cycle", "channel", "key", "reason", "detail",
+    "tenant",
+    "run_id",
+    "as_of",
+    "debtor_id",
+    "kind",
+    "stage",
+    "cycle",
+    "channel",
+    "key",
+    "reason",
+    "detail",
     "recorded_at",
 )
 
@@ -110,28 +151,48 @@ def _date(text: str) -> dt.date | None:
 def state_from_row(row: Sequence[Any]) -> LadderState:
     """Decode the state columns (``ladder`` onwards) of a ladder_state row."""
     return LadderState(
-        ladder=row[0], cycle=row[1], stage=row[2], stage_index=row[3], stage_date=_date(row[4]),
-        repeats=row[5], last_contact=_date(row[6]),
+        ladder=row[0],
+        cycle=row[1],
+        stage=row[2],
+        stage_index=row[3],
+        stage_date=_date(row[4]),
+        repeats=row[5],
+        last_contact=_date(row[6]),
         sent=frozenset(row[7].split(",")) if row[7] else frozenset(),
-        pre_due=row[8], suspended=bool(row[9]), promise_seen=row[10], status=row[11], plan_seen=row[12],
+        pre_due=row[8],
+        suspended=bool(row[9]),
+        promise_seen=row[10],
+        status=row[11],
+        plan_seen=row[12],
     )
 
 
 def state_to_row(tenant: str, debtor_id: str, currency: str, s: LadderState) -> tuple[Any, ...]:
     """Encode a state as a ladder_state row."""
     return (
-        tenant, debtor_id, currency, s.ladder, s.cycle, s.stage, s.stage_index,
-        s.stage_date.isoformat() if s.stage_date else "", s.repeats,
-        s.last_contact.isoformat() if s.last_contact else "", ",".join(sorted(s.sent)), s.pre_due,
-        int(s.suspended), s.promise_seen, s.status, s.plan_seen,
+        tenant,
+        debtor_id,
+        currency,
+        s.ladder,
+        s.cycle,
+        s.stage,
+        s.stage_index,
+        s.stage_date.isoformat() if s.stage_date else "",
+        s.repeats,
+        s.last_contact.isoformat() if s.last_contact else "",
+        ",".join(sorted(s.sent)),
+        s.pre_due,
+        int(s.suspended),
+        s.promise_seen,
+        s.status,
+        s.plan_seen,
     )
 
 
 def read_state(store: SQLiteStore, tenant: str, debtor_id: str, currency: str) -> LadderState | None:
     """One debtor's ladder state in one currency, or ``None``."""
     row = store.conn.execute(
-        f"SELECT {', '.join(STATE_COLUMNS[3:])} FROM ladder_state "  # noqa: S608
-        "WHERE tenant = ? AND debtor_id = ? AND currency = ?",
+        f"SELECT {', '.join(STATE_COLUMNS[3:])} FROM ladder_state WHERE tenant = ? AND debtor_id = ? AND currency = ?",
         (tenant, debtor_id, currency),
     ).fetchone()
     return state_from_row(row) if row else None
@@ -139,23 +200,53 @@ def read_state(store: SQLiteStore, tenant: str, debtor_id: str, currency: str) -
 
 def iter_states(conn: sqlite3.Connection, tenant: str) -> Iterator[tuple[Any, ...]]:
     """All ladder states of a tenant ordered by debtor and currency (raw rows)."""
-    return iter(conn.execute(
-        f"SELECT debtor_id, currency, {', '.join(STATE_COLUMNS[3:])} FROM ladder_state "  # noqa: S608
-        "WHERE tenant = ? ORDER BY debtor_id, currency",
-        (tenant,),
-    ))
+    return iter(
+        conn.execute(
+            f"SELECT debtor_id, currency, {', '.join(STATE_COLUMNS[3:])} FROM ladder_state "
+            "WHERE tenant = ? ORDER BY debtor_id, currency",
+            (tenant,),
+        )
+    )
 
 
 def outbox_row(
-    *, key: str, tenant: str, debtor_id: str, currency: str, stage: str, cycle: str, channel: str,
-    fallback: Sequence[str], kind: str, as_of: dt.date, not_before: str, payload: dict[str, Any], now: str,
+    *,
+    key: str,
+    tenant: str,
+    debtor_id: str,
+    currency: str,
+    stage: str,
+    cycle: str,
+    channel: str,
+    fallback: Sequence[str],
+    kind: str,
+    as_of: dt.date,
+    not_before: str,
+    payload: dict[str, Any],
+    now: str,
     run_id: str = "",
 ) -> tuple[Any, ...]:
     """Build an outbox row (status ``planned``)."""
     return (
-        key, tenant, debtor_id, currency, stage, cycle, channel, ",".join(fallback), kind, "planned", 0,
-        as_of.isoformat(), not_before, "", "", json.dumps(payload, sort_keys=True, separators=(",", ":")), run_id,
-        now, now,
+        key,
+        tenant,
+        debtor_id,
+        currency,
+        stage,
+        cycle,
+        channel,
+        ",".join(fallback),
+        kind,
+        "planned",
+        0,
+        as_of.isoformat(),
+        not_before,
+        "",
+        "",
+        json.dumps(payload, sort_keys=True, separators=(",", ":")),
+        run_id,
+        now,
+        now,
     )
 
 
@@ -175,7 +266,7 @@ def write_batch(
     """
     with store.transaction() as conn:
         conn.executemany(
-            f"INSERT INTO ladder_state ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "  # noqa: S608
+            f"INSERT INTO ladder_state ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "
             "ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:]),
             states,
@@ -183,13 +274,16 @@ def write_batch(
         existing: set[str] = set()
         keys = [row[0] for row in outbox]
         for start in range(0, len(keys), 500):  # which keys are planned already (a rare re-run)
-            chunk = keys[start:start + 500]
-            existing.update(r[0] for r in conn.execute(
-                f"SELECT key FROM outbox WHERE key IN ({', '.join('?' * len(chunk))})", chunk))  # noqa: S608
+            chunk = keys[start : start + 500]
+            existing.update(
+                r[0]
+                for r in conn.execute(f"SELECT key FROM outbox WHERE key IN ({', '.join('?' * len(chunk))})", chunk)
+            )
         fresh = [row for row in outbox if row[0] not in existing]
         new_keys = {row[0] for row in fresh}
         conn.executemany(
-            f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})",  # noqa: S608
+            f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})",
             fresh,
         )
         inserted = len(fresh)
@@ -198,7 +292,9 @@ def write_batch(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             fees,
         )
-        journal_sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"  # noqa: S608
+        journal_sql = (
+            f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"
+        )
         conn.executemany(journal_sql, journal)
         conn.executemany(journal_sql, [row for key, row in journal_if_planned if key in new_keys])
     return inserted
@@ -206,7 +302,7 @@ def write_batch(
 
 def append_journal(store: SQLiteStore, rows: Iterable[tuple[Any, ...]]) -> None:
     """Append journal rows in their own transaction."""
-    sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"  # noqa: S608
+    sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"
     with store.transaction() as conn:
         conn.executemany(sql, rows)
 
@@ -215,7 +311,7 @@ def iter_outbox(
     store: SQLiteStore, tenant: str, *, statuses: Sequence[str] = (), debtor_id: str | None = None
 ) -> Iterator[OutboxRow]:
     """Outbox rows of a tenant (optionally by status and debtor), oldest first."""
-    sql = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox WHERE tenant = ?"  # noqa: S608
+    sql = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox WHERE tenant = ?"
     args: list[Any] = [tenant]
     if statuses:
         sql += f" AND status IN ({', '.join('?' * len(statuses))})"
@@ -227,8 +323,9 @@ def iter_outbox(
         yield OutboxRow(*row)
 
 
-def iter_journal(store: SQLiteStore, tenant: str, *, debtor_id: str | None = None,
-                 run_id: str | None = None) -> Iterator[JournalRow]:
+def iter_journal(
+    store: SQLiteStore, tenant: str, *, debtor_id: str | None = None, run_id: str | None = None
+) -> Iterator[JournalRow]:
     """Journal rows of a tenant in order (optionally for one debtor or one run)."""
     sql = "SELECT seq, " + ", ".join(JOURNAL_COLUMNS) + " FROM journal WHERE tenant = ?"
     args: list[Any] = [tenant]
@@ -244,12 +341,14 @@ def iter_journal(store: SQLiteStore, tenant: str, *, debtor_id: str | None = Non
 
 def recent_contacts(conn: sqlite3.Connection, tenant: str, since: dt.date) -> Iterator[tuple[str, str, str]]:
     """(debtor_id, as_of, channel) of notices planned or sent since *since*, by debtor."""
-    return iter(conn.execute(
-        "SELECT debtor_id, as_of, channel FROM outbox WHERE tenant = ? AND as_of >= ? AND kind = 'notice' "
-        "AND status NOT IN ('refused', 'render_failed', 'superseded', 'failed_permanent') "
-        "ORDER BY debtor_id, as_of",
-        (tenant, since.isoformat()),
-    ))
+    return iter(
+        conn.execute(
+            "SELECT debtor_id, as_of, channel FROM outbox WHERE tenant = ? AND as_of >= ? AND kind = 'notice' "
+            "AND status NOT IN ('refused', 'render_failed', 'superseded', 'failed_permanent') "
+            "ORDER BY debtor_id, as_of",
+            (tenant, since.isoformat()),
+        )
+    )
 
 
 def contact_rows(store: SQLiteStore, tenant: str, debtor_id: str) -> list[tuple[Any, ...]]:

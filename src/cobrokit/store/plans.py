@@ -71,8 +71,7 @@ _PLAN_COLS = (
 )
 _PROMISE_COLS = "tenant, id, debtor_id, promised_date, currency, amount_minor, created_on, channel, note"
 _SETTLEMENT_COLS = (
-    "tenant, id, debtor_id, currency, balance_minor, amount_minor, floor_minor, pay_by, created_on, "
-    "invoice_ids, note"
+    "tenant, id, debtor_id, currency, balance_minor, amount_minor, floor_minor, pay_by, created_on, invoice_ids, note"
 )
 _REWARD_COLS = "tenant, code, debtor_id, percent, granted_on, expires_on, reason"
 
@@ -87,7 +86,7 @@ def _dec(value: Decimal) -> str:
 
 def _next_id(conn: sqlite3.Connection, table: str, tenant: str, prefix: str) -> str:
     rows = conn.execute(
-        f"SELECT id FROM {table} WHERE tenant = ? AND id LIKE ?",  # noqa: S608 - table is ours
+        f"SELECT id FROM {table} WHERE tenant = ? AND id LIKE ?",
         (tenant, f"{prefix}-%"),
     )
     highest = 0
@@ -179,9 +178,7 @@ class PlanRepository:
 
     def _insert_plan(self, conn: sqlite3.Connection, plan: PaymentPlan) -> None:
         if (
-            conn.execute(
-                "SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (plan.tenant, plan.debtor_id)
-            ).fetchone()
+            conn.execute("SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (plan.tenant, plan.debtor_id)).fetchone()
             is None
         ):
             raise UnknownReferenceError(plan.record, "debtor_id", f"unknown debtor {plan.debtor_id!r}")
@@ -199,7 +196,7 @@ class PlanRepository:
         terms = plan.terms
         down = terms.down_payment
         conn.execute(
-            f"INSERT INTO payment_plan ({_PLAN_COLS}) VALUES ({', '.join('?' * 17)})",  # noqa: S608
+            f"INSERT INTO payment_plan ({_PLAN_COLS}) VALUES ({', '.join('?' * 17)})",
             (
                 plan.tenant,
                 plan.id,
@@ -229,8 +226,7 @@ class PlanRepository:
             ):
                 raise UnknownReferenceError(plan.record, "invoice_id", f"unknown invoice {debt.invoice_id!r}")
             conn.execute(
-                "INSERT INTO plan_debt (tenant, plan_id, version, invoice_id, open_minor) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO plan_debt (tenant, plan_id, version, invoice_id, open_minor) VALUES (?, ?, ?, ?, ?)",
                 (plan.tenant, plan.id, plan.version, debt.invoice_id, debt.open.to_minor()),
             )
         for inst in plan.instalments:
@@ -256,13 +252,12 @@ class PlanRepository:
         """One plan version (the latest when *version* is ``None``), or ``None``."""
         if version is None:
             row = self.store.conn.execute(
-                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? "  # noqa: S608
-                "ORDER BY version DESC LIMIT 1",
+                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? ORDER BY version DESC LIMIT 1",
                 (tenant, plan_id),
             ).fetchone()
         else:
             row = self.store.conn.execute(
-                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? AND version = ?",  # noqa: S608
+                f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? AND version = ?",
                 (tenant, plan_id, version),
             ).fetchone()
         return self._plan_from_row(row) if row else None
@@ -270,7 +265,7 @@ class PlanRepository:
     def plan_versions(self, tenant: str, plan_id: str) -> list[PaymentPlan]:
         """Every version of a plan, oldest first (the renegotiation history)."""
         rows = self.store.conn.execute(
-            f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? ORDER BY version",  # noqa: S608
+            f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ? AND id = ? ORDER BY version",
             (tenant, plan_id),
         ).fetchall()
         return [self._plan_from_row(r) for r in rows]
@@ -283,7 +278,7 @@ class PlanRepository:
         With ``states=("accepted", "active")`` this is what the ladder needs: the plans in
         good standing to follow instead of the invoices' due dates.
         """
-        sql = f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_PLAN_COLS} FROM payment_plan WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -388,30 +383,28 @@ class PlanRepository:
                 ).fetchone()
                 is None
             ):
-                raise UnknownReferenceError(
-                    promise.record, "debtor_id", f"unknown debtor {promise.debtor_id!r}"
-                )
+                raise UnknownReferenceError(promise.record, "debtor_id", f"unknown debtor {promise.debtor_id!r}")
             existing = conn.execute(
-                f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",  # noqa: S608
+                f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",
                 (promise.tenant, promise.id),
             ).fetchone()
             if existing is not None:
                 if tuple(existing) != row:
                     raise ConflictError(f"{promise.record} already exists with different values")
                 return
-            conn.execute(f"INSERT INTO promise ({_PROMISE_COLS}) VALUES ({', '.join('?' * 9)})", row)  # noqa: S608
+            conn.execute(f"INSERT INTO promise ({_PROMISE_COLS}) VALUES ({', '.join('?' * 9)})", row)
 
     def load_promise(self, tenant: str, promise_id: str) -> Promise | None:
         """One promise, or ``None``."""
         row = self.store.conn.execute(
-            f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",  # noqa: S608
+            f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ? AND id = ?",
             (tenant, promise_id),
         ).fetchone()
         return _promise_from_row(row) if row else None
 
     def iter_promises(self, tenant: str, debtor_id: str | None = None) -> Iterator[Promise]:
         """The tenant's promises (of one debtor), by debtor, promised date and id."""
-        sql = f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_PROMISE_COLS} FROM promise WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -446,11 +439,11 @@ class PlanRepository:
                 "SELECT 1 FROM settlement WHERE tenant = ? AND id = ?", (settlement.tenant, settlement.id)
             ).fetchone():
                 raise ConflictError(f"{settlement.record} already exists")
-            conn.execute(f"INSERT INTO settlement ({_SETTLEMENT_COLS}) VALUES ({', '.join('?' * 11)})", row)  # noqa: S608
+            conn.execute(f"INSERT INTO settlement ({_SETTLEMENT_COLS}) VALUES ({', '.join('?' * 11)})", row)
 
     def iter_settlements(self, tenant: str, debtor_id: str | None = None) -> Iterator[Settlement]:
         """The tenant's settlement offers (of one debtor)."""
-        sql = f"SELECT {_SETTLEMENT_COLS} FROM settlement WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_SETTLEMENT_COLS} FROM settlement WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -479,7 +472,7 @@ class PlanRepository:
             ).fetchone():
                 return False
             conn.execute(
-                f"INSERT INTO reward ({_REWARD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                f"INSERT INTO reward ({_REWARD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     reward.tenant,
                     reward.code,
@@ -494,7 +487,7 @@ class PlanRepository:
 
     def iter_rewards(self, tenant: str, debtor_id: str | None = None) -> Iterator[Reward]:
         """The tenant's rewards (of one debtor)."""
-        sql = f"SELECT {_REWARD_COLS} FROM reward WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_REWARD_COLS} FROM reward WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -523,18 +516,13 @@ class PlanRepository:
             "reward",
         )
         return {
-            t: int(
-                self.store.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE tenant = ?", (tenant,)).fetchone()[0]  # noqa: S608
-            )
+            t: int(self.store.conn.execute(f"SELECT COUNT(*) FROM {t} WHERE tenant = ?", (tenant,)).fetchone()[0])
             for t in tables
         }
 
     @staticmethod
     def _require_debtor(conn: sqlite3.Connection, tenant: str, debtor_id: str, record: str) -> None:
-        if (
-            conn.execute("SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (tenant, debtor_id)).fetchone()
-            is None
-        ):
+        if conn.execute("SELECT 1 FROM debtor WHERE tenant = ? AND id = ?", (tenant, debtor_id)).fetchone() is None:
             raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
 
 
@@ -565,9 +553,7 @@ def debtor_calendar(store: SQLiteStore, tenant: str, debtor_id: str) -> Business
     """
     debtor = store.get_debtor(tenant, debtor_id)
     if debtor is None:
-        raise UnknownReferenceError(
-            f"debtor {debtor_id}", "id", f"no debtor {debtor_id!r} for tenant {tenant!r}"
-        )
+        raise UnknownReferenceError(f"debtor {debtor_id}", "id", f"no debtor {debtor_id!r} for tenant {tenant!r}")
     return calendar_for(debtor.country or debtor.address.country, debtor.address.region)
 
 
@@ -605,9 +591,7 @@ def open_debts(
             if ident not in mine:
                 raise UnknownReferenceError(record, "invoice", f"{ident!r} is not an invoice of this debtor")
             if ident not in by_id:
-                raise ValidationError(
-                    f"invoice {ident}", "open", f"has nothing open as of {as_of.isoformat()}"
-                )
+                raise ValidationError(f"invoice {ident}", "open", f"has nothing open as of {as_of.isoformat()}")
             chosen.append(by_id[ident])
         items = chosen
     else:
@@ -696,9 +680,7 @@ def propose_for_debtor(
     return plan
 
 
-def _terms(
-    terms: PlanTerms | None, make_terms: Callable[[str], PlanTerms] | None, currency: str
-) -> PlanTerms:
+def _terms(terms: PlanTerms | None, make_terms: Callable[[str], PlanTerms] | None, currency: str) -> PlanTerms:
     if terms is not None:
         return terms
     if make_terms is None:
@@ -724,23 +706,17 @@ def accept_plan(store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, n
     repo = PlanRepository(store)
     with store.transaction():
         plan = _require_plan(repo, tenant, plan_id)
-        others = [
-            p for p in repo.iter_plans(tenant, debtor_id=plan.debtor_id, states=_BINDING) if p.id != plan.id
-        ]
+        others = [p for p in repo.iter_plans(tenant, debtor_id=plan.debtor_id, states=_BINDING) if p.id != plan.id]
         for other in others:
             taken = set(plan.invoice_ids).intersection(other.invoice_ids)
             if taken:
-                raise ConflictError(
-                    f"invoice {sorted(taken)[0]} is already in {other.record} ({other.state.value})"
-                )
+                raise ConflictError(f"invoice {sorted(taken)[0]} is already in {other.record} ({other.state.value})")
         accepted = accept(plan, on, note=note)
         repo.save_plan(accepted)
     return accepted
 
 
-def cancel_plan(
-    store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, reason: str = ""
-) -> PaymentPlan:
+def cancel_plan(store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, reason: str = "") -> PaymentPlan:
     """Cancel the latest version of *plan_id* on *on*; saved.
 
     Raises:
@@ -781,22 +757,16 @@ def renegotiate_plan(
     with store.transaction():
         old = _require_plan(repo, tenant, plan_id)
         still_open = {
-            i.invoice_id
-            for i in store.open_items(tenant, today)
-            if i.debtor_id == old.debtor_id and i.open_minor > 0
+            i.invoice_id for i in store.open_items(tenant, today) if i.debtor_id == old.debtor_id and i.open_minor > 0
         }
         ids = [i for i in old.invoice_ids if i in still_open]
         if not ids:
-            raise ValidationError(
-                old.record, "balance", f"nothing is open any more as of {today.isoformat()}"
-            )
+            raise ValidationError(old.record, "balance", f"nothing is open any more as of {today.isoformat()}")
         debts = open_debts(store, tenant, old.debtor_id, today, currency=old.currency, invoice_ids=ids)
         first = repo.plan_versions(tenant, plan_id)[0]
         debts = _less_on_account(debts, _on_account_receipts(store, old, first.created_on, today))
         if not debts:
-            raise ValidationError(
-                old.record, "balance", f"nothing is owed any more as of {today.isoformat()}"
-            )
+            raise ValidationError(old.record, "balance", f"nothing is owed any more as of {today.isoformat()}")
         old_after, new = renegotiate(
             old,
             debts=debts,
@@ -839,9 +809,7 @@ def plan_status(store: SQLiteStore, plan: PaymentPlan, as_of: dt.date) -> PlanSt
     return evaluate_plan(plan, store.iter_payments(plan.tenant, plan.debtor_id), as_of)
 
 
-def refresh_plan(
-    store: SQLiteStore, *, tenant: str, plan_id: str, as_of: dt.date
-) -> tuple[PaymentPlan, PlanStatus]:
+def refresh_plan(store: SQLiteStore, *, tenant: str, plan_id: str, as_of: dt.date) -> tuple[PaymentPlan, PlanStatus]:
     """Evaluate the latest version of *plan_id* as of *as_of* and save the transitions it
     shows (activated, breached, completed), dated when they happened.
 

@@ -132,8 +132,9 @@ class SQLiteStore:
             if not parent.is_dir():
                 raise StoreError(f"cannot open store {target}: folder {parent} does not exist")
         try:
-            conn = sqlite3.connect(target, isolation_level=None, timeout=busy_timeout_ms / 1000,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                target, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if target != ":memory:":
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -253,7 +254,10 @@ class SQLiteStore:
             for note in credit_notes:
                 if note.invoice_id and not self._exists(conn, "invoice", note.tenant, note.invoice_id):
                     raise UnknownReferenceError(note.record, "invoice_id", f"unknown invoice {note.invoice_id!r}")
-                bump("credit_notes", self._save_row(conn, "credit_note", _credit_note_row(note), update, note.record))
+                bump(
+                    "credit_notes",
+                    self._save_row(conn, "credit_note", _credit_note_row(note), update, note.record),
+                )
         return ImportCounts(counts["inserted"], counts["updated"], counts["unchanged"])
 
     def compare(self, record: Debtor | Invoice | Payment | CreditNote) -> list[str] | None:
@@ -265,7 +269,7 @@ class SQLiteStore:
         table, row = _row_for(record)
         cols = list(row)
         existing = self.conn.execute(
-            f"SELECT {', '.join(cols)} FROM {table} WHERE tenant = ? AND id = ?",  # noqa: S608
+            f"SELECT {', '.join(cols)} FROM {table} WHERE tenant = ? AND id = ?",
             (row["tenant"], row["id"]),
         ).fetchone()
         if existing is None:
@@ -284,7 +288,8 @@ class SQLiteStore:
     def get_invoice(self, tenant: str, invoice_id: str) -> Invoice | None:
         """One invoice, or ``None``."""
         row = self.conn.execute(
-            f"SELECT {_INVOICE_COLS} FROM invoice WHERE tenant = ? AND id = ?", (tenant, invoice_id)  # noqa: S608
+            f"SELECT {_INVOICE_COLS} FROM invoice WHERE tenant = ? AND id = ?",
+            (tenant, invoice_id),
         ).fetchone()
         return _invoice_from_row(row) if row else None
 
@@ -295,25 +300,25 @@ class SQLiteStore:
         """
         if table not in _TABLES:
             raise ValueError(f"unknown table {table!r}")
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         cur = self.conn.executemany(sql, rows)
         return int(cur.rowcount)
 
     @staticmethod
     def _exists(conn: sqlite3.Connection, table: str, tenant: str, ident: str) -> bool:
-        sql = f"SELECT 1 FROM {table} WHERE tenant = ? AND id = ?"  # noqa: S608 - table is ours
+        sql = f"SELECT 1 FROM {table} WHERE tenant = ? AND id = ?"
         return conn.execute(sql, (tenant, ident)).fetchone() is not None
 
     @staticmethod
     def _save_row(conn: sqlite3.Connection, table: str, row: dict[str, Any], update: bool, record: str) -> str:
         cols = list(row)
         existing = conn.execute(
-            f"SELECT {', '.join(cols)} FROM {table} WHERE tenant = ? AND id = ?",  # noqa: S608
+            f"SELECT {', '.join(cols)} FROM {table} WHERE tenant = ? AND id = ?",
             (row["tenant"], row["id"]),
         ).fetchone()
         if existing is None:
             conn.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 tuple(row.values()),
             )
             return "inserted"
@@ -328,7 +333,7 @@ class SQLiteStore:
         assignments = ", ".join(f"{c} = ?" for c in cols if c not in ("tenant", "id"))
         values = [v for c, v in row.items() if c not in ("tenant", "id")]
         conn.execute(
-            f"UPDATE {table} SET {assignments} WHERE tenant = ? AND id = ?",  # noqa: S608
+            f"UPDATE {table} SET {assignments} WHERE tenant = ? AND id = ?",
             (*values, row["tenant"], row["id"]),
         )
         return "updated"
@@ -344,12 +349,19 @@ class SQLiteStore:
                 raise UnknownReferenceError(payment.record, "invoice_id", f"unknown invoice {allocation.invoice_id!r}")
             if row[0] != allocation.amount.currency:
                 raise CurrencyMismatchError(
-                    payment.record, "currency",
+                    payment.record,
+                    "currency",
                     f"payment in {allocation.amount.currency} for invoice {allocation.invoice_id} in {row[0]}",
                 )
             conn.execute(
                 "INSERT INTO allocation (tenant, payment_id, invoice_id, date, amount_minor) VALUES (?, ?, ?, ?, ?)",
-                (payment.tenant, payment.id, allocation.invoice_id, payment.date.isoformat(), _minor(allocation.amount)),
+                (
+                    payment.tenant,
+                    payment.id,
+                    allocation.invoice_id,
+                    payment.date.isoformat(),
+                    _minor(allocation.amount),
+                ),
             )
 
     def set_flag(self, table: str, tenant: str, ident: str, flag: str, value: bool) -> None:
@@ -359,7 +371,7 @@ class SQLiteStore:
             raise ValueError(f"{table}.{flag} is not a flag")
         with self.transaction() as conn:
             cur = conn.execute(
-                f"UPDATE {table} SET {flag} = ? WHERE tenant = ? AND id = ?",  # noqa: S608
+                f"UPDATE {table} SET {flag} = ? WHERE tenant = ? AND id = ?",
                 (int(value), tenant, ident),
             )
             if cur.rowcount == 0:
@@ -391,21 +403,23 @@ class SQLiteStore:
     def get_debtor(self, tenant: str, debtor_id: str) -> Debtor | None:
         """One debtor, or ``None``."""
         row = self.conn.execute(
-            f"SELECT {_DEBTOR_COLS} FROM debtor WHERE tenant = ? AND id = ?", (tenant, debtor_id)  # noqa: S608
+            f"SELECT {_DEBTOR_COLS} FROM debtor WHERE tenant = ? AND id = ?",
+            (tenant, debtor_id),
         ).fetchone()
         return _debtor_from_row(row) if row else None
 
     def iter_debtors(self, tenant: str = DEFAULT_TENANT) -> Iterator[Debtor]:
         """Stream the tenant's debtors ordered by id."""
         cur = self.conn.execute(
-            f"SELECT {_DEBTOR_COLS} FROM debtor WHERE tenant = ? ORDER BY id", (tenant,)  # noqa: S608
+            f"SELECT {_DEBTOR_COLS} FROM debtor WHERE tenant = ? ORDER BY id",
+            (tenant,),
         )
         for row in cur:
             yield _debtor_from_row(row)
 
     def iter_invoices(self, tenant: str = DEFAULT_TENANT, debtor_id: str | None = None) -> Iterator[Invoice]:
         """Stream invoices (of one debtor when *debtor_id* is given) ordered by debtor and due date."""
-        sql = f"SELECT {_INVOICE_COLS} FROM invoice WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_INVOICE_COLS} FROM invoice WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -415,12 +429,14 @@ class SQLiteStore:
 
     def iter_payments(self, tenant: str = DEFAULT_TENANT, debtor_id: str | None = None) -> Iterator[Payment]:
         """Stream payments with their allocations, ordered by debtor and date."""
-        sql = f"SELECT {_PAYMENT_COLS} FROM payment WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_PAYMENT_COLS} FROM payment WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
             args.append(debtor_id)
-        allocation_sql = "SELECT invoice_id, amount_minor FROM allocation WHERE tenant = ? AND payment_id = ? ORDER BY invoice_id"
+        allocation_sql = (
+            "SELECT invoice_id, amount_minor FROM allocation WHERE tenant = ? AND payment_id = ? ORDER BY invoice_id"
+        )
         for row in self.conn.execute(sql + " ORDER BY debtor_id, date, id", args).fetchall():
             allocations = tuple(
                 Allocation(inv, _money(minor, row[4]))
@@ -430,7 +446,7 @@ class SQLiteStore:
 
     def iter_credit_notes(self, tenant: str = DEFAULT_TENANT, debtor_id: str | None = None) -> Iterator[CreditNote]:
         """Stream credit notes ordered by debtor and date."""
-        sql = f"SELECT {_CREDIT_COLS} FROM credit_note WHERE tenant = ?"  # noqa: S608
+        sql = f"SELECT {_CREDIT_COLS} FROM credit_note WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
@@ -457,7 +473,8 @@ class SQLiteStore:
     def credit_sales(self, tenant: str, start: dt.date, end: dt.date) -> dict[str, int]:
         """Invoiced amounts (minor units, per currency) with issue date in ``[start, end]``."""
         rows = self.conn.execute(
-            "SELECT currency, SUM(amount_minor) FROM invoice WHERE tenant = ? AND issue_date BETWEEN ? AND ? GROUP BY currency",
+            "SELECT currency, SUM(amount_minor) FROM invoice "
+            "WHERE tenant = ? AND issue_date BETWEEN ? AND ? GROUP BY currency",
             (tenant, start.isoformat(), end.isoformat()),
         )
         return {c: int(s) for c, s in rows}
@@ -465,7 +482,7 @@ class SQLiteStore:
     def counts(self, tenant: str = DEFAULT_TENANT) -> dict[str, int]:
         """How many records of each kind the tenant has."""
         return {
-            table: int(self.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE tenant = ?", (tenant,)).fetchone()[0])  # noqa: S608
+            table: int(self.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE tenant = ?", (tenant,)).fetchone()[0])
             for table in ("debtor", "invoice", "payment", "credit_note")
         }
 
@@ -489,8 +506,12 @@ ORDER BY i.debtor_id, i.due_date, i.id
 
 _TABLES = frozenset({"debtor", "invoice", "payment", "allocation", "credit_note"})
 
-_DEBTOR_COLS = "tenant, id, name, tax_id, emails, phones, address, locale, timezone, country, tags, cease_contact, insolvent, hold"
-_INVOICE_COLS = "tenant, id, debtor_id, number, issue_date, due_date, currency, amount_minor, external_ref, source, disputed, hold"
+_DEBTOR_COLS = (
+    "tenant, id, name, tax_id, emails, phones, address, locale, timezone, country, tags, cease_contact, insolvent, hold"
+)
+_INVOICE_COLS = (
+    "tenant, id, debtor_id, number, issue_date, due_date, currency, amount_minor, external_ref, source, disputed, hold"
+)
 _PAYMENT_COLS = "tenant, id, debtor_id, date, currency, amount_minor, method, description, external_ref"
 _CREDIT_COLS = "tenant, id, debtor_id, invoice_id, date, currency, amount_minor, reason"
 
@@ -499,69 +520,126 @@ def _debtor_row(d: Debtor) -> dict[str, Any]:
     address = attrs.asdict(d.address)
     address["lines"] = list(d.address.lines)
     return {
-        "tenant": d.tenant, "id": d.id, "name": d.name, "tax_id": d.tax_id,
-        "emails": json.dumps(list(d.emails)), "phones": json.dumps(list(d.phones)),
-        "address": json.dumps(address, sort_keys=True), "locale": d.locale, "timezone": d.timezone,
-        "country": d.country, "tags": json.dumps(sorted(d.tags)),
-        "cease_contact": int(d.cease_contact), "insolvent": int(d.insolvent), "hold": int(d.hold),
+        "tenant": d.tenant,
+        "id": d.id,
+        "name": d.name,
+        "tax_id": d.tax_id,
+        "emails": json.dumps(list(d.emails)),
+        "phones": json.dumps(list(d.phones)),
+        "address": json.dumps(address, sort_keys=True),
+        "locale": d.locale,
+        "timezone": d.timezone,
+        "country": d.country,
+        "tags": json.dumps(sorted(d.tags)),
+        "cease_contact": int(d.cease_contact),
+        "insolvent": int(d.insolvent),
+        "hold": int(d.hold),
     }
 
 
 def _debtor_from_row(r: Sequence[Any]) -> Debtor:
     address = json.loads(r[6])
     return Debtor(
-        tenant=r[0], id=r[1], name=r[2], tax_id=r[3], emails=json.loads(r[4]), phones=json.loads(r[5]),
+        tenant=r[0],
+        id=r[1],
+        name=r[2],
+        tax_id=r[3],
+        emails=json.loads(r[4]),
+        phones=json.loads(r[5]),
         address=Address(**{k: address.get(k, "") for k in ("lines", "city", "postal_code", "region", "country")}),
-        locale=r[7], timezone=r[8], country=r[9], tags=json.loads(r[10]),
-        cease_contact=bool(r[11]), insolvent=bool(r[12]), hold=bool(r[13]),
+        locale=r[7],
+        timezone=r[8],
+        country=r[9],
+        tags=json.loads(r[10]),
+        cease_contact=bool(r[11]),
+        insolvent=bool(r[12]),
+        hold=bool(r[13]),
     )
 
 
 def _invoice_row(i: Invoice) -> dict[str, Any]:
     return {
-        "tenant": i.tenant, "id": i.id, "debtor_id": i.debtor_id, "number": i.number,
-        "issue_date": i.issue_date.isoformat(), "due_date": i.due_date.isoformat(),
-        "currency": i.currency, "amount_minor": _minor(i.amount), "external_ref": i.external_ref,
-        "source": i.source, "disputed": int(i.disputed), "hold": int(i.hold),
+        "tenant": i.tenant,
+        "id": i.id,
+        "debtor_id": i.debtor_id,
+        "number": i.number,
+        "issue_date": i.issue_date.isoformat(),
+        "due_date": i.due_date.isoformat(),
+        "currency": i.currency,
+        "amount_minor": _minor(i.amount),
+        "external_ref": i.external_ref,
+        "source": i.source,
+        "disputed": int(i.disputed),
+        "hold": int(i.hold),
     }
 
 
 def _invoice_from_row(r: Sequence[Any]) -> Invoice:
     return Invoice(
-        tenant=r[0], id=r[1], debtor_id=r[2], number=r[3],
-        issue_date=dt.date.fromisoformat(r[4]), due_date=dt.date.fromisoformat(r[5]),
-        amount=_money(r[7], r[6]), external_ref=r[8], source=r[9], disputed=bool(r[10]), hold=bool(r[11]),
+        tenant=r[0],
+        id=r[1],
+        debtor_id=r[2],
+        number=r[3],
+        issue_date=dt.date.fromisoformat(r[4]),
+        due_date=dt.date.fromisoformat(r[5]),
+        amount=_money(r[7], r[6]),
+        external_ref=r[8],
+        source=r[9],
+        disputed=bool(r[10]),
+        hold=bool(r[11]),
     )
 
 
 def _payment_row(p: Payment) -> dict[str, Any]:
     return {
-        "tenant": p.tenant, "id": p.id, "debtor_id": p.debtor_id, "date": p.date.isoformat(),
-        "currency": p.amount.currency, "amount_minor": _minor(p.amount), "method": p.method.value,
-        "description": p.description, "external_ref": p.external_ref,
+        "tenant": p.tenant,
+        "id": p.id,
+        "debtor_id": p.debtor_id,
+        "date": p.date.isoformat(),
+        "currency": p.amount.currency,
+        "amount_minor": _minor(p.amount),
+        "method": p.method.value,
+        "description": p.description,
+        "external_ref": p.external_ref,
     }
 
 
 def _payment_from_row(r: Sequence[Any], allocations: tuple[Allocation, ...]) -> Payment:
     return Payment(
-        tenant=r[0], id=r[1], debtor_id=r[2], date=dt.date.fromisoformat(r[3]),
-        amount=_money(r[5], r[4]), method=PaymentMethod(r[6]), description=r[7], external_ref=r[8],
+        tenant=r[0],
+        id=r[1],
+        debtor_id=r[2],
+        date=dt.date.fromisoformat(r[3]),
+        amount=_money(r[5], r[4]),
+        method=PaymentMethod(r[6]),
+        description=r[7],
+        external_ref=r[8],
         allocations=allocations,
     )
 
 
 def _credit_note_row(c: CreditNote) -> dict[str, Any]:
     return {
-        "tenant": c.tenant, "id": c.id, "debtor_id": c.debtor_id, "invoice_id": c.invoice_id,
-        "date": c.date.isoformat(), "currency": c.amount.currency, "amount_minor": _minor(c.amount),
+        "tenant": c.tenant,
+        "id": c.id,
+        "debtor_id": c.debtor_id,
+        "invoice_id": c.invoice_id,
+        "date": c.date.isoformat(),
+        "currency": c.amount.currency,
+        "amount_minor": _minor(c.amount),
         "reason": c.reason,
     }
 
 
 def _credit_note_from_row(r: Sequence[Any]) -> CreditNote:
     return CreditNote(
-        tenant=r[0], id=r[1], debtor_id=r[2], invoice_id=r[3], date=dt.date.fromisoformat(r[4]),
-        amount=_money(r[6], r[5]), reason=r[7],
+        tenant=r[0],
+        id=r[1],
+        debtor_id=r[2],
+        invoice_id=r[3],
+        date=dt.date.fromisoformat(r[4]),
+        amount=_money(r[6], r[5]),
+        reason=r[7],
     )
 
 
@@ -578,4 +656,3 @@ def _row_for(record: Debtor | Invoice | Payment | CreditNote) -> tuple[str, dict
 def minor_to_str(minor: int, currency: str) -> str:
     """Minor units as a plain decimal string with the currency's decimals."""
     return _money(minor, currency).format_amount()
-

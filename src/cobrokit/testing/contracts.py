@@ -217,7 +217,10 @@ class ChannelContract(_Base):
         assert len(mocked.calls) == 1
 
     def test_contract_rate_limited_then_success(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
         clock: FakeClock,
     ) -> None:
         """A 429 with ``Retry-After: 7`` is waited out (on the fake clock) and retried once."""
@@ -228,7 +231,10 @@ class ChannelContract(_Base):
         assert clock.sleeps == [7.0]
 
     def test_contract_auth_failure_raises_auth_error(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
         clock: FakeClock,
     ) -> None:
         """Refused credentials raise AuthError at once: no retry, no wait."""
@@ -239,7 +245,10 @@ class ChannelContract(_Base):
         assert clock.sleeps == []
 
     def test_contract_permanent_failure_receipt(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
         clock: FakeClock,
     ) -> None:
         """A refusal retrying cannot fix gives FAILED_PERMANENT with a reason, after one call."""
@@ -251,7 +260,10 @@ class ChannelContract(_Base):
         assert clock.sleeps == []
 
     def test_contract_server_error_gives_retryable_receipt(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
     ) -> None:
         """A persistent outage gives FAILED_RETRYABLE after a bounded number of calls."""
         self._add(mocked, self.server_error_response())
@@ -261,7 +273,10 @@ class ChannelContract(_Base):
         assert 1 <= len(mocked.calls) <= 10
 
     def test_contract_idempotency_key(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
     ) -> None:
         """A channel that honours keys sends the message key on every attempt; one that
         does not documents why (``no_idempotency_reason``)."""
@@ -277,13 +292,20 @@ class ChannelContract(_Base):
         assert keys == [message.key, message.key]
 
     def test_contract_no_secret_or_recipient_in_logs(
-        self, channel: Channel, mocked: responses.RequestsMock, make_message: Callable[..., Message],
+        self,
+        channel: Channel,
+        mocked: responses.RequestsMock,
+        make_message: Callable[..., Message],
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Secrets never appear in logs or receipts; the recipient never at INFO or above."""
         caplog.set_level(logging.DEBUG)
-        self._add(mocked, self.rate_limited_response("1"), self.success_response(),
-                  self.permanent_failure_response())
+        self._add(
+            mocked,
+            self.rate_limited_response("1"),
+            self.success_response(),
+            self.permanent_failure_response(),
+        )
         first = channel.send(make_message())
         second = channel.send(make_message(key="another-key"))
         self._assert_no_secrets([caplog.text, first.detail, second.detail])
@@ -302,8 +324,9 @@ class PageServer:
     further request fails the test: the paginator does not end.
     """
 
-    def __init__(self, envelope: Callable[..., Reply], pages: Sequence[Sequence[Any]],
-                 prelude: Sequence[Reply] = ()) -> None:
+    def __init__(
+        self, envelope: Callable[..., Reply], pages: Sequence[Sequence[Any]], prelude: Sequence[Reply] = ()
+    ) -> None:
         self.envelope = envelope
         self.pages = [list(p) for p in pages]
         self.prelude = list(prelude)
@@ -318,13 +341,11 @@ class PageServer:
         index = self._served
         self._served += 1
         if index < len(self.pages):
-            return self.envelope(self.pages[index], page=index + 1,
-                                 last=index == len(self.pages) - 1).render()
+            return self.envelope(self.pages[index], page=index + 1, last=index == len(self.pages) - 1).render()
         if index == len(self.pages):
             return self.envelope([], page=index + 1, last=True).render()
         raise AssertionError(
-            f"the backend asked for page {index + 1} but only {len(self.pages)} exist: "
-            "pagination does not end"
+            f"the backend asked for page {index + 1} but only {len(self.pages)} exist: pagination does not end"
         )
 
     @property
@@ -392,8 +413,9 @@ class BackendContract(_Base):
         raise NotImplementedError
 
     # -- provided -----------------------------------------------------------------------
-    def register_pages(self, mocked: responses.RequestsMock, pages: Sequence[Sequence[Any]],
-                       *, prelude: Sequence[Reply] = ()) -> PageServer:
+    def register_pages(
+        self, mocked: responses.RequestsMock, pages: Sequence[Sequence[Any]], *, prelude: Sequence[Reply] = ()
+    ) -> PageServer:
         """Serve *pages* (lists of raw records) on ``list_url``, after *prelude* replies."""
         server = PageServer(self.envelope, pages, prelude)
         mocked.add_callback(self.list_method, self.list_url, callback=server)
@@ -420,9 +442,7 @@ class BackendContract(_Base):
         assert isinstance(backend.capabilities, frozenset)
         assert all(isinstance(c, Capability) for c in backend.capabilities)
 
-    def test_contract_reads_every_page_and_stops(
-        self, backend: Backend, mocked: responses.RequestsMock
-    ) -> None:
+    def test_contract_reads_every_page_and_stops(self, backend: Backend, mocked: responses.RequestsMock) -> None:
         """Two full pages and a short one: every record, in order, and the paging ends."""
         size = self.page_size
         server = self.register_pages(mocked, self._pages(size, size, 1))
@@ -463,9 +483,7 @@ class BackendContract(_Base):
         assert server.calls == 1
         assert clock.sleeps == []
 
-    def test_contract_amounts_are_exact_decimals(
-        self, backend: Backend, mocked: responses.RequestsMock
-    ) -> None:
+    def test_contract_amounts_are_exact_decimals(self, backend: Backend, mocked: responses.RequestsMock) -> None:
         """Converted records hold the expected exact amounts and no float anywhere."""
         self.register_pages(mocked, self._pages(2))
         records = list(self.stream(backend))
@@ -509,9 +527,7 @@ class BackendContract(_Base):
             list(self.stream(backend))
         assert backend.last_synced(tenant=self.tenant) == synced
 
-    def test_contract_idempotency_key_propagation(
-        self, backend: Backend, mocked: responses.RequestsMock
-    ) -> None:
+    def test_contract_idempotency_key_propagation(self, backend: Backend, mocked: responses.RequestsMock) -> None:
         """A backend that writes back passes the idempotency key to the provider."""
         key = "default:D-1:penalty:1:charge"
         try:

@@ -82,8 +82,13 @@ class FakeChannel:
             return or an exception to raise; when exhausted every send succeeds.
     """
 
-    def __init__(self, name: str = "fake", *, honours_idempotency: bool = True,
-                 outcomes: Iterable[DeliveryReceipt | Exception] = ()) -> None:
+    def __init__(
+        self,
+        name: str = "fake",
+        *,
+        honours_idempotency: bool = True,
+        outcomes: Iterable[DeliveryReceipt | Exception] = (),
+    ) -> None:
         self.name = name
         self.honours_idempotency = honours_idempotency
         self.outcomes = list(outcomes)
@@ -148,24 +153,22 @@ class FakeBackend:
             raise self.failure
         yield from (r for r in records if r.tenant == tenant)
 
-    def iter_debtors(self, *, tenant: str = DEFAULT_TENANT,
-                     since: dt.datetime | None = None) -> Iterator[Debtor]:
+    def iter_debtors(self, *, tenant: str = DEFAULT_TENANT, since: dt.datetime | None = None) -> Iterator[Debtor]:
         """The tenant's debtors (``since`` is ignored: everything is always fresh)."""
         return self._stream(self.debtors, tenant)
 
-    def iter_invoices(self, *, tenant: str = DEFAULT_TENANT,
-                      since: dt.datetime | None = None) -> Iterator[Invoice]:
+    def iter_invoices(self, *, tenant: str = DEFAULT_TENANT, since: dt.datetime | None = None) -> Iterator[Invoice]:
         """The tenant's invoices."""
         return self._stream(self.invoices, tenant)
 
-    def iter_payments(self, *, tenant: str = DEFAULT_TENANT,
-                      since: dt.datetime | None = None) -> Iterator[Payment]:
+    def iter_payments(self, *, tenant: str = DEFAULT_TENANT, since: dt.datetime | None = None) -> Iterator[Payment]:
         """The tenant's payments; reading them all records the sync time."""
         yield from self._stream(self.payments, tenant)
         self._synced[tenant] = self.clock.now()
 
-    def iter_credit_notes(self, *, tenant: str = DEFAULT_TENANT,
-                          since: dt.datetime | None = None) -> Iterator[CreditNote]:
+    def iter_credit_notes(
+        self, *, tenant: str = DEFAULT_TENANT, since: dt.datetime | None = None
+    ) -> Iterator[CreditNote]:
         """The tenant's credit notes."""
         return self._stream(self.credit_notes, tenant)
 
@@ -199,8 +202,7 @@ class _Registrar:
 def channel_plugin(*channels: Channel | ChannelType) -> object:
     """A plugin object registering *channels* (channel objects or :class:`ChannelType`)."""
     types = [
-        c if isinstance(c, ChannelType)
-        else ChannelType(name=c.name, factory=lambda settings, c=c: c)  # type: ignore[misc]
+        c if isinstance(c, ChannelType) else ChannelType(name=c.name, factory=lambda settings, c=c: c)  # type: ignore[misc]
         for c in channels
     ]
     return _Registrar(types, ())
@@ -209,8 +211,7 @@ def channel_plugin(*channels: Channel | ChannelType) -> object:
 def backend_plugin(*backends: Backend | BackendType) -> object:
     """A plugin object registering *backends* (backend objects or :class:`BackendType`)."""
     types = [
-        b if isinstance(b, BackendType)
-        else BackendType(name=b.name, factory=lambda settings, b=b: b)  # type: ignore[misc]
+        b if isinstance(b, BackendType) else BackendType(name=b.name, factory=lambda settings, b=b: b)  # type: ignore[misc]
         for b in backends
     ]
     return _Registrar((), types)

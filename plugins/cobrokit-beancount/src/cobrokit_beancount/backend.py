@@ -84,15 +84,11 @@ def _receivable_units(entry: data.Transaction, prefix: str) -> list[Money]:
 def _sum(amounts: list[Money], record: str) -> Money:
     currencies = {a.currency for a in amounts}
     if len(currencies) != 1:
-        raise ValidationError(
-            record, "currency", f"receivable postings in {sorted(currencies)}: use one currency"
-        )
+        raise ValidationError(record, "currency", f"receivable postings in {sorted(currencies)}: use one currency")
     return Money.total(amounts, currencies.pop())
 
 
-def read_ledger(
-    path: str | Path, tenant: str, *, receivable_account: str = "Assets:Receivable"
-) -> LedgerRecords:
+def read_ledger(path: str | Path, tenant: str, *, receivable_account: str = "Assets:Receivable") -> LedgerRecords:
     """Parse the ledger at *path* with ``beancount.loader.load_file`` and collect the receivables.
 
     Raises:
@@ -127,21 +123,15 @@ def read_ledger(
             if total.amount > 0:
                 invoice_id = _text(entry.meta, "invoice")
                 if not invoice_id:
-                    raise ValidationError(
-                        record, "invoice", "a debit to a receivable account needs invoice: metadata"
-                    )
+                    raise ValidationError(record, "invoice", "a debit to a receivable account needs invoice: metadata")
                 invoice_ids.add(invoice_id)
                 debtor = _debtor(entry, tenant)
                 debtors.setdefault(debtor.id, debtor)
                 due = entry.meta.get("due", entry.date)
                 if not isinstance(due, dt.date):
-                    raise ValidationError(
-                        f"invoice {invoice_id}", "due", f"{due!r} is not a date ({_where(entry)})"
-                    )
+                    raise ValidationError(f"invoice {invoice_id}", "due", f"{due!r} is not a date ({_where(entry)})")
                 if invoice_id in invoices:
-                    raise ValidationError(
-                        f"invoice {invoice_id}", "invoice", f"invoiced twice ({_where(entry)})"
-                    )
+                    raise ValidationError(f"invoice {invoice_id}", "invoice", f"invoiced twice ({_where(entry)})")
                 invoices[invoice_id] = Invoice(
                     id=invoice_id,
                     debtor_id=debtor.id,
@@ -170,9 +160,7 @@ def read_ledger(
                 raise ValidationError(f"transaction {_where(entry)}", "invoice", f"no invoice {invoice_id!r}")
             debtor_id = invoice.debtor_id if invoice else (_text(entry.meta, "debtor") or _text_payee(entry))
             if debtor_id not in debtors:
-                raise ValidationError(
-                    f"transaction {_where(entry)}", "debtor", f"unknown debtor {debtor_id!r}"
-                )
+                raise ValidationError(f"transaction {_where(entry)}", "debtor", f"unknown debtor {debtor_id!r}")
             if _text(entry.meta, "credit_note"):
                 notes.append(
                     CreditNote(
@@ -257,9 +245,7 @@ class BeancountBackend:
     def from_settings(cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK) -> BeancountBackend:
         """Build from settings: ``path`` (required), ``receivable_account``."""
         s = Settings(settings, "beancount", known=SETTINGS)
-        return cls(
-            s.text("path"), receivable_account=s.text("receivable_account", "Assets:Receivable"), clock=clock
-        )
+        return cls(s.text("path"), receivable_account=s.text("receivable_account", "Assets:Receivable"), clock=clock)
 
     def read(self, tenant: str) -> LedgerRecords:
         """Read the whole ledger for *tenant*, recording the read time and the invoice ids."""

@@ -90,9 +90,7 @@ def receivable_from_sales_invoice(record: Mapping[str, Any], tenant: str) -> Rec
     total = Money(_number(record["grand_total"], label, "grand_total"), currency).rounded()
     if total.amount <= 0:
         return None
-    outstanding = Money(
-        _number(record["outstanding_amount"], label, "outstanding_amount"), currency
-    ).rounded()
+    outstanding = Money(_number(record["outstanding_amount"], label, "outstanding_amount"), currency).rounded()
     open_ = Money.zero(currency) if record.get("docstatus") == 2 else outstanding
     customer = str(record["customer"])
     debtor = Debtor(
@@ -114,9 +112,7 @@ def receivable_from_sales_invoice(record: Mapping[str, Any], tenant: str) -> Rec
     )
     modified = record.get("modified")
     changed = dt.date.fromisoformat(modified[:10]) if isinstance(modified, str) else None
-    return Receivable(
-        debtor=debtor, invoice=invoice, open=max(open_, Money.zero(currency)), changed_on=changed
-    )
+    return Receivable(debtor=debtor, invoice=invoice, open=max(open_, Money.zero(currency)), changed_on=changed)
 
 
 class ErpNextBackend(ReceivablesBackend):
@@ -140,9 +136,7 @@ class ErpNextBackend(ReceivablesBackend):
         try:
             self.zone = zoneinfo.ZoneInfo(server_timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"erpnext: setting 'server_timezone' {server_timezone!r} is not a time zone"
-            ) from None
+            raise ConfigError(f"erpnext: setting 'server_timezone' {server_timezone!r} is not a time zone") from None
 
     @classmethod
     def from_settings(

@@ -235,9 +235,7 @@ class HoldedBackend(ReceivablesBackend):
         contacts = self._contacts(documents)
         yield from self.convert(
             documents,
-            lambda r: receivable_from_holded(
-                r, tenant, currency=self.currency, zone=self.zone, contacts=contacts
-            ),
+            lambda r: receivable_from_holded(r, tenant, currency=self.currency, zone=self.zone, contacts=contacts),
             kind="invoice",
             id_of=lambda r: r["id"],
         )

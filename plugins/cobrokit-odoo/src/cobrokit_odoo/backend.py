@@ -175,9 +175,7 @@ def receivable_from_move(
         return None
     move_id = str(move["id"])
     label = f"invoice {move_id}"
-    partner_id, partner_name = _many2one(
-        move.get("commercial_partner_id") or move["partner_id"], "partner_id"
-    )
+    partner_id, partner_name = _many2one(move.get("commercial_partner_id") or move["partner_id"], "partner_id")
     _, currency = _many2one(move["currency_id"], "currency_id")
     total = odoo_money(move["amount_total"], currency, record=label, field="amount_total")
     if total.amount <= 0:
@@ -185,9 +183,7 @@ def receivable_from_move(
     residual = odoo_money(move["amount_residual"], currency, record=label, field="amount_residual")
     state, payment_state = move.get("state"), move.get("payment_state")
     settled = (
-        state != "posted"
-        or payment_state in _CLOSED_STATES
-        or (payment_state == "in_payment" and in_payment_is_paid)
+        state != "posted" or payment_state in _CLOSED_STATES or (payment_state == "in_payment" and in_payment_is_paid)
     )
     partner = (partners or {}).get(partner_id)
     debtor = (
@@ -207,9 +203,7 @@ def receivable_from_move(
         number=_text(move.get("name")),
         external_ref=_text(move.get("payment_reference")),
     )
-    changed = (
-        _date(move["write_date"], label, "write_date") if isinstance(move.get("write_date"), str) else None
-    )
+    changed = _date(move["write_date"], label, "write_date") if isinstance(move.get("write_date"), str) else None
     return Receivable(
         debtor=debtor, invoice=invoice, open=Money.zero(currency) if settled else residual, changed_on=changed
     )
@@ -327,9 +321,7 @@ class OdooBackend(ReceivablesBackend):
         if limit is not None:
             params["limit"] = limit
         if self.api == "json2":
-            result = self.http.request_json(
-                "POST", f"json/2/{model}/search_read", json_body=params, idempotent=True
-            )
+            result = self.http.request_json("POST", f"json/2/{model}/search_read", json_body=params, idempotent=True)
         else:
             kwargs = {k: v for k, v in params.items() if k != "domain"}
             result = self._rpc(
@@ -361,9 +353,7 @@ class OdooBackend(ReceivablesBackend):
         wanted = set()
         for move in moves:
             try:
-                wanted.add(
-                    _many2one(move.get("commercial_partner_id") or move["partner_id"], "partner_id")[0]
-                )
+                wanted.add(_many2one(move.get("commercial_partner_id") or move["partner_id"], "partner_id")[0])
             except (TypeError, KeyError, AttributeError):
                 continue  # a malformed move: skipped (and logged) when converted
         missing = sorted(wanted - partners.keys())

@@ -73,11 +73,7 @@ class StripeHooks:
     ) -> str | None:
         """Pause the customer's subscription collection."""
         backend = self.backend()
-        if (
-            backend is None
-            or not debtor_id.startswith("cus_")
-            or not supports(backend, Capability.SUSPEND_SERVICE)
-        ):
+        if backend is None or not debtor_id.startswith("cus_") or not supports(backend, Capability.SUSPEND_SERVICE):
             return None
         return backend.suspend_service(
             tenant=tenant, debtor_id=debtor_id, key=self._key(tenant, debtor_id, stage, cycle, "suspend")
@@ -89,11 +85,7 @@ class StripeHooks:
     ) -> str | None:
         """Resume the customer's subscription collection."""
         backend = self.backend()
-        if (
-            backend is None
-            or not debtor_id.startswith("cus_")
-            or not supports(backend, Capability.SUSPEND_SERVICE)
-        ):
+        if backend is None or not debtor_id.startswith("cus_") or not supports(backend, Capability.SUSPEND_SERVICE):
             return None
         return backend.restore_service(
             tenant=tenant, debtor_id=debtor_id, key=self._key(tenant, debtor_id, stage, cycle, "restore")

@@ -45,17 +45,16 @@ def parse_status_callback(params: Mapping[str, str]) -> DeliveryReceipt:
     code = (params.get("ErrorCode") or "").strip()
     detail = f"twilio: {raw}" + (f" (error {code})" if code else "")
     if raw == "undelivered":
-        status = (DeliveryStatus.FAILED_RETRYABLE if code in RETRYABLE_DELIVERY_CODES
-                  else DeliveryStatus.FAILED_PERMANENT)
+        status = (
+            DeliveryStatus.FAILED_RETRYABLE if code in RETRYABLE_DELIVERY_CODES else DeliveryStatus.FAILED_PERMANENT
+        )
         return DeliveryReceipt(status, provider_id=sid, detail=detail)
     if raw not in _STATUS:
         raise ValidationError(f"twilio status callback {sid}", "MessageStatus", f"unknown status {raw!r}")
     return DeliveryReceipt(_STATUS[raw], provider_id=sid, detail=detail)
 
 
-def verified_status_callback(
-    auth_token: str, url: str, params: Mapping[str, str], signature: str
-) -> DeliveryReceipt:
+def verified_status_callback(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> DeliveryReceipt:
     """Verify the callback's ``X-Twilio-Signature`` first, then parse it.
 
     Raises:

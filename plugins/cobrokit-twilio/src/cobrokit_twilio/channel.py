@@ -131,8 +131,13 @@ class TwilioSmsChannel:
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
         self.http = HttpClient(
-            "twilio", base_url, auth=basic_auth(account_sid, auth_token), timeout=timeout or Timeout(),
-            retry=retry or RetryPolicy(), classify=classify_twilio_error, idempotency_header=None,
+            "twilio",
+            base_url,
+            auth=basic_auth(account_sid, auth_token),
+            timeout=timeout or Timeout(),
+            retry=retry or RetryPolicy(),
+            classify=classify_twilio_error,
+            idempotency_header=None,
             clock=clock,
         )
 
@@ -141,7 +146,10 @@ class TwilioSmsChannel:
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK,
+        cls,
+        settings: Mapping[str, Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
         environ: Mapping[str, str] | None = None,
     ) -> TwilioSmsChannel:
         """Build the channel from its settings (secrets read from the environment).
@@ -171,14 +179,17 @@ class TwilioSmsChannel:
         """Send *message* as an SMS; failed receipts for refusals, AuthError for bad credentials."""
         to = message.recipient.strip()
         if not _E164.match(to):
-            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT,
-                                   detail="twilio: recipient is not an E.164 phone number")
+            return DeliveryReceipt(
+                DeliveryStatus.FAILED_PERMANENT, detail="twilio: recipient is not an E.164 phone number"
+            )
         body = message.text.strip()
         if not body:
             return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail="twilio: empty message text")
         if len(body) > MAX_BODY:
-            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT,
-                                   detail=f"twilio: text is {len(body)} characters, the limit is {MAX_BODY}")
+            return DeliveryReceipt(
+                DeliveryStatus.FAILED_PERMANENT,
+                detail=f"twilio: text is {len(body)} characters, the limit is {MAX_BODY}",
+            )
         form: list[tuple[str, Any]] = [("To", to), ("Body", body)]
         if self.from_number:
             form.append(("From", self.from_number))
@@ -187,9 +198,7 @@ class TwilioSmsChannel:
         if self.status_callback:
             form.append(("StatusCallback", self.status_callback))
         try:
-            answer = self.http.request_json(
-                "POST", f"2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form
-            )
+            answer = self.http.request_json("POST", f"2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form)
         except AuthError:
             raise
         except MalformedResponseError as exc:
@@ -202,8 +211,11 @@ class TwilioSmsChannel:
         status = str(answer.get("status") or "")
         if status in ("failed", "undelivered"):
             code = answer.get("error_code")
-            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, provider_id=sid,
-                                   detail=f"twilio: status {status} (error {code})")
+            return DeliveryReceipt(
+                DeliveryStatus.FAILED_PERMANENT,
+                provider_id=sid,
+                detail=f"twilio: status {status} (error {code})",
+            )
         return DeliveryReceipt(DeliveryStatus.SENT, provider_id=sid, detail=f"twilio: {status or 'accepted'}")
 
     def status_from_callback(self, url: str, params: Mapping[str, str], signature: str) -> DeliveryReceipt:

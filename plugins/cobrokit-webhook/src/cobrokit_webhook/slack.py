@@ -60,21 +60,36 @@ class SlackChannel:
     name = "slack"
     honours_idempotency = False
 
-    def __init__(self, url: str, *, timeout: Timeout | None = None, retry: RetryPolicy | None = None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         if not url.startswith("https://"):
             raise ConfigError("slack: the webhook URL (setting 'url_env') must start with https://")
         self._url = url
-        self.http = HttpClient("slack", timeout=timeout or Timeout(), retry=retry or RetryPolicy(),
-                               classify=classify_slack_error, idempotency_header=None, hide_path=True,
-                               clock=clock)
+        self.http = HttpClient(
+            "slack",
+            timeout=timeout or Timeout(),
+            retry=retry or RetryPolicy(),
+            classify=classify_slack_error,
+            idempotency_header=None,
+            hide_path=True,
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         return "<SlackChannel>"
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK,
+        cls,
+        settings: Mapping[str, Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
         environ: Mapping[str, str] | None = None,
     ) -> SlackChannel:
         """Build the channel; the webhook URL comes from the variable named by ``url_env``.

@@ -110,15 +110,23 @@ class WebhookChannel:
         self.url = url
         self.event_type = event_type
         self.clock = clock
-        self.http = HttpClient("webhook", timeout=timeout or Timeout(), retry=retry or RetryPolicy(),
-                               idempotency_header="webhook-id", clock=clock)
+        self.http = HttpClient(
+            "webhook",
+            timeout=timeout or Timeout(),
+            retry=retry or RetryPolicy(),
+            idempotency_header="webhook-id",
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         return "<WebhookChannel>"
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK,
+        cls,
+        settings: Mapping[str, Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
         environ: Mapping[str, str] | None = None,
     ) -> WebhookChannel:
         """Build the channel: ``url`` (or ``url_env`` when the URL holds a token) and ``secret_env``.
@@ -126,8 +134,11 @@ class WebhookChannel:
         Raises:
             ConfigError: a setting is missing or invalid (the message names it).
         """
-        url = secret_from_env(settings, "url", environ=environ) if "url_env" in settings \
+        url = (
+            secret_from_env(settings, "url", environ=environ)
+            if "url_env" in settings
             else str(settings.get("url", "")).strip()
+        )
         if not url:
             raise ConfigError("webhook: setting 'url' (or 'url_env') is missing")
         return cls(

@@ -177,8 +177,13 @@ class WhatsAppChannel:
         self._verify_token = verify_token
         self.clock = clock
         self.http = HttpClient(
-            "whatsapp", base_url, auth=bearer_token(access_token), timeout=timeout or Timeout(),
-            retry=retry or RetryPolicy(), classify=classify_whatsapp_error, idempotency_header=None,
+            "whatsapp",
+            base_url,
+            auth=bearer_token(access_token),
+            timeout=timeout or Timeout(),
+            retry=retry or RetryPolicy(),
+            classify=classify_whatsapp_error,
+            idempotency_header=None,
             clock=clock,
         )
 
@@ -187,7 +192,10 @@ class WhatsAppChannel:
 
     @classmethod
     def from_settings(
-        cls, settings: Mapping[str, Any], *, clock: Clock = SYSTEM_CLOCK,
+        cls,
+        settings: Mapping[str, Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
         environ: Mapping[str, str] | None = None,
     ) -> WhatsAppChannel:
         """Build the channel from its settings (secrets read from the environment).
@@ -224,8 +232,10 @@ class WhatsAppChannel:
         """Send *message*: text inside the window, the stage's template outside it."""
         to = message.recipient.strip()
         if not _PHONE.match(to):
-            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT,
-                                   detail="whatsapp: recipient is not an international phone number")
+            return DeliveryReceipt(
+                DeliveryStatus.FAILED_PERMANENT,
+                detail="whatsapp: recipient is not an international phone number",
+            )
         to = to.lstrip("+")
         last = message.metadata.get("last_inbound_at", self.last_inbound_at)
         template = self._template_payload(message, to)
@@ -233,8 +243,13 @@ class WhatsAppChannel:
             body = message.text.strip()
             if not body:
                 return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail="whatsapp: empty message text")
-            text = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-                    "type": "text", "text": {"preview_url": False, "body": body}}
+            text = {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "text",
+                "text": {"preview_url": False, "body": body},
+            }
             receipt = self._post(text, "text")
             refused = f"error {OUTSIDE_WINDOW}" in receipt.detail
             if receipt.status is DeliveryStatus.FAILED_PERMANENT and refused and template is not None:
@@ -244,7 +259,7 @@ class WhatsAppChannel:
             return DeliveryReceipt(
                 DeliveryStatus.FAILED_PERMANENT,
                 detail=f"whatsapp: outside the 24-hour window and no approved template for stage "
-                       f"{message.stage!r} (settings: templates)",
+                f"{message.stage!r} (settings: templates)",
             )
         return self._post(template, f"template {template['template']['name']}")
 
@@ -252,23 +267,31 @@ class WhatsAppChannel:
         name = message.metadata.get("whatsapp_template") or self.templates.get(message.stage)
         if not name:
             return None
-        language = (message.metadata.get("whatsapp_template_language") or self.template_language
-                    or message.locale).replace("-", "_")
+        language = (
+            message.metadata.get("whatsapp_template_language") or self.template_language or message.locale
+        ).replace("-", "_")
         template: dict[str, Any] = {
-            "name": str(name), "language": {"code": language, "policy": "deterministic"},
+            "name": str(name),
+            "language": {"code": language, "policy": "deterministic"},
         }
         parameters: Sequence[object] = message.metadata.get("whatsapp_template_parameters", ())
         if parameters:
             template["components"] = [
                 {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}
             ]
-        return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-                "type": "template", "template": template}
+        return {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        }
 
     def _post(self, payload: dict[str, Any], kind: str) -> DeliveryReceipt:
         try:
-            answer = self.http.request_json("POST", f"{self.api_version}/{self.phone_number_id}/messages",
-                                            json_body=payload)
+            answer = self.http.request_json(
+                "POST", f"{self.api_version}/{self.phone_number_id}/messages", json_body=payload
+            )
         except AuthError:
             raise
         except MalformedResponseError as exc:

@@ -121,11 +121,13 @@ def parse_notification(body: bytes, signature: str | None, app_secret: str) -> N
             for message in value.get("messages") or []:
                 try:
                     ident = str(message["id"])
-                    inbound.append(InboundMessage(
-                        sender=str(message["from"]),
-                        at=_timestamp(message.get("timestamp"), f"whatsapp message {ident}"),
-                        provider_id=ident,
-                    ))
+                    inbound.append(
+                        InboundMessage(
+                            sender=str(message["from"]),
+                            at=_timestamp(message.get("timestamp"), f"whatsapp message {ident}"),
+                            provider_id=ident,
+                        )
+                    )
                 except (ValidationError, KeyError, TypeError) as exc:
                     ident = message.get("id", "<no id>") if isinstance(message, Mapping) else "<no id>"
                     log.warning("whatsapp: skipped inbound message %s: %s", ident, exc)

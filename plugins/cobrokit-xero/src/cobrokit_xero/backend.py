@@ -96,9 +96,7 @@ def _decimal(value: object, record: str, field: str) -> Decimal:
 def _payments(record: Mapping[str, Any], invoice: Invoice) -> tuple[Payment, ...]:
     out = []
     for item in record.get("Payments") or ():
-        amount = Money(
-            _decimal(item["Amount"], invoice.record, "Payments.Amount"), invoice.currency
-        ).rounded()
+        amount = Money(_decimal(item["Amount"], invoice.record, "Payments.Amount"), invoice.currency).rounded()
         if amount.amount <= 0:
             continue
         out.append(
@@ -144,9 +142,7 @@ def receivable_from_xero(record: Mapping[str, Any], tenant: str) -> Receivable |
         tenant=tenant,
         amount=total,
         source="xero",
-        due_date=parse_ms_date(
-            record.get("DueDate") or record["DueDateString"], record=label, field="DueDate"
-        ),
+        due_date=parse_ms_date(record.get("DueDate") or record["DueDateString"], record=label, field="DueDate"),
         number=str(record.get("InvoiceNumber") or ""),
         external_ref=str(record.get("Reference") or ""),
     )
