@@ -42,7 +42,7 @@ from cobrokit.plugins.manager import PluginHost
 from cobrokit.store import journal as jr
 from cobrokit.store.sqlite import SQLiteStore
 
-__all__ = ["DispatchResult", "build_notice", "dispatch"]
+__all__ = ["DispatchResult", "build_notice", "dispatch", "record_receipt"]
 
 log = logging.getLogger(__name__)
 
@@ -524,3 +524,41 @@ def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: st
     _update(store, row.key, stamp, status="sent", detail=detail[:500])
     _journal(store, row, row.kind, detail, stamp)
     return "sent"
+
+
+def record_receipt(
+    store: SQLiteStore, receipt: DeliveryReceipt, *, now: dt.datetime, tenant: str = DEFAULT_TENANT
+) -> str:
+    """Apply a provider's status callback to the notice it concerns; returns the outbox key.
+
+    Verify the callback's signature first (``cobrokit.signing`` and each channel plugin's
+    ``verified_*`` helpers): only a verified receipt may change anything. The row is found by
+    the provider's message id. ``delivered`` confirms it; a permanent failure (an
+    undeliverable number…) marks it failed and plans the stage's next channel; a retryable
+    one is journaled.
+
+    Raises:
+        UnknownReferenceError: no notice was sent with that provider id.
+    """
+    from cobrokit.errors import UnknownReferenceError
+
+    found = store.conn.execute(
+        f"SELECT {', '.join(jr.OUTBOX_COLUMNS)} FROM outbox WHERE tenant = ? AND provider_id = ?",
+        (tenant, receipt.provider_id),
+    ).fetchone()
+    if not receipt.provider_id or found is None:
+        raise UnknownReferenceError(
+            "delivery receipt", "provider_id", f"no notice was sent with provider id {receipt.provider_id!r}"
+        )
+    row = jr.OutboxRow(*found)
+    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    if receipt.status is DeliveryStatus.DELIVERED:
+        _update(store, row.key, stamp, status="delivered", detail=receipt.detail[:500] or "delivered")
+        _journal(store, row, "delivery_confirmed", receipt.detail or "the provider confirmed delivery", stamp,
+                 {"provider_id": receipt.provider_id})
+    elif receipt.status is DeliveryStatus.FAILED_PERMANENT:
+        _failed(store, row, receipt, stamp)
+    elif receipt.status is DeliveryStatus.FAILED_RETRYABLE:
+        _journal(store, row, "delivery_failed", f"provider reports a temporary failure: {receipt.detail}", stamp,
+                 {"provider_id": receipt.provider_id})
+    return row.key

@@ -120,7 +120,7 @@ class RunResult:
         verb = "would plan" if self.dry_run else "planned"
         extra = ", ".join(f"{k} {n}" for k, n in sorted(self.journal.items()))
         return (
-            f"run {self.as_of.isoformat()}: {self.debtors_seen} debtors, {verb} "
+            f"run {self.as_of.isoformat()}: {self.debtors_seen} debtor(s), {verb} "
             f"{sum(by_stage.values())} notice(s) [{stages}]" + (f"; journal: {extra}" if extra else "")
         )
 

@@ -331,3 +331,23 @@ def test_stage_risk_condition_uses_the_payment_behaviour_score(ledger: SQLiteSto
     run_ladder(ledger, day, config=config, now=now)
     reasons = [r.reason for r in jr.iter_journal(ledger, "default")]
     assert any(r.startswith("skipped: risk score") for r in reasons)
+
+
+def test_status_callbacks_confirm_or_fail_over(ledger: SQLiteStore) -> None:
+    from cobrokit.dispatch import record_receipt
+    from cobrokit.errors import UnknownReferenceError
+
+    host = get_plugin_host(autoload=False)
+    chans = channels()
+    day, now = at(1)
+    run_ladder(ledger, day, config=CONFIG, now=now)
+    dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)  # email-1
+    key = record_receipt(ledger, DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, "email-1", "bounced"), now=now)
+    assert key == "default/D1/oops/EUR1/email"
+    statuses = {r.channel: r.status for r in jr.iter_outbox(ledger, "default")}
+    assert statuses == {"email": "failed_permanent", "sms": "planned"}  # the stage's next channel takes over
+    dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    record_receipt(ledger, DeliveryReceipt(DeliveryStatus.DELIVERED, "sms-1"), now=now)
+    assert {r.channel: r.status for r in jr.iter_outbox(ledger, "default")}["sms"] == "delivered"
+    with pytest.raises(UnknownReferenceError, match="no notice was sent with provider id 'forged'"):
+        record_receipt(ledger, DeliveryReceipt(DeliveryStatus.DELIVERED, "forged"), now=now)

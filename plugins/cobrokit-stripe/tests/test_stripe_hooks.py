@@ -154,7 +154,14 @@ def test_the_host_calls_the_hooks(hooks: StripeHooks) -> None:
         mocked.get(SUBS, json={"object": "list", "has_more": False, "data": [subscription("sub_A")]})
         mocked.post(f"{SUBS}/sub_A", json=subscription("sub_A", paused="mark_uncollectible"))
         results = host.hook.cobrokit_suspend_service(
-            tenant="default", debtor_id="cus_1", stage="suspension", cycle="EUR1", payload={"invoices": []}
+            tenant="default",
+            debtor_id="cus_1",
+            stage="suspension",
+            cycle="EUR1",
+            payload={"invoices": []},
+            store=None,
+            config=None,
+            host=host,
         )
     assert results == ["stripe: paused collection (mark_uncollectible) of sub_A"]
 

@@ -13,6 +13,7 @@ from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import PlannedAction, preview_debtor, run_ladder
 from cobrokit.ladder.config import load_config
+from cobrokit.money import Money
 from cobrokit.plugins import get_plugin_host
 from cobrokit.simulation import simulate
 from cobrokit.store.sqlite import SQLiteStore
@@ -130,7 +131,8 @@ def run_command(args: argparse.Namespace) -> int:
                 )
                 for item in pos.items:
                     print(
-                        f"    {item.invoice_id} due {item.due.isoformat()} open {item.open_minor} minor units"
+                        f"    {item.invoice_id} due {item.due.isoformat()} "
+                        f"open {Money.from_minor(item.open_minor, pos.currency)}"
                         + (" (disputed)" if item.disputed else "")
                         + (" (on hold)" if item.hold else "")
                     )

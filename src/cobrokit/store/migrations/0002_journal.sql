@@ -68,6 +68,8 @@ CREATE TABLE outbox (
 ) WITHOUT ROWID;
 CREATE INDEX outbox_by_status ON outbox (status, not_before);
 CREATE INDEX outbox_by_debtor ON outbox (tenant, debtor_id, as_of);
+-- Status callbacks find their row by the provider's message id (only sent rows have one).
+CREATE INDEX outbox_by_provider ON outbox (tenant, provider_id) WHERE provider_id != '';
 
 -- Dunning fees: the key (tenant/debtor/stage/cycle) makes a second charge impossible.
 CREATE TABLE fee (
