@@ -554,11 +554,23 @@ def record_receipt(
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     if receipt.status is DeliveryStatus.DELIVERED:
         _update(store, row.key, stamp, status="delivered", detail=receipt.detail[:500] or "delivered")
-        _journal(store, row, "delivery_confirmed", receipt.detail or "the provider confirmed delivery", stamp,
-                 {"provider_id": receipt.provider_id})
+        _journal(
+            store,
+            row,
+            "delivery_confirmed",
+            receipt.detail or "the provider confirmed delivery",
+            stamp,
+            {"provider_id": receipt.provider_id},
+        )
     elif receipt.status is DeliveryStatus.FAILED_PERMANENT:
         _failed(store, row, receipt, stamp)
     elif receipt.status is DeliveryStatus.FAILED_RETRYABLE:
-        _journal(store, row, "delivery_failed", f"provider reports a temporary failure: {receipt.detail}", stamp,
-                 {"provider_id": receipt.provider_id})
+        _journal(
+            store,
+            row,
+            "delivery_failed",
+            f"provider reports a temporary failure: {receipt.detail}",
+            stamp,
+            {"provider_id": receipt.provider_id},
+        )
     return row.key
