@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from cobrokit.channel import Channel, DeliveryReceipt, DeliveryStatus, Message
+from cobrokit.channel import Attachment, Channel, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.engine import WINDOWED_CHANNELS, _zone, outbox_key, stage_of
 from cobrokit.errors import CobrokitError
 from cobrokit.ladder.config import Config
@@ -202,7 +202,7 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         firm_date=dt.date.fromisoformat(firm) if firm else None,
         plan_offer=plan_offer,
         action=payload.get("action", ""),
-        extra={"cycle": row.cycle, "channel": row.channel},
+        extra={"cycle": row.cycle, "channel": row.channel, "attach_statement": bool(payload.get("attach_statement"))},
     )
 
 
@@ -335,7 +335,7 @@ def dispatch(
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     built: dict[str, Channel] = dict(channels or {})
     if render is None:
-        render = _default_renderer(host, config)
+        render = _default_renderer(host, config, store)
     outcomes: Counter[str] = Counter()
     handled: list[tuple[str, str]] = []
     rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
@@ -346,7 +346,37 @@ def dispatch(
     return DispatchResult(outcomes, tuple(handled))
 
 
-def _default_renderer(host: PluginHost, config: Config) -> Callable[[Notice, str], Message]:
+ATTACHING_CHANNELS = frozenset({"email"})
+
+
+def notice_attachments(
+    host: PluginHost, notice: Notice, channel: str, store: SQLiteStore, config: Config
+) -> tuple[Attachment, ...]:
+    """The statement PDF (for stages with ``attach_statement``) and the plugins' attachments."""
+    if channel not in ATTACHING_CHANNELS:
+        return ()
+    files: list[Attachment] = []
+    if notice.extra.get("attach_statement"):
+        from cobrokit.reports.statement import debtor_statement, statement_attachment
+
+        statement = debtor_statement(
+            store,
+            notice.debtor.id,
+            notice.as_of,
+            tenant=notice.tenant,
+            creditor=config.creditor,
+            regime=config.regime_for(notice.debtor.country),
+            regimes=host.regimes(),
+            extra_rates=config.interest_rates or None,
+            currency=notice.currency,
+        )
+        files.append(statement_attachment(statement))
+    for answer in host.hook.cobrokit_notice_attachments(notice=notice, channel=channel):
+        files.extend(answer or ())
+    return tuple(files)
+
+
+def _default_renderer(host: PluginHost, config: Config, store: SQLiteStore) -> Callable[[Notice, str], Message]:
     from cobrokit.plugins.templating import collect_template_context, payment_link
     from cobrokit.rendering import NoticeRenderer
 
@@ -358,6 +388,7 @@ def _default_renderer(host: PluginHost, config: Config) -> Callable[[Notice, str
             channel,
             extra_context=collect_template_context(host, notice),
             pay_link=payment_link(host, notice),
+            attachments=notice_attachments(host, notice, channel, store, config),
         )
 
     return render

@@ -599,6 +599,8 @@ def _payload_constant(ladder: Ladder, stage_key: str, template: str | None, conf
             part["action"] = stage.action
         if stage.offer_plan:
             part["offer_plan"] = True
+        if stage.attach_statement:
+            part["attach_statement"] = True
         if stage.show_interest:
             regime = config.regime_for(country)
             if regime:

@@ -351,3 +351,31 @@ def test_status_callbacks_confirm_or_fail_over(ledger: SQLiteStore) -> None:
     assert {r.channel: r.status for r in jr.iter_outbox(ledger, "default")}["sms"] == "delivered"
     with pytest.raises(UnknownReferenceError, match="no notice was sent with provider id 'forged'"):
         record_receipt(ledger, DeliveryReceipt(DeliveryStatus.DELIVERED, "forged"), now=now)
+
+
+def test_penalty_warning_email_carries_the_statement_and_plugin_attachments(ledger: SQLiteStore) -> None:
+    from pypdf import PdfReader
+
+    from cobrokit.channel import Attachment
+    from cobrokit.plugins import hookimpl
+
+    class InvoiceCopies:
+        @hookimpl
+        def cobrokit_notice_attachments(self, notice, channel):  # type: ignore[no-untyped-def]
+            return [Attachment(f"{line.number}.pdf", "application/pdf", b"%PDF-1.4 copy") for line in notice.lines]
+
+    host = get_plugin_host(autoload=False, plugins=[("copies", InvoiceCopies())])
+    chans = channels()
+    for offset in range(-7, 23):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+        dispatch(ledger, host, config=CONFIG, now=now, channels=chans)  # the real templates
+    warning = next(m for m in chans["email"].sent if m.stage == "penalty_warning")
+    names = [a.filename for a in warning.attachments]
+    assert names == ["extracto-D1-2026-03-24.pdf", "F1.pdf"]
+    import io
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(warning.attachments[0].data)).pages)
+    assert "Talleres Ruiz SL" in text and "1.210,00" in text
+    oops = next(m for m in chans["email"].sent if m.stage == "oops")
+    assert [a.filename for a in oops.attachments] == ["F1.pdf"]  # no statement on a friendly reminder

@@ -90,6 +90,7 @@ class Stage:
     action: str = ""
     offer_plan: bool = False
     show_interest: bool = False
+    attach_statement: bool = False
 
     @property
     def pre_due(self) -> bool:
@@ -315,6 +316,7 @@ def _stage(reader: _Reader) -> Stage:
         action=action,
         offer_plan=reader.get("offer_plan", bool, False),
         show_interest=reader.get("show_interest", bool, False),
+        attach_statement=reader.get("attach_statement", bool, False),
     )
     if stage.repeat_every < 0 or stage.repeat_max < 0 or stage.firm_date_days < 0:
         raise reader.fail("repeat_every", "repeat_every, repeat_max and firm_date_days must not be negative")

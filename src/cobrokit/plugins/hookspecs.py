@@ -23,7 +23,7 @@ from cobrokit.plugins.markers import hookspec
 
 if TYPE_CHECKING:
     from cobrokit.backend import BackendType
-    from cobrokit.channel import ChannelType, DeliveryReceipt, Message
+    from cobrokit.channel import Attachment, ChannelType, DeliveryReceipt, Message
     from cobrokit.credit import ExternalCredit
     from cobrokit.interest.regimes import Regime
     from cobrokit.ladder.config import Config
@@ -286,3 +286,19 @@ def cobrokit_notice_sent(message: Message, receipt: DeliveryReceipt) -> None:
 @hookspec
 def cobrokit_delivery_failed(message: Message, receipt: DeliveryReceipt) -> None:
     """A notice failed permanently on its channel (the next channel of the stage is tried)."""
+
+
+@hookspec
+def cobrokit_notice_attachments(notice: Notice, channel: str) -> Iterable[Attachment] | None:
+    """Files to attach to a notice (copies of the invoices a backend keeps, a contract…).
+
+    Called for channels that carry attachments (email). Every plugin's answers are
+    attached, after the debtor statement that stages with ``attach_statement`` get.
+
+    Example::
+
+        @hookimpl
+        def cobrokit_notice_attachments(notice, channel):
+            return [Attachment(f"{line.number}.pdf", "application/pdf", erp.invoice_pdf(line.invoice_id))
+                    for line in notice.lines]
+    """
