@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import itertools
 import json
 import logging
+import operator
 import sqlite3
 import sys
 import uuid
@@ -130,23 +132,36 @@ def stage_of(stage_key: str) -> str:
     return stage_key.split("#", 1)[0]
 
 
-class _Peek:
-    """An ordered cursor we can look ahead in, for the merge join by debtor id."""
+class _Groups:
+    """An ordered cursor grouped by its first column (the debtor id), for the merge join."""
 
-    __slots__ = ("_it", "head")
+    __slots__ = ("_groups", "key", "rows")
 
-    def __init__(self, it: Iterator[Any]) -> None:
-        self._it = it
-        self.head: Any = next(it, None)
+    def __init__(self, cursor: Iterator[Any]) -> None:
+        self._groups = itertools.groupby(cursor, key=operator.itemgetter(0))
+        self.key: Any = None
+        self.rows: Iterator[Any] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        group = next(self._groups, None)
+        if group is None:
+            self.key, self.rows = None, None
+        else:
+            self.key, self.rows = group
 
     def take(self, debtor_id: str) -> list[Any]:
-        rows = []
-        while self.head is not None and self.head[0] < debtor_id:
-            self.head = next(self._it, None)  # orphan rows (no debtor): ignore
-        while self.head is not None and self.head[0] == debtor_id:
-            rows.append(self.head)
-            self.head = next(self._it, None)
+        """The rows of *debtor_id* (skipping rows of ids that have no debtor)."""
+        while self.key is not None and self.key < debtor_id:
+            self._advance()
+        if self.key != debtor_id or self.rows is None:
+            return _NO_ROWS
+        rows = list(self.rows)
+        self._advance()
         return rows
+
+
+_NO_ROWS: list[Any] = []
 
 
 def _open_reader(store: SQLiteStore) -> sqlite3.Connection:
@@ -183,9 +198,9 @@ def debtor_positions(
         debtor_sql = debtor_sql.replace("ORDER BY", "AND id = ? ORDER BY")
         args.append(only_debtor)
     debtors = conn.execute(debtor_sql, args)
-    items = _Peek(iter(conn.execute(_OPEN_SQL, {"tenant": tenant, "day": day})))
-    states = _Peek(jr.iter_states(conn, tenant))
-    contacts = _Peek(jr.recent_contacts(conn, tenant, contacts_since))
+    items = _Groups(conn.execute(_OPEN_SQL, {"tenant": tenant, "day": day}))
+    states = _Groups(jr.iter_states(conn, tenant))
+    contacts = _Groups(jr.recent_contacts(conn, tenant, contacts_since))
     fromiso = dt.date.fromisoformat
     for (
         debtor_id,
@@ -200,8 +215,8 @@ def debtor_positions(
         timezone,
     ) in debtors:
         rows = items.take(debtor_id)
-        state_rows = states.take(debtor_id)
-        contact_rows = contacts.take(debtor_id)
+        state_rows = states.take(debtor_id) if states.key is not None else _NO_ROWS
+        contact_rows = contacts.take(debtor_id) if contacts.key is not None else _NO_ROWS
         if not rows and not state_rows:
             continue
         by_currency: dict[str, list[OpenInvoice]] = {}

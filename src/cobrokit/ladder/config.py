@@ -98,6 +98,11 @@ class Stage:
         return self.offset < 0
 
     @property
+    def has_conditions(self) -> bool:
+        """True when the stage has a balance, segment or risk condition."""
+        return bool(self.min_balance or self.tags_any or self.tags_none or self.max_risk is not None)
+
+    @property
     def template_name(self) -> str:
         """The template to render (the stage id unless set)."""
         return self.template or self.id

@@ -472,7 +472,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage = post[chosen]
-    why_not = _conditions(stage, pos, open_minor)
+    why_not = _conditions(stage, pos, open_minor) if stage.has_conditions else ""
     if why_not:
         journal.append(Entry("skipped", stage.id, why_not))
         state = state._replace(
