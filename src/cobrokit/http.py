@@ -218,11 +218,11 @@ class Clock(Protocol):
     (``Retry-After`` dates, ``last_synced``), ``jitter`` returns a float in [0, 1).
     """
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:  # float ok: seconds
         """Wait *seconds*."""
         ...
 
-    def monotonic(self) -> float:
+    def monotonic(self) -> float:  # float ok: seconds
         """Seconds on a clock that never goes back."""
         ...
 
@@ -230,7 +230,7 @@ class Clock(Protocol):
         """The current aware UTC datetime."""
         ...
 
-    def jitter(self) -> float:
+    def jitter(self) -> float:  # float ok: seconds
         """A random float in [0, 1) for backoff jitter."""
         ...
 
@@ -238,11 +238,11 @@ class Clock(Protocol):
 class SystemClock:
     """The real clock: :func:`time.sleep`, :func:`time.monotonic`, UTC now, :mod:`random`."""
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:  # float ok: seconds
         """Really wait."""
         time.sleep(seconds)
 
-    def monotonic(self) -> float:
+    def monotonic(self) -> float:  # float ok: seconds
         """:func:`time.monotonic`."""
         return time.monotonic()
 
@@ -250,7 +250,7 @@ class SystemClock:
         """The current UTC time."""
         return dt.datetime.now(dt.UTC)
 
-    def jitter(self) -> float:
+    def jitter(self) -> float:  # float ok: seconds
         """:func:`random.random` (not for cryptography: only spreads retries)."""
         return random.random()
 
@@ -266,8 +266,8 @@ SYSTEM_CLOCK: Clock = SystemClock()
 class Timeout:
     """Per-request timeouts in seconds: to connect, and between bytes of the answer."""
 
-    connect: float = 5.0
-    read: float = 30.0
+    connect: float = 5.0  # float ok: seconds
+    read: float = 30.0  # float ok: seconds
 
     def as_tuple(self) -> tuple[float, float]:
         """The ``(connect, read)`` tuple requests expects."""
@@ -302,9 +302,9 @@ class RetryPolicy:
     """
 
     max_attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
+    base_delay: float = 0.5  # float ok: seconds
+    max_delay: float = 30.0  # float ok: seconds
+    max_retry_after: float = 120.0  # float ok: seconds
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], provider: str = "http") -> RetryPolicy:
@@ -323,13 +323,13 @@ class RetryPolicy:
             max_retry_after=_positive(settings, "max_retry_after", default.max_retry_after, provider),
         )
 
-    def backoff(self, attempt: int, jitter: float) -> float:
+    def backoff(self, attempt: int, jitter: float) -> float:  # float ok: seconds
         """The full-jitter delay before retry number *attempt* (0-based)."""
         cap = min(self.max_delay, self.base_delay * (2.0**attempt))
         return cap * jitter
 
 
-def _positive(settings: Mapping[str, Any], name: str, default: float, provider: str) -> float:
+def _positive(settings: Mapping[str, Any], name: str, default: float, provider: str) -> float:  # float ok: seconds
     value = settings.get(name, default)
     try:
         number = float(Decimal(str(value)))  # float ok: a duration in seconds
@@ -347,7 +347,7 @@ class RateLimiter:
     per tenant connection). Thread-safe.
     """
 
-    def __init__(self, calls: int, period: float, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, calls: int, period: float, *, clock: Clock = SYSTEM_CLOCK) -> None:  # float ok: seconds
         if calls < 1 or period <= 0:
             raise ConfigError(f"rate limit must allow at least one call per positive period, got {calls}/{period}s")
         self.calls = calls
@@ -356,7 +356,7 @@ class RateLimiter:
         self._stamps: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def acquire(self) -> float:
+    def acquire(self) -> float:  # float ok: seconds
         """Wait until a call is allowed, record it, and return how long we waited."""
         waited = 0.0
         with self._lock:
@@ -398,7 +398,7 @@ class HttpFailure:
     headers: Mapping[str, str]
     text: str
     payload: Any
-    retry_after: float | None
+    retry_after: float | None  # float ok: seconds
 
 
 ErrorClassifier = Callable[[HttpFailure], AdapterError | None]
@@ -428,7 +428,7 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:  # float ok: seconds
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
 
     Returns ``None`` for a missing or unreadable value; never negative.
@@ -677,7 +677,7 @@ class HttpClient:
             retry_after=parse_retry_after(response.headers.get("Retry-After"), now=self.clock.now()),
         )
 
-    def _delay(self, failure: HttpFailure, attempt: int) -> float | None:
+    def _delay(self, failure: HttpFailure, attempt: int) -> float | None:  # float ok: seconds
         """How long to wait before the next attempt; ``None`` when Retry-After is too long."""
         if failure.retry_after is not None:
             if failure.retry_after > self.retry.max_retry_after:
@@ -685,7 +685,7 @@ class HttpClient:
             return failure.retry_after
         return self.retry.backoff(attempt, self.clock.jitter())
 
-    def _warn_retry(self, method: str, shown: str, why: str, delay: float, attempt: int) -> None:
+    def _warn_retry(self, method: str, shown: str, why: str, delay: float, attempt: int) -> None:  # float ok: seconds
         log.warning(
             "%s: %s %s failed (%s); retry %d/%d in %.2fs",
             self.provider,

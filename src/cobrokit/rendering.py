@@ -118,7 +118,7 @@ class RenderLimits:
         max_chars: output budget in characters, over all parts (subject, text, HTML…).
     """
 
-    max_seconds: float = 2.0
+    max_seconds: float = 2.0  # float ok: seconds
     max_chars: int = 200_000
 
     def __attrs_post_init__(self) -> None:

@@ -115,7 +115,7 @@ def verify_webhook(
     headers: Mapping[str, str],
     body: bytes,
     *,
-    now: float | None = None,
+    now: float | None = None,  # float ok: unix seconds
     tolerance: int = TOLERANCE_SECONDS,
 ) -> str:
     """Verify a Standard Webhooks request and return its ``webhook-id`` (the dedupe key).

@@ -127,7 +127,7 @@ class EmailSettings:
     security: str = "starttls"
     username: str = ""
     password_env: str = DEFAULT_PASSWORD_ENV
-    timeout: float = 30.0  # seconds, not money
+    timeout: float = 30.0  # float ok: seconds
     folder: str = ""
 
     @classmethod
@@ -163,7 +163,7 @@ class EmailSettings:
         default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
         try:
             port = int(settings.get("port", default_port))
-            timeout = float(settings.get("timeout", 30))
+            timeout = float(settings.get("timeout", 30))  # float ok: seconds
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"email channel: port/timeout: {exc}") from None
         if not 0 < port < 65536:

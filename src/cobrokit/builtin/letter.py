@@ -133,7 +133,7 @@ def _new_pdf(page_label: str, paper: str) -> FPDF:
     return LetterPDF(orientation="portrait", unit="mm", format=paper)
 
 
-def _table(pdf: FPDF, table: LetterTable, width: float, *, bold_last: bool) -> None:
+def _table(pdf: FPDF, table: LetterTable, width: float, *, bold_last: bool) -> None:  # float ok: millimetres
     from fpdf.fonts import FontFace
 
     pdf.ln(3)
