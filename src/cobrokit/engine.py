@@ -70,7 +70,7 @@ SELECT debtor_id, currency, id, issue_date, due_date, amount_minor, open_minor, 
     LEFT JOIN credited AS c ON c.invoice_id = i.id
     WHERE i.tenant = :tenant AND i.issue_date <= :day
 ) WHERE open_minor > 0
-ORDER BY debtor_id, currency, due_date, id
+ORDER BY debtor_id, due_date
 """
 
 _DEBTOR_SQL = (
@@ -227,26 +227,19 @@ def debtor_positions(
         state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows}
         for currency in state_by_currency:
             by_currency.setdefault(currency, [])
-        tags = frozenset(json.loads(tags_json)) if tags_json != "[]" else frozenset()
+        tags = frozenset(json.loads(tags_json)) if tags_json != "[]" else _NO_TAGS
         region = ""
-        points = set()
-        if emails != "[]":
-            points.add("email")
-        if phones != "[]":
-            points.add("phone")
-        if '"lines": []' not in address_json or '"city": ""' not in address_json:
-            points.add("address")
         at = address_json.find('"region": "')
         if at >= 0:  # the address is stored with sorted keys: no need to parse it all
             region = address_json[at + 11 : address_json.index('"', at + 11)]
+        points_set = _CONTACT_POINTS[
+            emails != "[]", phones != "[]", '"lines": []' not in address_json or '"city": ""' not in address_json
+        ]
         recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows) if contact_rows else ()
-        points_set = _POINTS.setdefault(frozenset(points), frozenset(points))
+        years = limitation_years(country) if limitation_years is not None else 0
         for currency, invoices in sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items():
-            limitation = None
-            if limitation_years is not None and invoices:
-                years = limitation_years(country)
-                if years:
-                    limitation = add_years(min(i.due for i in invoices), years)
+            # invoices arrive in due-date order: the first is the oldest
+            limitation = _limitation(invoices[0].due, years) if years and invoices else None
             yield (
                 debtor_id,
                 Position(  # positional: this runs once per debtor and currency
@@ -272,8 +265,23 @@ def debtor_positions(
             )
 
 
+_NO_TAGS: frozenset[str] = frozenset()
+_CONTACT_POINTS: dict[tuple[bool, bool, bool], frozenset[str]] = {
+    (email, phone, address): frozenset(
+        name for name, present in (("email", email), ("phone", phone), ("address", address)) if present
+    )
+    for email in (False, True)
+    for phone in (False, True)
+    for address in (False, True)
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def _limitation(due: dt.date, years: int) -> dt.date:
+    return add_years(due, years)
+
+
 _ZONES: dict[str, dt.tzinfo] = {}
-_POINTS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def _zone(name: str) -> dt.tzinfo:
@@ -627,15 +635,22 @@ def _payload_constant(ladder: Ladder, stage_key: str, template: str | None, conf
 
 def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Config, country: str) -> str:
     """The outbox payload (JSON): the decided figures a notice is rebuilt from at delivery."""
-    detail = dict(action.detail)
-    template = detail.pop("template", None)
-    variable: dict[str, Any] = {"invoices": [[i, amounts.get(i, 0)] for i in action.invoice_ids]}
+    template = None
+    parts = ['{"invoices":[', ",".join(f"[{_quote(i)},{amounts.get(i, 0)}]" for i in action.invoice_ids), "]"]
     if action.firm_date is not None:
-        variable["firm_date"] = action.firm_date.isoformat()
+        parts.append(f',"firm_date":"{action.firm_date.isoformat()}"')
     if action.amount_minor:
-        variable["amount_minor"] = action.amount_minor
-    variable.update(detail)
-    return _dumps(variable)[:-1] + "," + _payload_constant(ladder, action.stage, template, config, country) + "}"
+        parts.append(f',"amount_minor":{action.amount_minor}')
+    for name, value in action.detail:
+        if name == "template":
+            template = str(value)
+        else:
+            parts.append(f",{_quote(name)}:{_dumps(value)}")
+    parts += [",", _payload_constant(ladder, action.stage, template, config, country), "}"]
+    return "".join(parts)
+
+
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def preview_debtor(

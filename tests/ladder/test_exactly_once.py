@@ -67,11 +67,21 @@ def test_killed_runs_deliver_every_notice_once(tmp_path: Path) -> None:
     expected = Counter(_lines(calm_out / "email-accepted.log")) + Counter(_lines(calm_out / "sms-delivered.log"))
     assert len(expected) > 100 and max(expected.values()) == 1  # a real workload, sent once
 
+    # Kill at random moments: let each restart finish at least one more day (so the run
+    # progresses), then kill it a random few milliseconds into the next day's work — in the
+    # middle of deciding, writing a batch or sending.
     rng = random.Random(20261126)
     kills = 0
     for _ in range(200):
+        before = len(_lines(crash_out / "done.log"))
         proc = _worker(crash_db, crash_out)
-        time.sleep(rng.uniform(0.2, 0.8))
+        deadline = time.perf_counter() + 60
+        while proc.poll() is None and len(_lines(crash_out / "done.log")) == before:
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pytest.fail("the worker made no progress in 60 s")
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.04))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

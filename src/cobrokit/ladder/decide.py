@@ -185,6 +185,12 @@ def _cycle_id(currency: str, cycle: int) -> str:
     return f"{currency}{cycle}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _holiday(country: str, region: str, day: dt.date) -> bool:
+    return calendar_for(country, region).is_holiday(day)
+
+
+@functools.lru_cache(maxsize=4096)
 def _firm_date(as_of: dt.date, days: int, country: str, region: str) -> dt.date | None:
     if not days:
         return None
@@ -229,11 +235,7 @@ def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.dat
             last = day
     if gap and last is not None and (as_of - last).days < gap:
         return f"deferred: last contact on {last.isoformat()}, minimum gap is {gap} days"
-    if (
-        config.guardrails.no_contact_on_holidays
-        and pos.country
-        and calendar_for(pos.country, pos.region).is_holiday(as_of)
-    ):
+    if config.guardrails.no_contact_on_holidays and pos.country and _holiday(pos.country, pos.region, as_of):
         return f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}"
     return ""
 
