@@ -222,8 +222,11 @@ def debtor_positions(
         by_currency: dict[str, list[OpenInvoice]] = {}
         for _, currency, inv, issue, due, amount, open_minor, disputed, inv_hold in rows:
             by_currency.setdefault(currency, []).append(
-                OpenInvoice(inv, fromiso(issue), fromiso(due), amount, open_minor, bool(disputed), bool(inv_hold))
+                _new(
+                    OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, bool(disputed), bool(inv_hold))
+                )
             )
+
         state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows}
         for currency in state_by_currency:
             by_currency.setdefault(currency, [])
@@ -242,30 +245,35 @@ def debtor_positions(
             limitation = _limitation(invoices[0].due, years) if years and invoices else None
             yield (
                 debtor_id,
-                Position(  # positional: this runs once per debtor and currency
-                    tenant,
-                    debtor_id,
-                    currency,
-                    invoices,
-                    state_by_currency.get(currency),
-                    tags,
-                    country,
-                    region,
-                    bool(cease),
-                    bool(insolvent),
-                    bool(hold),
-                    points_set,
-                    promises.get(debtor_id),
-                    plans.get(debtor_id),
-                    risks.get(debtor_id),
-                    recent,
-                    limitation,
+                _new(  # tuple.__new__ directly: this runs once per debtor and currency
+                    Position,
+                    (
+                        tenant,
+                        debtor_id,
+                        currency,
+                        invoices,
+                        state_by_currency.get(currency),
+                        tags,
+                        country,
+                        region,
+                        bool(cease),
+                        bool(insolvent),
+                        bool(hold),
+                        points_set,
+                        promises.get(debtor_id),
+                        plans.get(debtor_id),
+                        risks.get(debtor_id),
+                        recent,
+                        limitation,
+                    ),
                 ),
                 timezone,
             )
 
 
 _NO_TAGS: frozenset[str] = frozenset()
+_new = tuple.__new__
+_day_text = functools.lru_cache(maxsize=64)(dt.date.isoformat)
 _CONTACT_POINTS: dict[tuple[bool, bool, bool], frozenset[str]] = {
     (email, phone, address): frozenset(
         name for name, present in (("email", email), ("phone", phone), ("address", address)) if present
@@ -396,7 +404,7 @@ def run_ladder(
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []
     notice_counts: Counter[str] = Counter()
-    batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": [], "if_planned": []}
+    batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": []}
     new_rows = 0
     debtors_seen = 0
     positions = 0
@@ -479,7 +487,6 @@ def _flush(store: SQLiteStore, batch: dict[str, list[Any]]) -> int:
         outbox=batch["outbox"],
         fees=batch["fees"],
         journal=batch["journal"],
-        journal_if_planned=batch["if_planned"],
     )
     for rows in batch.values():
         rows.clear()
@@ -506,7 +513,7 @@ def _record(
     notices: Counter[str],
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
-    day = as_of.isoformat()
+    day = _day_text(as_of)
     batch["states"].append(jr.state_to_row(tenant, debtor_id, currency, decision.state))
     if decision.journal:
         cycle = f"{currency}{decision.state.cycle}"
@@ -553,7 +560,7 @@ def _record(
             continue
         channels = action.channels or ("service",)
         channel = channels[0]
-        key = outbox_key(tenant, debtor_id, action.stage, action.cycle, channel)
+        key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/{channel}"  # outbox_key(), inlined
         payload = _payload(action, ladder, amounts, config, pos.country)
         start = not_before(as_of, timezone, config.guardrails.window_start) if channel in WINDOWED_CHANNELS else ""
         batch["outbox"].append(
@@ -644,13 +651,15 @@ def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Co
     for name, value in action.detail:
         if name == "template":
             template = str(value)
+        elif type(value) is int:  # the common case (days overdue, instalment numbers): no encoder call
+            parts.append(f',"{name}":{value}')
         else:
             parts.append(f",{_quote(name)}:{_dumps(value)}")
     parts += [",", _payload_constant(ladder, action.stage, template, config, country), "}"]
     return "".join(parts)
 
 
-_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring
 
 
 def preview_debtor(

@@ -163,6 +163,7 @@ class Decision(NamedTuple):
 
 
 _BY_DUE = operator.itemgetter(2, 0)  # (due, invoice_id) of an OpenInvoice
+_new = tuple.__new__
 
 # channel -> contact point it needs
 CHANNEL_NEEDS = {
@@ -504,15 +505,20 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     ordered = overdue if len(overdue) == 1 else sorted(overdue, key=_BY_DUE)
     invoice_ids = tuple(i.invoice_id for i in ordered)
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
+    # the hot path of a run: tuples built directly (same fields, in order)
     actions.append(
-        Action(
-            "notice",
-            stage_key,
-            cycle,
-            channels,
-            invoice_ids,
-            firm,
-            detail=(("days_overdue", (as_of - oldest.due).days),),
+        _new(
+            Action,
+            (
+                "notice",
+                stage_key,
+                cycle,
+                channels,
+                invoice_ids,
+                firm,
+                0,
+                (("days_overdue", (as_of - oldest.due).days),),
+            ),
         )
     )
     if stage.fee is not None and not repeat:
@@ -527,22 +533,25 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         suspended = True
     if stage.action == "handoff" and not repeat:
         actions.append(Action("handoff", stage.id, cycle, invoice_ids=invoice_ids))
-    state = LadderState(
-        state.ladder,
-        state.cycle,
-        stage.id,
-        chosen,
-        as_of,
-        repeat,
-        as_of,
-        sent | {stage.id},
-        state.pre_due,
-        suspended,
-        state.promise_seen,
-        state.status,
-        state.plan_seen,
+    state = _new(
+        LadderState,
+        (
+            state.ladder,
+            state.cycle,
+            stage.id,
+            chosen,
+            as_of,
+            repeat,
+            as_of,
+            sent | {stage.id},
+            state.pre_due,
+            suspended,
+            state.promise_seen,
+            state.status,
+            state.plan_seen,
+        ),
     )
-    return Decision(state, tuple(actions), tuple(journal))
+    return _new(Decision, (state, tuple(actions), tuple(journal)))
 
 
 def _follow_plan(

@@ -10,6 +10,7 @@ plan the same notice, or charge the same fee, twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -167,6 +168,16 @@ def state_from_row(row: Sequence[Any]) -> LadderState:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _sent_text(sent: frozenset[str]) -> str:
+    return ",".join(sorted(sent))
+
+
 def state_to_row(tenant: str, debtor_id: str, currency: str, s: LadderState) -> tuple[Any, ...]:
     """Encode a state as a ladder_state row."""
     return (
@@ -177,10 +188,10 @@ def state_to_row(tenant: str, debtor_id: str, currency: str, s: LadderState) -> 
         s.cycle,
         s.stage,
         s.stage_index,
-        s.stage_date.isoformat() if s.stage_date else "",
+        _iso(s.stage_date),
         s.repeats,
-        s.last_contact.isoformat() if s.last_contact else "",
-        ",".join(sorted(s.sent)),
+        _iso(s.last_contact),
+        _sent_text(s.sent),
         s.pre_due,
         int(s.suspended),
         s.promise_seen,
@@ -250,61 +261,48 @@ def outbox_row(
     )
 
 
+_STATE_SQL = (
+    f"INSERT INTO ladder_state ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "
+    "ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:])
+)
+_OUTBOX_SQL = (
+    f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})"
+)
+_FEE_SQL = (
+    "INSERT OR IGNORE INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_JOURNAL_SQL = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"
+
+
 def write_batch(
     store: SQLiteStore,
     *,
     states: Iterable[tuple[Any, ...]],
-    outbox: Sequence[tuple[Any, ...]],
+    outbox: Iterable[tuple[Any, ...]],
     fees: Iterable[tuple[Any, ...]],
     journal: Iterable[tuple[Any, ...]],
-    journal_if_planned: Sequence[tuple[str, tuple[Any, ...]]] = (),
 ) -> int:
     """Write one batch of decisions atomically; returns how many outbox rows were new.
 
-    ``journal_if_planned`` lines are written only when the outbox row with that key was
-    inserted by this batch (a re-run never journals the same notice twice).
+    Outbox rows and fees whose key exists already are ignored: the key is the guarantee
+    that a step is never planned, nor a fee charged, twice.
     """
     with store.transaction() as conn:
-        conn.executemany(
-            f"INSERT INTO ladder_state ({', '.join(STATE_COLUMNS)}) VALUES ({', '.join('?' * len(STATE_COLUMNS))}) "
-            "ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:]),
-            states,
-        )
-        existing: set[str] = set()
-        keys = [row[0] for row in outbox]
-        for start in range(0, len(keys), 500):  # which keys are planned already (a rare re-run)
-            chunk = keys[start : start + 500]
-            existing.update(
-                r[0]
-                for r in conn.execute(f"SELECT key FROM outbox WHERE key IN ({', '.join('?' * len(chunk))})", chunk)
-            )
-        fresh = [row for row in outbox if row[0] not in existing]
-        new_keys = {row[0] for row in fresh}
-        conn.executemany(
-            f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})",
-            fresh,
-        )
-        inserted = len(fresh)
-        conn.executemany(
-            "INSERT OR IGNORE INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            fees,
-        )
-        journal_sql = (
-            f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"
-        )
-        conn.executemany(journal_sql, journal)
-        conn.executemany(journal_sql, [row for key, row in journal_if_planned if key in new_keys])
+        conn.executemany(_STATE_SQL, states)
+        before = conn.total_changes
+        conn.executemany(_OUTBOX_SQL, outbox)
+        inserted = conn.total_changes - before
+        conn.executemany(_FEE_SQL, fees)
+        conn.executemany(_JOURNAL_SQL, journal)
     return inserted
 
 
 def append_journal(store: SQLiteStore, rows: Iterable[tuple[Any, ...]]) -> None:
     """Append journal rows in their own transaction."""
-    sql = f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * len(JOURNAL_COLUMNS))})"
     with store.transaction() as conn:
-        conn.executemany(sql, rows)
+        conn.executemany(_JOURNAL_SQL, rows)
 
 
 def iter_outbox(
