@@ -405,6 +405,7 @@ def run_ladder(
     planned: list[PlannedAction] = []
     notice_counts: Counter[str] = Counter()
     batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": []}
+    pending = batch["states"]  # one state row per decision written: the batch's size
     new_rows = 0
     debtors_seen = 0
     positions = 0
@@ -452,7 +453,7 @@ def run_ladder(
                 journal_counts,
                 notice_counts,
             )
-            if not dry_run and len(batch["states"]) >= batch_size:
+            if not dry_run and len(pending) >= batch_size:
                 new_rows += _flush(store, batch)
         if not dry_run:
             new_rows += _flush(store, batch)
@@ -643,9 +644,9 @@ def _payload_constant(ladder: Ladder, stage_key: str, template: str | None, conf
 def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Config, country: str) -> str:
     """The outbox payload (JSON): the decided figures a notice is rebuilt from at delivery."""
     template = None
-    parts = ['{"invoices":[', ",".join(f"[{_quote(i)},{amounts.get(i, 0)}]" for i in action.invoice_ids), "]"]
+    parts = ['{"invoices":[', ",".join([f"[{_quote(i)},{amounts.get(i, 0)}]" for i in action.invoice_ids]), "]"]
     if action.firm_date is not None:
-        parts.append(f',"firm_date":"{action.firm_date.isoformat()}"')
+        parts.append(f',"firm_date":"{_day_text(action.firm_date)}"')
     if action.amount_minor:
         parts.append(f',"amount_minor":{action.amount_minor}')
     for name, value in action.detail:

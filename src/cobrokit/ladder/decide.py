@@ -104,8 +104,9 @@ class LadderState(NamedTuple):
     plan_seen: str = ""
 
 
+@functools.lru_cache(maxsize=64)
 def new_state(ladder: str) -> LadderState:
-    """The state of a debtor never seen before."""
+    """The state of a debtor never seen before (immutable, so shared)."""
     return LadderState(ladder=ladder)
 
 
