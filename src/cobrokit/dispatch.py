@@ -182,6 +182,8 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
     if payload.get("interest_regime") and invoices:
         interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
     plan_offer = None
+    if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
+        plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
     if payload.get("offer_plan") and principal.amount > 0:
         plan_offer = _plan_offer(principal, as_of, config, debtor.country, interest)
     firm = payload.get("firm_date")
@@ -204,6 +206,43 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         action=payload.get("action", ""),
         extra={"cycle": row.cycle, "channel": row.channel, "attach_statement": bool(payload.get("attach_statement"))},
     )
+
+
+def _agreed_plan(
+    store: SQLiteStore, row: jr.OutboxRow, plan_id: str, as_of: dt.date, lines: list[NoticeLine], principal: Money
+) -> tuple[Any, list[NoticeLine], Money]:
+    """The agreed plan's schedule, and (when the notice lists no invoice) the plan's invoices."""
+    from cobrokit.plans import to_plan_offer
+    from cobrokit.store.plans import PlanRepository
+
+    plan = PlanRepository(store).load_plan(row.tenant, plan_id)
+    if plan is None:
+        return None, lines, principal
+    if not lines:
+        opens = _open_amounts(store, row.tenant, list(plan.invoice_ids), as_of.isoformat())
+        for invoice_id in plan.invoice_ids:
+            invoice = store.get_invoice(row.tenant, invoice_id)
+            if invoice is None or not opens.get(invoice_id):
+                continue
+            lines.append(
+                NoticeLine(
+                    invoice_id=invoice.id,
+                    number=invoice.number or invoice.id,
+                    issue_date=invoice.issue_date,
+                    due_date=invoice.due_date,
+                    days_overdue=(as_of - invoice.due_date).days,
+                    amount=invoice.amount,
+                    open=Money.from_minor(opens[invoice_id], invoice.currency),
+                )
+            )
+        if lines and not payload_amount(row):
+            principal = Money.total((line.open for line in lines), row.currency)
+    return to_plan_offer(plan), lines, principal
+
+
+def payload_amount(row: jr.OutboxRow) -> int:
+    """The amount an outbox row's payload carries (an instalment), in minor units, or 0."""
+    return int(row.payload_data.get("amount_minor") or 0)
 
 
 def _plan_offer(

@@ -267,3 +267,14 @@ def test_decision_is_pure_and_sends_at_most_one_notice(offsets: list[int], run_d
     b = decide(pos(*items), LADDER, CONFIG, day(run_day))
     assert a == b
     assert len([x for x in a.actions if x.kind == "notice"]) <= 1
+
+
+def test_a_stage_inserted_in_the_config_does_not_shift_a_stored_state() -> None:
+    _, state = run_days(pos(inv()), -10, 22)
+    assert (state.stage, state.stage_index) == ("penalty_warning", 2)
+    stages = list(LADDER.stages)
+    extra = attrs.evolve(stages[2], id="second_call", offset=18)
+    ladder = attrs.evolve(LADDER, stages=(*stages[:3], extra, *stages[3:]))
+    decision = decide(pos(inv(), state=state), ladder, CONFIG, day(23))
+    assert decision.state.stage_index == ladder.index("penalty_warning") == 3
+    assert notices(decision) == []  # no step re-sent because an index moved

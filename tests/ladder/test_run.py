@@ -379,3 +379,25 @@ def test_penalty_warning_email_carries_the_statement_and_plugin_attachments(ledg
     assert "Talleres Ruiz SL" in text and "1.210,00" in text
     oops = next(m for m in chans["email"].sent if m.stage == "oops")
     assert [a.filename for a in oops.attachments] == ["F1.pdf"]  # no statement on a friendly reminder
+
+
+def test_agreed_plan_notices_show_the_plan(ledger: SQLiteStore) -> None:
+    from cobrokit.plans import Frequency, PlanTerms
+    from cobrokit.store.plans import accept_plan, propose_for_debtor
+
+    host = get_plugin_host(autoload=False)
+    chans = channels()
+    day, _ = at(16)
+    terms = PlanTerms(instalments=3, frequency=Frequency.MONTH, start=dt.date(2026, 3, 25))
+    plan = propose_for_debtor(ledger, tenant="default", debtor_id="D1", terms=terms, today=day)
+    accept_plan(ledger, tenant="default", plan_id=plan.id, on=day)
+    for offset in range(16, 24):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+        dispatch(ledger, host, config=CONFIG, now=now, channels=chans)
+    stages = [m.stage for m in chans["email"].sent]
+    assert stages == ["plan_confirmation", "instalment_reminder"]
+    confirmation, reminder = chans["email"].sent
+    # 1,210.00 in 3 monthly instalments: 403.33, 403.33, 403.34
+    assert "1.210,00" in confirmation.text and "403,33" in confirmation.text and "403,34" in confirmation.text
+    assert "403,33" in reminder.text

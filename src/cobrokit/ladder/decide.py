@@ -261,6 +261,10 @@ def _conditions(stage: Stage, pos: Position, open_minor: int) -> str:
 def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Decision:
     """Decide the next step for one debtor and currency as of *as_of*. Pure."""
     state = pos.state or new_state(ladder.name)
+    if state.stage_index >= 0 and (
+        state.stage_index >= len(ladder.post_due) or ladder.post_due[state.stage_index].id != state.stage
+    ):  # the ladder's stages changed since the state was stored: find the stage by its id
+        state = state._replace(stage_index=ladder.index(state.stage))
     if state.ladder != ladder.name:  # the debtor moved to another ladder: keep the cycle, restart the steps
         state = state._replace(ladder=ladder.name, stage="", stage_index=-1, sent=frozenset(), repeats=0)
     journal: list[Entry] = []
@@ -366,7 +370,11 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                         f"plan-{plan.plan_id}",
                         channels,
                         tuple(i.invoice_id for i in overdue),
-                        detail=(("template", "plan_breach"), ("instalment", plan.missed_number)),
+                        detail=(
+                            ("template", "plan_breach"),
+                            ("instalment", plan.missed_number),
+                            ("plan_id", plan.plan_id),
+                        ),
                     )
                 )
             else:
@@ -606,6 +614,7 @@ def _follow_plan(
                         channels,
                         detail=(
                             ("template", "oops"),
+                            ("plan_id", plan.plan_id),
                             ("instalment", plan.missed_number),
                             ("missed_since", plan.missed_since.isoformat()),
                         ),
@@ -627,7 +636,11 @@ def _follow_plan(
                         channels,
                         firm_date=plan.next_due,
                         amount_minor=plan.next_amount_minor,
-                        detail=(("template", "instalment_reminder"), ("instalment", plan.next_number)),
+                        detail=(
+                            ("template", "instalment_reminder"),
+                            ("plan_id", plan.plan_id),
+                            ("instalment", plan.next_number),
+                        ),
                     )
                 )
                 state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
