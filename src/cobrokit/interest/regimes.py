@@ -497,7 +497,7 @@ class Regime:
         )
 
 
-_EUR40 = FixedCompensation(Money("40", "EUR"), "Ley 3/2004 art. 8 (EUR 40 per late invoice, STS 612/2021)")
+_EUR40 = FixedCompensation(Money("40", "EUR"), "Ley 3/2004, art. 8 (indemnización de 40 € por cada factura pagada con retraso, STS 612/2021)")
 
 
 def eu_directive_regime(
@@ -563,9 +563,9 @@ def _build() -> dict[str, Regime]:
             limitation=SPAIN_CIVIL,
             country="ES",
             sources=(
-                "Ley 3/2004, de 29 de diciembre, art. 7 (tipo legal de interés de demora, BOE each half-year)",
-                "Ley 3/2004 art. 8 (EUR 40 per late invoice, STS 612/2021)",
-                "Código Civil art. 1173 (payments go to interest before principal)",
+                "Ley 3/2004, de 29 de diciembre, art. 7 (tipo legal de interés de demora, publicado en el BOE cada semestre)",
+                "Ley 3/2004, art. 8 (indemnización de 40 € por cada factura pagada con retraso, STS 612/2021)",
+                "Código Civil, art. 1173 (los pagos se imputan primero a los intereses y después al capital)",
             ),
             notes="Not for consumers. Rate tables: BOE resolutions of the Secretaría General del Tesoro.",
         ),
@@ -577,8 +577,8 @@ def _build() -> dict[str, Regime]:
             limitation=SPAIN_CIVIL,
             country="ES",
             sources=(
-                "Código Civil arts. 1100, 1108 (interés legal del dinero, set by the Ley de Presupuestos)",
-                "Código Civil art. 1173 (payments go to interest before principal)",
+                "Código Civil, arts. 1100 y 1108 (interés legal del dinero, fijado por la Ley de Presupuestos)",
+                "Código Civil, art. 1173 (los pagos se imputan primero a los intereses y después al capital)",
             ),
             notes="Default normally starts with a demand (art. 1100 CC): use the demand date as --due.",
         ),
@@ -605,7 +605,7 @@ def _build() -> dict[str, Regime]:
             rate_rule=StatutoryRate(Decimal("6"), "Código de Comercio art. 362"),
             day_count=DayCount.ACT_365,
             country="MX",
-            sources=("Código de Comercio art. 362 (6 % a year from the day after the due date)",),
+            sources=("Código de Comercio, art. 362 (6 % anual desde el día siguiente al vencimiento)",),
         ),
         Regime(
             name="mx-civil",
@@ -613,7 +613,7 @@ def _build() -> dict[str, Regime]:
             rate_rule=StatutoryRate(Decimal("9"), "Código Civil Federal art. 2395"),
             day_count=DayCount.ACT_365,
             country="MX",
-            sources=("Código Civil Federal art. 2395 (legal interest 9 % a year)",),
+            sources=("Código Civil Federal, art. 2395 (interés legal del 9 % anual)",),
             notes="Some state civil codes set other legal rates.",
         ),
         Regime(
@@ -624,8 +624,8 @@ def _build() -> dict[str, Regime]:
             compounding=Compounding.EFFECTIVE_ANNUAL,
             country="CO",
             sources=(
-                "Código de Comercio art. 884 (default interest 1.5 × IBC; cap on agreed interest)",
-                "Código Penal art. 305 (usury); Superintendencia Financiera monthly IBC certification",
+                "Código de Comercio, art. 884 (interés moratorio hasta 1,5 veces el interés bancario corriente)",
+                "Código Penal, art. 305 (usura); certificación mensual del IBC por la Superintendencia Financiera",
             ),
         ),
         contractual_regime(),
