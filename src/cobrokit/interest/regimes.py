@@ -497,7 +497,10 @@ class Regime:
         )
 
 
-_EUR40 = FixedCompensation(Money("40", "EUR"), "Ley 3/2004, art. 8 (indemnización de 40 € por cada factura pagada con retraso, STS 612/2021)")
+_EUR40 = FixedCompensation(
+    Money("40", "EUR"),
+    "Ley 3/2004, art. 8 (indemnización de 40 € por cada factura pagada con retraso, STS 612/2021)",
+)
 
 
 def eu_directive_regime(
@@ -563,7 +566,8 @@ def _build() -> dict[str, Regime]:
             limitation=SPAIN_CIVIL,
             country="ES",
             sources=(
-                "Ley 3/2004, de 29 de diciembre, art. 7 (tipo legal de interés de demora, publicado en el BOE cada semestre)",
+                "Ley 3/2004, de 29 de diciembre, art. 7 "
+                "(tipo legal de interés de demora, publicado en el BOE cada semestre)",
                 "Ley 3/2004, art. 8 (indemnización de 40 € por cada factura pagada con retraso, STS 612/2021)",
                 "Código Civil, art. 1173 (los pagos se imputan primero a los intereses y después al capital)",
             ),
