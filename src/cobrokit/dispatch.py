@@ -40,6 +40,7 @@ from cobrokit.money import Money
 from cobrokit.notice import InterestLine, InterestSummary, Notice, NoticeLine
 from cobrokit.plugins.manager import PluginHost
 from cobrokit.store import journal as jr
+from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = ["DispatchResult", "build_notice", "dispatch", "record_receipt"]
@@ -377,11 +378,12 @@ def dispatch(
         render = _default_renderer(host, config, store)
     outcomes: Counter[str] = Counter()
     handled: list[tuple[str, str]] = []
-    rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
-    for row in rows[: limit if limit is not None else len(rows)]:
-        status = _deliver_one(store, host, row, config, now, stamp, built, render)
-        outcomes[status] += 1
-        handled.append((row.key, status))
+    with exclusive(store.path, "dispatch"):  # one dispatcher per store: no notice is sent twice
+        rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
+        for row in rows[: limit if limit is not None else len(rows)]:
+            status = _deliver_one(store, host, row, config, now, stamp, built, render)
+            outcomes[status] += 1
+            handled.append((row.key, status))
     return DispatchResult(outcomes, tuple(handled))
 
 

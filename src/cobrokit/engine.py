@@ -14,6 +14,7 @@ invoices, ladder states, recent contacts) are merged by debtor id, one debtor at
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -45,6 +46,7 @@ from cobrokit.ladder.decide import (
 )
 from cobrokit.model import DEFAULT_TENANT
 from cobrokit.store import journal as jr
+from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = ["PlannedAction", "RunResult", "debtor_positions", "preview_debtor", "run_ladder", "stage_of"]
@@ -400,6 +402,45 @@ def run_ladder(
 
         risks = risk_scores(store, tenant, as_of)
     window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
+    with contextlib.ExitStack() as guard:
+        if not dry_run:
+            guard.enter_context(exclusive(store.path, "run"))
+        return _run(
+            store,
+            as_of,
+            config,
+            tenant,
+            dry_run,
+            batch_size,
+            progress,
+            promises,
+            plans,
+            risks,
+            window,
+            collect_actions,
+            run_id,
+            stamp,
+            journal_counts,
+        )
+
+
+def _run(
+    store: SQLiteStore,
+    as_of: dt.date,
+    config: Config,
+    tenant: str,
+    dry_run: bool,
+    batch_size: int,
+    progress: bool | None,
+    promises: dict[str, PromiseView],
+    plans: dict[str, PlanView],
+    risks: dict[str, int],
+    window: int,
+    collect_actions: bool,
+    run_id: str,
+    stamp: str,
+    journal_counts: Counter[str],
+) -> RunResult:
     reader = _open_reader(store)
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []

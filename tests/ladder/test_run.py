@@ -401,3 +401,19 @@ def test_agreed_plan_notices_show_the_plan(ledger: SQLiteStore) -> None:
     # 1,210.00 in 3 monthly instalments: 403.33, 403.33, 403.34
     assert "1.210,00" in confirmation.text and "403,33" in confirmation.text and "403,34" in confirmation.text
     assert "403,33" in reminder.text
+
+
+def test_one_dispatcher_and_one_run_at_a_time(ledger: SQLiteStore) -> None:
+    from cobrokit.errors import StoreError
+    from cobrokit.store.lock import exclusive
+
+    day, now = at(1)
+    with exclusive(ledger.path, "dispatch"), pytest.raises(StoreError, match="another cobrokit dispatch is running"):
+        dispatch(
+            ledger, get_plugin_host(autoload=False), config=CONFIG, now=now, channels=channels(), render=plain_render
+        )
+    with exclusive(ledger.path, "run"):
+        with pytest.raises(StoreError, match=r"another cobrokit run is running on .* \(pid \d+\)"):
+            run_ladder(ledger, day, config=CONFIG, now=now)
+        assert run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True).planned  # a preview needs no lock
+    assert run_ladder(ledger, day, config=CONFIG, now=now).planned  # released
