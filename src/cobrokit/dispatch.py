@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 
 from cobrokit.channel import Attachment, Channel, DeliveryReceipt, DeliveryStatus, Message
-from cobrokit.engine import WINDOWED_CHANNELS, _zone, outbox_key, stage_of
+from cobrokit.engine import WINDOWED_CHANNELS, outbox_key, stage_of, zone_of
 from cobrokit.errors import CobrokitError
 from cobrokit.ladder.config import Config
 from cobrokit.model import DEFAULT_TENANT, Invoice
@@ -341,12 +341,12 @@ def _window_wait(row: jr.OutboxRow, timezone: str, config: Config, now: dt.datet
         return ""
     if row.not_before and now < dt.datetime.fromisoformat(row.not_before):
         return row.not_before
-    local = now.astimezone(_zone(timezone))
+    local = now.astimezone(zone_of(timezone))
     guard = config.guardrails
     if guard.window_start <= local.time() < guard.window_end:
         return ""
     day = local.date() if local.time() < guard.window_start else local.date() + dt.timedelta(days=1)
-    start = dt.datetime.combine(day, guard.window_start, tzinfo=_zone(timezone))
+    start = dt.datetime.combine(day, guard.window_start, tzinfo=zone_of(timezone))
     return start.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 

@@ -294,7 +294,8 @@ def _limitation(due: dt.date, years: int) -> dt.date:
 _ZONES: dict[str, dt.tzinfo] = {}
 
 
-def _zone(name: str) -> dt.tzinfo:
+def zone_of(name: str) -> dt.tzinfo:
+    """The time zone *name* (cached); an unknown name logs a warning and gives UTC."""
     zone = _ZONES.get(name)
     if zone is None:
         try:
@@ -309,7 +310,7 @@ def _zone(name: str) -> dt.tzinfo:
 @functools.lru_cache(maxsize=4096)
 def not_before(as_of: dt.date, timezone: str, start: dt.time) -> str:
     """The first moment of the contact window on *as_of* in the debtor's zone, as UTC ISO."""
-    local = dt.datetime.combine(as_of, start, tzinfo=_zone(timezone))
+    local = dt.datetime.combine(as_of, start, tzinfo=zone_of(timezone))
     return local.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
