@@ -1,0 +1,68 @@
+"""The run's commands: thin layers over the API, one clear line on errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cobrokit.cli import main
+from cobrokit.store.sqlite import SQLiteStore
+from tests.factories import make_debtor, make_invoice
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)  # the default config writes its outbox here
+    path = tmp_path / "books.db"
+    with SQLiteStore.open(path) as store:
+        store.save(debtors=[make_debtor("D1")], invoices=[make_invoice("F1", "D1", "500.00", due="2026-03-02")])
+    return str(path)
+
+
+def test_dry_run_explains_and_writes_nothing(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would plan 1 notice(s) [oops 1]" in out and "D1 EUR: oops via email [F1]" in out
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--dry-run", "--debtor", "D1"]) == 0
+    assert "would notice: oops via email" in capsys.readouterr().out
+    with SQLiteStore.open(db) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_run_json_then_nothing_new(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--no-dispatch", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [a["stage"] for a in first["planned"]] == ["oops"]
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--no-dispatch", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["planned"] == []
+
+
+def test_simulate_prints_day_by_day(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--db", db, "--from", "2026-02-20", "--to", "2026-03-20", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(a["date"], a["stage"]) for a in lines if a["kind"] == "notice"] == [
+        ("2026-02-23", "courtesy"),
+        ("2026-03-03", "oops"),
+        ("2026-03-17", "whats_wrong"),
+    ]
+    with SQLiteStore.open(db) as store:  # the real store was only read
+        assert store.conn.execute("SELECT COUNT(*) FROM ladder_state").fetchone()[0] == 0
+
+
+def test_contact_dispute_and_hold_commands(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dispute", "open", "--db", db, "--invoice", "F1", "--reason", "wrong quantity"]) == 0
+    assert main(["dispute", "open", "--db", db, "--invoice", "F1"]) == 2
+    assert "say why the invoice is disputed" in capsys.readouterr().err
+    assert main(["hold", "set", "--db", db, "--debtor", "D1", "--reason", "talking to their lawyer"]) == 0
+    assert main(["contact", "--db", db, "--debtor", "NOPE", "--outcome", "no_answer"]) == 2
+    assert "unknown debtor 'NOPE'" in capsys.readouterr().err
+    assert main(["contact", "--db", db, "--debtor", "D1", "--outcome", "answered", "--reason", "hardship"]) == 0
+    assert "offer a payment plan" in capsys.readouterr().out
+
+
+def test_bad_config_is_one_clear_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[run]\ncatch_up = "everything"\n[[ladders]]\nname = "x"\n', encoding="utf-8")
+    assert main(["run", "--db", db, "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"cobrokit: error: {bad}: run.catch_up: 'everything' is not one of current, replay, skip"]
