@@ -365,10 +365,4 @@ def import_call_outcomes(
 
 def _oldest_open(store: SQLiteStore, tenant: str, debtor_id: str, day: dt.date) -> str:
     """The debtor's oldest open invoice (what a call about a dispute concerns when no invoice is named)."""
-    row = store.conn.execute(
-        "SELECT i.id FROM invoice i WHERE i.tenant = ? AND i.debtor_id = ? AND i.amount_minor > COALESCE("
-        "(SELECT SUM(amount_minor) FROM allocation a WHERE a.tenant = i.tenant AND a.invoice_id = i.id "
-        "AND a.date <= ?), 0) ORDER BY i.due_date, i.id LIMIT 1",
-        (tenant, debtor_id, day.isoformat()),
-    ).fetchone()
-    return str(row[0]) if row else ""
+    return next((i.invoice_id for i in store.open_items(tenant, day, debtor_id=debtor_id) if i.open_minor > 0), "")

@@ -217,7 +217,7 @@ def _call_outcome(
 ) -> None:
     """What the demo's collector hears on the phone: a promise, a dispute or nothing."""
     roll = rng.random()
-    opens = [i for i in store.open_items("default", day) if i.debtor_id == debtor_id and i.open_minor > 0]
+    opens = [i for i in store.open_items("default", day, debtor_id=debtor_id) if i.open_minor > 0]
     if not opens:
         return
     oldest = min(opens, key=lambda i: i.due_date)

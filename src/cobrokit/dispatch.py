@@ -40,6 +40,7 @@ from cobrokit.money import Money
 from cobrokit.notice import InterestLine, InterestSummary, Notice, NoticeLine
 from cobrokit.plugins.manager import PluginHost
 from cobrokit.store import journal as jr
+from cobrokit.store.interest import invoice_interest
 from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -66,20 +67,6 @@ class DispatchResult:
         return f"dispatch: {parts or 'nothing to do'}"
 
 
-def _open_amounts(store: SQLiteStore, tenant: str, invoice_ids: list[str], day: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for invoice_id in invoice_ids:
-        row = store.conn.execute(
-            "SELECT i.amount_minor - COALESCE((SELECT SUM(amount_minor) FROM allocation a WHERE a.tenant = i.tenant "
-            "AND a.invoice_id = i.id AND a.date <= ?), 0) - COALESCE((SELECT SUM(amount_minor) FROM credit_note c "
-            "WHERE c.tenant = i.tenant AND c.invoice_id = i.id AND c.date <= ?), 0) FROM invoice i "
-            "WHERE i.tenant = ? AND i.id = ?",
-            (day, day, tenant, invoice_id),
-        ).fetchone()
-        out[invoice_id] = max(int(row[0]), 0) if row else 0
-    return out
-
-
 def _interest(
     store: SQLiteStore,
     regime_name: str,
@@ -88,8 +75,6 @@ def _interest(
     config: Config,
     host: PluginHost | None,
 ) -> InterestSummary | None:
-    from cobrokit.interest import PartialPayment, compute_interest
-
     regimes: dict[str, Any]
     if host is not None:
         regimes = host.regimes()
@@ -106,25 +91,9 @@ def _interest(
     sources: list[str] = []
     day_count = ""
     for invoice in invoices:
-        if invoice.due_date >= as_of:
+        result = invoice_interest(store, regime, invoice, as_of, extra_rates=extra)
+        if result is None:
             continue
-        rows = store.conn.execute(
-            "SELECT date, SUM(amount_minor) FROM allocation WHERE tenant = ? AND invoice_id = ? AND date <= ? "
-            "GROUP BY date ORDER BY date",
-            (invoice.tenant, invoice.id, as_of.isoformat()),
-        ).fetchall()
-        before = sum(m for d, m in rows if d <= invoice.due_date.isoformat())
-        principal = invoice.amount - Money.from_minor(before, invoice.currency)
-        if principal.amount <= 0:
-            continue
-        payments = [
-            PartialPayment(dt.date.fromisoformat(d), Money.from_minor(m, invoice.currency))
-            for d, m in rows
-            if d > invoice.due_date.isoformat()
-        ]
-        result = compute_interest(
-            regime, principal, invoice.due_date, as_of, payments=payments, extra_rates=extra or None
-        )
         summary = result.to_summary()
         interest = summary.interest if interest is None else interest + summary.interest
         compensation = summary.compensation if compensation is None else compensation + summary.compensation
@@ -220,7 +189,7 @@ def _agreed_plan(
     if plan is None:
         return None, lines, principal
     if not lines:
-        opens = _open_amounts(store, row.tenant, list(plan.invoice_ids), as_of.isoformat())
+        opens = store.open_amounts(row.tenant, as_of, invoice_ids=list(plan.invoice_ids))
         for invoice_id in plan.invoice_ids:
             invoice = store.get_invoice(row.tenant, invoice_id)
             if invoice is None or not opens.get(invoice_id):
@@ -489,7 +458,7 @@ def _deliver_one(
     payload = row.payload_data
     if stage_of(row.stage) != "thank_you" and payload.get("invoices"):
         ids = [i for i, _ in payload["invoices"]]
-        still_open = _open_amounts(store, row.tenant, ids, now.date().isoformat())
+        still_open = store.open_amounts(row.tenant, now.date(), invoice_ids=ids)
         if not any(still_open.values()):
             _update(store, row.key, stamp, status="superseded", detail="paid before sending")
             _journal(store, row, "superseded", "every invoice in the notice was paid before it was sent", stamp)

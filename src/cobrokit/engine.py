@@ -47,7 +47,7 @@ from cobrokit.ladder.decide import (
 from cobrokit.model import DEFAULT_TENANT
 from cobrokit.store import journal as jr
 from cobrokit.store.lock import exclusive
-from cobrokit.store.sqlite import SQLiteStore
+from cobrokit.store.sqlite import OPEN_AMOUNTS_CTE, SQLiteStore
 
 __all__ = ["PlannedAction", "RunResult", "debtor_positions", "preview_debtor", "run_ladder", "stage_of"]
 
@@ -56,14 +56,8 @@ log = logging.getLogger(__name__)
 WINDOWED_CHANNELS = frozenset({"email", "sms", "whatsapp", "call"})
 """Channels that reach the debtor directly and so respect the contact window."""
 
-_OPEN_SQL = """
-WITH paid AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM allocation
-    WHERE tenant = :tenant AND date <= :day GROUP BY invoice_id
-), credited AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM credit_note
-    WHERE tenant = :tenant AND invoice_id != '' AND date <= :day GROUP BY invoice_id
-)
+_OPEN_SQL = f"""
+WITH {OPEN_AMOUNTS_CTE}
 SELECT debtor_id, currency, id, issue_date, due_date, amount_minor, open_minor, disputed, hold FROM (
     SELECT i.debtor_id, i.currency, i.id, i.issue_date, i.due_date, i.amount_minor,
            i.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0) AS open_minor, i.disputed, i.hold

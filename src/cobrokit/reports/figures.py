@@ -43,7 +43,7 @@ from cobrokit.errors import ValidationError
 from cobrokit.model import DEFAULT_TENANT
 from cobrokit.money import Money
 from cobrokit.store.credit import iter_promise_outcomes
-from cobrokit.store.sqlite import SQLiteStore
+from cobrokit.store.sqlite import OPEN_AMOUNTS_CTE, SQLiteStore
 
 __all__ = [
     "CurrencyFigures",
@@ -55,14 +55,7 @@ __all__ = [
     "portfolio_figures",
 ]
 
-_OPEN_CTE = """
-paid AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM allocation
-    WHERE tenant = :tenant AND date <= :day GROUP BY invoice_id
-), credited AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM credit_note
-    WHERE tenant = :tenant AND invoice_id != '' AND date <= :day GROUP BY invoice_id
-), open_items AS (
+_OPEN_CTE = f"""{OPEN_AMOUNTS_CTE}, open_items AS (
     SELECT i.debtor_id, i.currency, i.due_date,
            CAST(julianday(:day) - julianday(i.due_date) AS INTEGER) AS age,
            MAX(i.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0), 0) AS open

@@ -38,11 +38,12 @@ from cobrokit import __version__
 from cobrokit.channel import Attachment
 from cobrokit.errors import CobrokitError, UnknownReferenceError, ValidationError
 from cobrokit.formatting import Formatter, babel_locale
-from cobrokit.interest import InterestResult, PartialPayment, Regime, compute_interest, explain
+from cobrokit.interest import InterestResult, Regime, explain
 from cobrokit.letters import LetterDocument, LetterTable
 from cobrokit.model import DEFAULT_TENANT, Address, Debtor
 from cobrokit.money import Money
 from cobrokit.notice import Creditor
+from cobrokit.store.interest import invoice_interest
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -320,30 +321,12 @@ def _interest_for(
     extra_rates: Mapping[str, Decimal] | None,
 ) -> InvoiceInterest:
     number = invoice.number or invoice.id
-    rows = store.conn.execute(
-        "SELECT date, SUM(amount_minor) FROM allocation WHERE tenant = ? AND invoice_id = ? AND date <= ? "
-        "GROUP BY date ORDER BY date",
-        (invoice.tenant, invoice.id, as_of.isoformat()),
-    ).fetchall()
-    credited = store.conn.execute(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM credit_note WHERE tenant = ? AND invoice_id = ? AND date <= ?",
-        (invoice.tenant, invoice.id, as_of.isoformat()),
-    ).fetchone()[0]
-    due = invoice.due_date.isoformat()
-    before = sum(m for d, m in rows if d <= due)
-    principal_minor = invoice.amount.to_minor() - before - int(credited)
-    if principal_minor <= 0:
-        return InvoiceInterest(invoice.id, number, invoice.currency, open_minor, None)
-    payments = [
-        PartialPayment(dt.date.fromisoformat(d), Money.from_minor(m, invoice.currency)) for d, m in rows if d > due
-    ]
     try:
-        principal = Money.from_minor(principal_minor, invoice.currency)
-        result = compute_interest(
-            regime, principal, invoice.due_date, as_of, payments=payments, extra_rates=extra_rates or None
-        )
+        result = invoice_interest(store, regime, invoice, as_of, extra_rates=extra_rates)
     except CobrokitError as exc:
         return InvoiceInterest(invoice.id, number, invoice.currency, open_minor, None, str(exc))
+    if result is None:
+        return InvoiceInterest(invoice.id, number, invoice.currency, open_minor, None)
     return InvoiceInterest(invoice.id, number, invoice.currency, open_minor, result)
 
 
@@ -479,17 +462,7 @@ def debtor_statement(
 
 def open_by_invoice(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> dict[str, int]:
     """Open principal (minor units) of each of the debtor's invoices issued by *as_of*, as of that date."""
-    day = as_of.isoformat()
-    rows = store.conn.execute(
-        "SELECT i.id, MAX(i.amount_minor "
-        "- COALESCE((SELECT SUM(a.amount_minor) FROM allocation a WHERE a.tenant = i.tenant "
-        "AND a.invoice_id = i.id AND a.date <= ?), 0) "
-        "- COALESCE((SELECT SUM(c.amount_minor) FROM credit_note c WHERE c.tenant = i.tenant "
-        "AND c.invoice_id = i.id AND c.date <= ?), 0), 0) "
-        "FROM invoice i WHERE i.tenant = ? AND i.debtor_id = ? AND i.issue_date <= ?",
-        (day, day, tenant, debtor_id, day),
-    )
-    return {ident: int(minor) for ident, minor in rows}
+    return {i.invoice_id: i.open_minor for i in store.open_items(tenant, as_of, debtor_id=debtor_id)}
 
 
 # -- layout -------------------------------------------------------------------------------------------

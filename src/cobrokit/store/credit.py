@@ -84,22 +84,6 @@ GROUP BY debtor_id, currency
 ORDER BY debtor_id, currency
 """
 
-_OPEN_SQL = """
-WITH paid AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM allocation
-    WHERE tenant = :tenant AND date <= :day GROUP BY invoice_id
-), credited AS (
-    SELECT invoice_id, SUM(amount_minor) AS minor FROM credit_note
-    WHERE tenant = :tenant AND invoice_id != '' AND date <= :day GROUP BY invoice_id
-)
-SELECT i.currency, SUM(MAX(i.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0), 0))
-FROM invoice AS i
-LEFT JOIN paid AS p ON p.invoice_id = i.id
-LEFT JOIN credited AS c ON c.invoice_id = i.id
-WHERE i.tenant = :tenant AND i.debtor_id = :debtor AND i.issue_date <= :day
-GROUP BY i.currency
-"""
-
 # Kept: the payments from the day the promise was made up to min(promised date + grace, as
 # of) reach the amount (the same rule as cobrokit.promises.evaluate_promise); broken: not
 # kept and the grace is over.
@@ -329,13 +313,10 @@ def payment_history(
         since=as_of - dt.timedelta(days=lookback_days),
         insolvent=debtor.insolvent,
     )
-    open_minor = {
-        currency: int(minor)
-        for currency, minor in store.conn.execute(
-            _OPEN_SQL, {"tenant": tenant, "day": as_of.isoformat(), "debtor": debtor_id}
-        )
-        if minor
-    }
+    open_minor: dict[str, int] = {}
+    for item in store.open_items(tenant, as_of, debtor_id=debtor_id):
+        if item.open_minor:
+            open_minor[item.currency] = open_minor.get(item.currency, 0) + item.open_minor
     return attrs.evolve(history, open_minor=open_minor)
 
 

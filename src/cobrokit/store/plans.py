@@ -583,7 +583,7 @@ def open_debts(
         raise UnknownReferenceError(record, "id", f"no debtor {debtor_id!r} for tenant {tenant!r}")
     disputed = {i.id for i in store.iter_invoices(tenant, debtor_id) if i.disputed}
     mine = {i.id for i in store.iter_invoices(tenant, debtor_id)}
-    items = [i for i in store.open_items(tenant, as_of) if i.debtor_id == debtor_id and i.open_minor > 0]
+    items = [i for i in store.open_items(tenant, as_of, debtor_id=debtor_id) if i.open_minor > 0]
     if invoice_ids:
         by_id = {i.invoice_id: i for i in items}
         chosen = []
@@ -757,7 +757,7 @@ def renegotiate_plan(
     with store.transaction():
         old = _require_plan(repo, tenant, plan_id)
         still_open = {
-            i.invoice_id for i in store.open_items(tenant, today) if i.debtor_id == old.debtor_id and i.open_minor > 0
+            i.invoice_id for i in store.open_items(tenant, today, debtor_id=old.debtor_id) if i.open_minor > 0
         }
         ids = [i for i in old.invoice_ids if i in still_open]
         if not ids:
@@ -872,9 +872,7 @@ def add_promise(
 
 
 def _only_currency(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> str:
-    currencies = sorted(
-        {i.currency for i in store.open_items(tenant, as_of) if i.debtor_id == debtor_id and i.open_minor > 0}
-    )
+    currencies = sorted({i.currency for i in store.open_items(tenant, as_of, debtor_id=debtor_id) if i.open_minor > 0})
     if len(currencies) != 1:
         found = ", ".join(currencies) if currencies else "none"
         raise CurrencyMismatchError(

@@ -45,7 +45,7 @@ from cobrokit.model import (
 )
 from cobrokit.money import Money
 
-__all__ = ["ImportCounts", "OpenItem", "SQLiteStore", "migrations"]
+__all__ = ["OPEN_AMOUNTS_CTE", "ImportCounts", "OpenItem", "SQLiteStore", "migrations"]
 
 log = logging.getLogger(__name__)
 
@@ -454,21 +454,45 @@ class SQLiteStore:
         for row in self.conn.execute(sql + " ORDER BY debtor_id, date, id", args):
             yield _credit_note_from_row(row)
 
-    def open_items(self, tenant: str, as_of: dt.date, *, batch: int = 10_000) -> Iterator[OpenItem]:
+    def open_items(
+        self, tenant: str, as_of: dt.date, *, debtor_id: str | None = None, batch: int = 10_000
+    ) -> Iterator[OpenItem]:
         """Every invoice issued on or before *as_of* with its open principal as of that date.
 
         Payments and credit notes dated after *as_of* do not count. Items with nothing
         open are included (``open_minor == 0``) so callers can tell paid from unknown;
-        ordered by debtor, then due date. Streams in batches.
+        ordered by debtor, then due date. Streams in batches. With *debtor_id*, only that
+        debtor's invoices are read (through the indexes, not the whole tenant).
         """
-        day = as_of.isoformat()
-        cur = self.conn.execute(_OPEN_ITEMS_SQL, {"tenant": tenant, "day": day})
+        args = {"tenant": tenant, "day": as_of.isoformat(), "debtor": debtor_id}
+        cur = self.conn.execute(_OPEN_ITEMS_SQL if debtor_id is None else _DEBTOR_OPEN_ITEMS_SQL, args)
         while True:
             rows = cur.fetchmany(batch)
             if not rows:
                 return
             for row in rows:
                 yield OpenItem(*row)
+
+    def open_amounts(
+        self, tenant: str, as_of: dt.date, *, debtor_id: str | None = None, invoice_ids: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Open principal (minor units) as of *as_of* of one debtor's invoices or of *invoice_ids*.
+
+        Invoices issued after *as_of* count as fully open; unknown ids are left out.
+        """
+        if debtor_id is None and not invoice_ids:
+            raise ValueError("give a debtor_id or invoice_ids")
+        day = as_of.isoformat()
+        sql = f"SELECT i.id, {_OPEN_EXPR} FROM invoice AS i WHERE i.tenant = :tenant"
+        args: dict[str, Any] = {"tenant": tenant, "day": day}
+        if debtor_id is not None:
+            sql += " AND i.debtor_id = :debtor"
+            args["debtor"] = debtor_id
+        if invoice_ids:
+            names = [f"id{n}" for n in range(len(invoice_ids))]
+            sql += f" AND i.id IN ({', '.join(':' + n for n in names)})"
+            args.update(zip(names, invoice_ids, strict=True))
+        return {ident: int(minor) for ident, minor in self.conn.execute(sql, args)}
 
     def credit_sales(self, tenant: str, start: dt.date, end: dt.date) -> dict[str, int]:
         """Invoiced amounts (minor units, per currency) with issue date in ``[start, end]``."""
@@ -487,14 +511,28 @@ class SQLiteStore:
         }
 
 
-_OPEN_ITEMS_SQL = """
-WITH paid AS (
+OPEN_AMOUNTS_CTE = """
+paid AS (
     SELECT invoice_id, SUM(amount_minor) AS minor FROM allocation
     WHERE tenant = :tenant AND date <= :day GROUP BY invoice_id
 ), credited AS (
     SELECT invoice_id, SUM(amount_minor) AS minor FROM credit_note
     WHERE tenant = :tenant AND invoice_id != '' AND date <= :day GROUP BY invoice_id
-)
+)"""
+"""What each invoice of a tenant received as of a date (parameters ``:tenant``, ``:day``):
+the CTEs ``paid`` and ``credited``, to ``LEFT JOIN`` on ``invoice_id`` when reading a whole
+tenant. The open principal is then ``MAX(i.amount_minor - COALESCE(p.minor, 0) -
+COALESCE(c.minor, 0), 0)``."""
+
+_OPEN_EXPR = """MAX(i.amount_minor
+    - COALESCE((SELECT SUM(a.amount_minor) FROM allocation AS a
+                WHERE a.tenant = i.tenant AND a.invoice_id = i.id AND a.date <= :day), 0)
+    - COALESCE((SELECT SUM(c.amount_minor) FROM credit_note AS c
+                WHERE c.tenant = i.tenant AND c.invoice_id = i.id AND c.date <= :day), 0), 0)"""
+# the same open principal for a few invoices (one debtor): correlated look-ups through the indexes
+
+_OPEN_ITEMS_SQL = f"""
+WITH {OPEN_AMOUNTS_CTE}
 SELECT i.debtor_id, i.id, i.currency, i.issue_date, i.due_date, i.amount_minor,
        MAX(i.amount_minor - COALESCE(p.minor, 0) - COALESCE(c.minor, 0), 0)
 FROM invoice AS i
@@ -502,6 +540,13 @@ LEFT JOIN paid AS p ON p.invoice_id = i.id
 LEFT JOIN credited AS c ON c.invoice_id = i.id
 WHERE i.tenant = :tenant AND i.issue_date <= :day
 ORDER BY i.debtor_id, i.due_date, i.id
+"""
+
+_DEBTOR_OPEN_ITEMS_SQL = f"""
+SELECT i.debtor_id, i.id, i.currency, i.issue_date, i.due_date, i.amount_minor, {_OPEN_EXPR}
+FROM invoice AS i
+WHERE i.tenant = :tenant AND i.debtor_id = :debtor AND i.issue_date <= :day
+ORDER BY i.due_date, i.id
 """
 
 _TABLES = frozenset({"debtor", "invoice", "payment", "allocation", "credit_note"})
