@@ -33,7 +33,7 @@ from typing import Any
 import attrs
 
 from cobrokit.errors import StoreError
-from cobrokit.interest.limitation import add_years
+from cobrokit.interest.limitation import SPAIN_CIVIL, UK_SIMPLE_CONTRACT, add_years
 from cobrokit.ladder.config import Config, Ladder
 from cobrokit.ladder.decide import (
     Action,
@@ -308,8 +308,12 @@ def not_before(as_of: dt.date, timezone: str, start: dt.time) -> str:
     return local.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+_LIMITATION_YEARS = {"ES": SPAIN_CIVIL.years, "GB": UK_SIMPLE_CONTRACT.years, "UK": UK_SIMPLE_CONTRACT.years}
+
+
 def _limitation_years(country: str) -> int:
-    return {"ES": 5, "GB": 6, "UK": 6}.get(country.upper(), 0)
+    """Limitation period of the debtor's country (the rules of :mod:`cobrokit.interest.limitation`); 0: none known."""
+    return _LIMITATION_YEARS.get(country.upper(), 0)
 
 
 def run_ladder(

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import attrs
 
+from cobrokit.errors import ValidationError
 from cobrokit.model import DEFAULT_TENANT
-from cobrokit.money import minor_units
+from cobrokit.money import Money, minor_units
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = ["CURRENCY_PROFILES", "GeneratedCounts", "Portfolio", "generate_portfolio", "write_portfolio_csv"]
@@ -280,8 +281,6 @@ def generate_portfolio(
     for code in currencies:
         minor_units(code, record="generate", field="currencies")
     if debtors < 1:
-        from cobrokit.errors import ValidationError
-
         raise ValidationError("generate", "debtors", f"must be at least 1, got {debtors}")
     start = store.counts(tenant)["debtor"] + 1
     totals = [0, 0, 0]
@@ -326,8 +325,6 @@ def write_portfolio_csv(
 
     The files follow the import format of :func:`cobrokit.importing.import_csv`.
     """
-    from cobrokit.money import Money
-
     folder.mkdir(parents=True, exist_ok=True)
     invoices_path, payments_path = folder / "invoices.csv", folder / "payments.csv"
     with (

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from cobrokit.calendar import calendar_for
 from cobrokit.ladder.config import Config, Ladder, Stage
+from cobrokit.money import Money
 
 __all__ = [
     "Action",
@@ -244,11 +245,8 @@ def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.dat
 
 def _conditions(stage: Stage, pos: Position, open_minor: int) -> str:
     minimum = stage.min_balance.get(pos.currency)
-    if minimum is not None:
-        from cobrokit.money import Money
-
-        if Money.from_minor(open_minor, pos.currency).amount < minimum:
-            return f"skipped: balance below the stage minimum of {pos.currency} {minimum}"
+    if minimum is not None and Money.from_minor(open_minor, pos.currency).amount < minimum:
+        return f"skipped: balance below the stage minimum of {pos.currency} {minimum}"
     if stage.tags_any and not (stage.tags_any & pos.tags):
         return f"skipped: debtor has none of the tags {sorted(stage.tags_any)}"
     if stage.tags_none & pos.tags:
@@ -531,8 +529,6 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         )
     )
     if stage.fee is not None and not repeat:
-        from cobrokit.money import Money
-
         fee = stage.fee.amount(Money.from_minor(open_minor, pos.currency))
         if not fee.is_zero():
             actions.append(Action("fee", stage.id, cycle, amount_minor=fee.to_minor()))
