@@ -27,7 +27,6 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from cobrokit.casework import record_contact
-from cobrokit.cli.aging import render_table
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import run_ladder
 from cobrokit.errors import CobrokitError, ConfigError
@@ -37,7 +36,7 @@ from cobrokit.ladder.config import load_config
 from cobrokit.model import Allocation, Payment
 from cobrokit.money import Money
 from cobrokit.plugins import get_plugin_host
-from cobrokit.reports.aging import aging_report
+from cobrokit.reports.aging import aging_report, render_table
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = ["DemoResult", "run_demo"]
