@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from cobrokit.cli.options import iso_date, today
-from cobrokit.demo import run_demo
 
 
 def register(sub: Any) -> None:
@@ -33,6 +32,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit demo``."""
+    from cobrokit.demo import run_demo  # imported on use: it pulls in the whole run and rendering
+
     result = run_demo(args.out, debtors=args.debtors, seed=args.seed, as_of=args.as_of or today())
     print(result.text)
     return 0
