@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cobrokit.channel import DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.model import Debtor, Invoice
 from cobrokit.money import Money
 
@@ -29,3 +30,22 @@ def make_invoice(
 def make_debtor(debtor_id: str = "D1", name: str = "Talleres Ruiz SL") -> Debtor:
     """A valid debtor."""
     return Debtor(id=debtor_id, name=name, emails=("cuentas@ruiz.example",), locale="es_ES", country="ES")
+
+
+class Recorder:
+    """A channel that records what it is asked to send and answers with *status*."""
+
+    def __init__(self, name: str, status: DeliveryStatus = DeliveryStatus.SENT, idempotent: bool = True) -> None:
+        self.name = name
+        self.honours_idempotency = idempotent
+        self.status = status
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> DeliveryReceipt:
+        self.sent.append(message)
+        return DeliveryReceipt(self.status, provider_id=f"{self.name}-{len(self.sent)}", detail=self.status.value)
+
+
+def recorders() -> dict[str, Recorder]:
+    """One recorder per built-in channel."""
+    return {n: Recorder(n) for n in ("email", "sms", "call", "letter")}

@@ -18,7 +18,7 @@ from cobrokit.notice import Notice
 from cobrokit.plugins import get_plugin_host
 from cobrokit.store import journal as jr
 from cobrokit.store.sqlite import SQLiteStore
-from tests.factories import make_invoice
+from tests.factories import Recorder, make_invoice, recorders
 
 CONFIG = default_config()
 DUE = dt.date(2026, 3, 2)
@@ -27,20 +27,6 @@ DUE = dt.date(2026, 3, 2)
 def at(offset: int, hour: int = 10) -> tuple[dt.date, dt.datetime]:
     day = DUE + dt.timedelta(days=offset)
     return day, dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
-
-
-class Recorder:
-    """A channel that records what it is asked to send."""
-
-    def __init__(self, name: str, status: DeliveryStatus = DeliveryStatus.SENT, idempotent: bool = True) -> None:
-        self.name = name
-        self.honours_idempotency = idempotent
-        self.status = status
-        self.sent: list[Message] = []
-
-    def send(self, message: Message) -> DeliveryReceipt:
-        self.sent.append(message)
-        return DeliveryReceipt(self.status, provider_id=f"{self.name}-{len(self.sent)}", detail=self.status.value)
 
 
 def plain_render(notice: Notice, channel: str) -> Message:
@@ -73,10 +59,6 @@ def ledger(store: SQLiteStore) -> SQLiteStore:
         invoices=[make_invoice("F1", "D1", "1210.00", issue="2026-01-31", due=DUE.isoformat())],
     )
     return store
-
-
-def channels() -> dict[str, Recorder]:
-    return {n: Recorder(n) for n in ("email", "sms", "call", "letter")}
 
 
 def test_rerunning_the_same_date_plans_and_charges_nothing_new(ledger: SQLiteStore) -> None:
@@ -117,7 +99,7 @@ def test_freshness_guard_pauses_reminders(ledger: SQLiteStore) -> None:
 
 def test_dispatch_delivers_once_and_a_paid_notice_is_superseded(ledger: SQLiteStore) -> None:
     host = get_plugin_host(autoload=False)
-    chans = channels()
+    chans = recorders()
     day, now = at(1)
     run_ladder(ledger, day, config=CONFIG, now=now)
     result = dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
@@ -149,7 +131,7 @@ def test_dispatch_delivers_once_and_a_paid_notice_is_superseded(ledger: SQLiteSt
 
 def test_contact_window_in_the_debtors_time_zone(ledger: SQLiteStore) -> None:
     host = get_plugin_host(autoload=False)
-    chans = channels()
+    chans = recorders()
     day, _ = at(1)
     run_ladder(ledger, day, config=CONFIG, now=at(1, 5)[1])
     # 05:00 UTC is 06:00 in Madrid: before the 08:00 window
@@ -167,7 +149,7 @@ def test_render_failure_is_recorded_and_nothing_is_sent(ledger: SQLiteStore) -> 
     def broken(notice: Notice, channel: str) -> Message:
         raise CobrokitError("template oops/es/email: 'total' is undefined")
 
-    chans = channels()
+    chans = recorders()
     day, now = at(1)
     run_ladder(ledger, day, config=CONFIG, now=now)
     result = dispatch(ledger, get_plugin_host(autoload=False), config=CONFIG, now=now, channels=chans, render=broken)
@@ -178,7 +160,7 @@ def test_render_failure_is_recorded_and_nothing_is_sent(ledger: SQLiteStore) -> 
 
 
 def test_permanent_failure_falls_back_to_the_next_channel(ledger: SQLiteStore) -> None:
-    chans = channels()
+    chans = recorders()
     chans["email"] = Recorder("email", DeliveryStatus.FAILED_PERMANENT)
     host = get_plugin_host(autoload=False)
     day, now = at(1)
@@ -191,7 +173,7 @@ def test_permanent_failure_falls_back_to_the_next_channel(ledger: SQLiteStore) -
 
 
 def test_retryable_failure_is_retried_later_with_backoff(ledger: SQLiteStore) -> None:
-    chans = channels()
+    chans = recorders()
     chans["email"] = Recorder("email", DeliveryStatus.FAILED_RETRYABLE)
     host = get_plugin_host(autoload=False)
     day, now = at(1)
@@ -215,7 +197,7 @@ def test_crash_while_sending_resends_with_the_same_key_or_holds(ledger: SQLiteSt
     run_ladder(ledger, day, config=CONFIG, now=now)
     with ledger.transaction() as conn:  # what a kill -9 between the two commits leaves behind
         conn.execute("UPDATE outbox SET status = 'sending', attempts = 1")
-    chans = channels()
+    chans = recorders()
     chans["email"].honours_idempotency = False
     import attrs
 
@@ -338,7 +320,7 @@ def test_status_callbacks_confirm_or_fail_over(ledger: SQLiteStore) -> None:
     from cobrokit.errors import UnknownReferenceError
 
     host = get_plugin_host(autoload=False)
-    chans = channels()
+    chans = recorders()
     day, now = at(1)
     run_ladder(ledger, day, config=CONFIG, now=now)
     dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)  # email-1
@@ -365,7 +347,7 @@ def test_penalty_warning_email_carries_the_statement_and_plugin_attachments(ledg
             return [Attachment(f"{line.number}.pdf", "application/pdf", b"%PDF-1.4 copy") for line in notice.lines]
 
     host = get_plugin_host(autoload=False, plugins=[("copies", InvoiceCopies())])
-    chans = channels()
+    chans = recorders()
     for offset in range(-7, 23):
         day, now = at(offset)
         run_ladder(ledger, day, config=CONFIG, now=now)
@@ -386,7 +368,7 @@ def test_agreed_plan_notices_show_the_plan(ledger: SQLiteStore) -> None:
     from cobrokit.store.plans import accept_plan, propose_for_debtor
 
     host = get_plugin_host(autoload=False)
-    chans = channels()
+    chans = recorders()
     day, _ = at(16)
     terms = PlanTerms(instalments=3, frequency=Frequency.MONTH, start=dt.date(2026, 3, 25))
     plan = propose_for_debtor(ledger, tenant="default", debtor_id="D1", terms=terms, today=day)
@@ -410,7 +392,7 @@ def test_one_dispatcher_and_one_run_at_a_time(ledger: SQLiteStore) -> None:
     day, now = at(1)
     with exclusive(ledger.path, "dispatch"), pytest.raises(StoreError, match="another cobrokit dispatch is running"):
         dispatch(
-            ledger, get_plugin_host(autoload=False), config=CONFIG, now=now, channels=channels(), render=plain_render
+            ledger, get_plugin_host(autoload=False), config=CONFIG, now=now, channels=recorders(), render=plain_render
         )
     with exclusive(ledger.path, "run"):
         with pytest.raises(StoreError, match=r"another cobrokit run is running on .* \(pid \d+\)"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from cobrokit.channel import DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import run_ladder
 from cobrokit.ladder.config import Config, default_config
@@ -15,26 +14,9 @@ from cobrokit.plugins import get_plugin_host
 from cobrokit.plugins.manager import PluginHost
 from cobrokit.store import journal as jr
 from cobrokit.store.sqlite import SQLiteStore
+from tests.factories import Recorder, recorders
 
 CONFIG = default_config()
-
-
-class Recorder:
-    """A channel that accepts everything and numbers its receipts (``email-1``, ``letter-2``…)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.honours_idempotency = True
-        self.sent: list[Message] = []
-
-    def send(self, message: Message) -> DeliveryReceipt:
-        self.sent.append(message)
-        return DeliveryReceipt(DeliveryStatus.SENT, provider_id=f"{self.name}-{len(self.sent)}", detail="accepted")
-
-
-def recorders() -> dict[str, Recorder]:
-    """One recorder per built-in channel."""
-    return {n: Recorder(n) for n in ("email", "sms", "call", "letter")}
 
 
 def spanish_debtor(debtor_id: str = "D1", name: str = "Talleres Ruiz SL") -> Debtor:
