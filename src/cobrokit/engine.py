@@ -387,20 +387,8 @@ def run_ladder(
                 log.warning("run paused: %s", reason)
                 return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
 
-    if promises is None or plans is None:
-        from cobrokit.commitments import load_plan_views, load_promise_views
-
-        if promises is None:
-            promises = load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days)
-        if plans is None:
-            plans = load_plan_views(store, tenant, as_of)
-
-    risks: dict[str, int] = {}
-    if any(stage.max_risk is not None for ladder in config.ladders for stage in ladder.stages):
-        from cobrokit.store.credit import risk_scores  # only when a stage asks for it: it reads every history
-
-        risks = risk_scores(store, tenant, as_of)
-    window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
+    loaded = _Inputs.load(store, tenant, as_of, config, promises=promises, plans=plans)
+    promises, plans, risks, window = loaded.promises, loaded.plans, loaded.risks, loaded.window
     with contextlib.ExitStack() as guard:
         if not dry_run:
             guard.enter_context(exclusive(store.path, "run"))
@@ -703,12 +691,49 @@ def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Co
 _quote = json.encoder.encode_basestring
 
 
+@attrs.frozen(slots=True)
+class _Inputs:
+    """What a run reads besides the ledger stream: promises, plans, risk scores, the contact window."""
+
+    promises: dict[str, PromiseView]
+    plans: dict[str, PlanView]
+    risks: dict[str, int]
+    window: int
+
+    @classmethod
+    def load(
+        cls,
+        store: SQLiteStore,
+        tenant: str,
+        as_of: dt.date,
+        config: Config,
+        *,
+        promises: dict[str, PromiseView] | None = None,
+        plans: dict[str, PlanView] | None = None,
+    ) -> _Inputs:
+        from cobrokit.commitments import load_plan_views, load_promise_views
+
+        if promises is None:
+            promises = load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days)
+        if plans is None:
+            plans = load_plan_views(store, tenant, as_of)
+        risks: dict[str, int] = {}
+        if any(stage.max_risk is not None for ladder in config.ladders for stage in ladder.stages):
+            from cobrokit.store.credit import risk_scores  # only when a stage asks for it: it reads every history
+
+            risks = risk_scores(store, tenant, as_of)
+        window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
+        return cls(promises, plans, risks, window)
+
+
 def preview_debtor(
     store: SQLiteStore, debtor_id: str, as_of: dt.date, *, config: Config, tenant: str = DEFAULT_TENANT
 ) -> list[tuple[Position, Decision]]:
-    """What the ladder would decide for one debtor as of a date (nothing is written)."""
-    from cobrokit.commitments import load_plan_views, load_promise_views
+    """What the ladder would decide for one debtor as of a date (nothing is written).
 
+    The position is built from the same inputs a run uses, so the preview matches the run.
+    """
+    loaded = _Inputs.load(store, tenant, as_of, config)
     reader = _open_reader(store)
     try:
         out = []
@@ -716,11 +741,12 @@ def preview_debtor(
             reader,
             tenant,
             as_of,
-            contacts_since=as_of - dt.timedelta(days=30),
+            contacts_since=as_of - dt.timedelta(days=loaded.window),
             only_debtor=debtor_id,
-            promises=load_promise_views(store, tenant, as_of, grace_days=config.run.promise_grace_days),
-            plans=load_plan_views(store, tenant, as_of),
+            promises=loaded.promises,
+            plans=loaded.plans,
             limitation_years=_limitation_years,
+            risks=loaded.risks,
         ):
             out.append((pos, decide(pos, config.ladder_for(pos.tags, pos.country), config, as_of)))
         return out
