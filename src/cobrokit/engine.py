@@ -43,6 +43,7 @@ from cobrokit.ladder.decide import (
     Position,
     PromiseView,
     decide,
+    status_code,
 )
 from cobrokit.model import DEFAULT_TENANT
 from cobrokit.store import journal as jr
@@ -108,6 +109,33 @@ class RunResult:
     paused_reason: str = ""
     notices: Counter[str] = attrs.field(factory=Counter)
     """Planned notices by stage."""
+    by_channel: Counter[str] = attrs.field(factory=Counter)
+    """Planned notices by (first-choice) channel."""
+    skipped: Counter[str] = attrs.field(factory=Counter)
+    """Steps not taken today, by reason code (:data:`cobrokit.ladder.decide.REASONS`): paused and
+    stopped debtors, steps skipped or deferred."""
+    invoices_seen: int = 0
+    """Open invoices evaluated."""
+    errors: int = 0
+    """Debtors whose decision failed (journaled as ``error`` and left for the next run)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The run's figures as the ``cobrokit run --json`` object."""
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "paused": self.paused_reason or None,
+            "debtors_evaluated": self.debtors_seen,
+            "invoices_evaluated": self.invoices_seen,
+            "notices": sum(self.notices.values()),
+            "by_stage": dict(sorted(self.notices.items())),
+            "by_channel": dict(sorted(self.by_channel.items())),
+            "skipped": dict(sorted(self.skipped.items())),
+            "errors": self.errors,
+            "journal": dict(sorted(self.journal.items())),
+            "new_outbox_rows": self.new_outbox_rows,
+        }
 
     def summary(self) -> str:
         """A few lines for the terminal."""
@@ -432,11 +460,16 @@ def _run(
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []
     notice_counts: Counter[str] = Counter()
+    channel_counts: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
     batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": []}
     pending = batch["states"]  # one state row per decision written: the batch's size
     new_rows = 0
     debtors_seen = 0
     positions = 0
+    invoices_seen = 0
+    errors = 0
+    day = as_of.isoformat()
     show = sys.stderr.isatty() if progress is None else progress
     last_debtor = ""
     # The loop allocates many short-lived tuples and no reference cycles: pausing the cyclic
@@ -455,6 +488,7 @@ def _run(
             risks=risks,
         ):
             positions += 1
+            invoices_seen += len(pos.items)
             if debtor_id != last_debtor:
                 debtors_seen += 1
                 last_debtor = debtor_id
@@ -464,7 +498,31 @@ def _run(
             ladder = ladder_cache.get(key)
             if ladder is None:
                 ladder = ladder_cache[key] = config.ladder_for(pos.tags, pos.country)
-            decision = decide(pos, ladder, config, as_of)
+            try:
+                decision = decide(pos, ladder, config, as_of)
+            except Exception as exc:  # one debtor's bad data must not stop everyone's run
+                errors += 1
+                journal_counts["error"] += 1
+                log.warning("run %s: decision failed for one debtor (%s); left for the next run", run_id, exc)
+                batch["journal"].append(
+                    (
+                        tenant,
+                        run_id,
+                        day,
+                        debtor_id,
+                        "error",
+                        "",
+                        "",
+                        "",
+                        "",
+                        f"{type(exc).__name__}: {exc}",
+                        "{}",
+                        stamp,
+                    )
+                )
+                continue
+            if decision.state.status:
+                skipped[status_code(decision.state.status)] += 1
             if not decision.actions and not decision.journal and decision.state == pos.state:
                 continue
             _record(
@@ -480,6 +538,8 @@ def _run(
                 planned if collect_actions else None,
                 journal_counts,
                 notice_counts,
+                channel_counts,
+                skipped,
             )
             if not dry_run and len(pending) >= batch_size:
                 new_rows += _flush(store, batch)
@@ -502,6 +562,10 @@ def _run(
         new_rows,
         journal_counts,
         notices=notice_counts,
+        by_channel=channel_counts,
+        skipped=skipped,
+        invoices_seen=invoices_seen,
+        errors=errors,
     )
     log.info("%s", result.summary())
     return result
@@ -540,6 +604,8 @@ def _record(
     planned: list[PlannedAction] | None,
     counts: Counter[str],
     notices: Counter[str],
+    channels_used: Counter[str],
+    skipped: Counter[str],
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
     day = _day_text(as_of)
@@ -548,6 +614,8 @@ def _record(
         cycle = f"{currency}{decision.state.cycle}"
         for entry in decision.journal:
             counts[entry.kind] += 1
+            if entry.kind == "skipped" or entry.kind == "deferred":
+                skipped[entry.code or entry.kind] += 1
             batch["journal"].append(
                 (
                     tenant,
@@ -617,6 +685,7 @@ def _record(
         )
         if action.kind == "notice":
             notices[stage_of(action.stage)] += 1
+            channels_used[channel] += 1
         if planned is not None:
             planned.append(
                 PlannedAction(

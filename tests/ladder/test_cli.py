@@ -1,5 +1,6 @@
 """The run's commands: thin layers over the API, one clear line on errors."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -29,12 +30,81 @@ def test_dry_run_explains_and_writes_nothing(db: str, capsys: pytest.CaptureFixt
         assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
 
 
-def test_run_json_then_nothing_new(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+CONTRACT = {
+    "as_of",
+    "debtors_evaluated",
+    "invoices_evaluated",
+    "notices",
+    "by_stage",
+    "by_channel",
+    "skipped",
+    "errors",
+}
+
+
+def test_run_json_contract_then_nothing_new(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with SQLiteStore.open(db) as store:
+        store.save(
+            debtors=[make_debtor("D2")],
+            invoices=[
+                make_invoice("F2", "D2", "80.00", due="2026-01-02"),  # two months overdue: a first contact
+                make_invoice("F3", "D2", "20.00", due="2026-04-02"),  # not due yet
+            ],
+        )
     assert main(["run", "--db", db, "--as-of", "2026-03-03", "--no-dispatch", "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert [a["stage"] for a in first["planned"]] == ["oops"]
+    assert set(first) >= CONTRACT
+    assert first["as_of"] == "2026-03-03"
+    assert (first["debtors_evaluated"], first["invoices_evaluated"], first["notices"]) == (2, 3, 2)
+    # D1 gets the "oops"; D2's first contact starts at "what's wrong?", its "oops" is skipped by catch-up
+    assert first["by_stage"] == {"oops": 1, "whats_wrong": 1}
+    assert first["by_channel"] == {"email": 2}  # no phone on file: "what's wrong?" falls back from a call to email
+    assert first["skipped"] == {"catch_up": 1}
+    assert first["errors"] == 0
+    assert "planned" not in first  # a real run keeps counts, not every action (memory stays flat)
     assert main(["run", "--db", db, "--as-of", "2026-03-03", "--no-dispatch", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["notices"], again["by_stage"], again["new_outbox_rows"]) == (0, {}, 0)
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["planned"] == []
+
+
+def test_journal_command_lists_every_entry_as_json_lines(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with SQLiteStore.open(db) as store:
+        store.save(debtors=[make_debtor("D2")], invoices=[make_invoice("F2", "D2", "80.00", due="2026-01-02")])
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--no-dispatch"]) == 0
+    assert main(["hold", "set", "--db", db, "--debtor", "D1", "--reason", "talking to their lawyer"]) == 0
+    assert main(["run", "--db", db, "--as-of", "2026-03-20", "--no-dispatch"]) == 0
+    capsys.readouterr()
+    assert main(["journal", "--db", db, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    required = {"kind", "debtor_id", "stage", "channel", "key", "status", "at"}
+    assert all(required <= set(line) for line in lines)
+    seen = [(e["as_of"], e["debtor_id"], e["kind"], e["stage"], e["status"]) for e in lines]
+    assert seen == [
+        ("2026-03-03", "D2", "skipped", "oops", "skipped"),
+        ("2026-03-03", "D1", "notice", "oops", "planned"),
+        ("2026-03-03", "D2", "notice", "whats_wrong", "planned"),
+        ("2026-03-20", "D1", "paused", "oops", "paused"),
+        ("2026-03-20", "D2", "skipped", "penalty_warning", "skipped"),  # catch-up: the ultimatum is due
+        ("2026-03-20", "D2", "skipped", "ultimatum", "skipped"),  # a letter, and no address on file
+        (dt.date.today().isoformat(), "D1", "hold_set", "", "done"),  # recorded on the day it was set
+    ]
+    assert lines[5]["reason"] == "skipped: no usable channel (letter: no address)"
+    notice = lines[1]
+    assert notice["channel"] == "email" and notice["key"] == "default/D1/oops/EUR1/email"
+    capsys.readouterr()
+    assert main(["journal", "--db", db, "--json", "--debtor", "D2"]) == 0
+    assert {json.loads(line)["debtor_id"] for line in capsys.readouterr().out.splitlines()} == {"D2"}
+    assert main(["journal", "--db", db, "--json", "--since", "2026-03-04"]) == 0
+    assert [json.loads(line)["kind"] for line in capsys.readouterr().out.splitlines()] == [
+        "paused",
+        "skipped",
+        "skipped",
+        "hold_set",
+    ]
+    assert main(["journal", "--db", db]) == 0
+    assert "2026-03-20 D1 paused oops [paused] — paused: manual hold on the debtor" in capsys.readouterr().out
 
 
 def test_simulate_prints_day_by_day(db: str, capsys: pytest.CaptureFixture[str]) -> None:

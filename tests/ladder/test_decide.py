@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 
 from cobrokit.ladder.config import default_config
 from cobrokit.ladder.decide import (
+    REASONS,
     LadderState,
     OpenInvoice,
     PlanView,
     Position,
     PromiseView,
     decide,
+    status_code,
 )
 
 CONFIG = default_config()
@@ -92,6 +94,7 @@ def test_disputed_and_held_invoices_drop_out_and_the_rest_go_on() -> None:
     paused = decide(pos(inv("A", disputed=True)), LADDER, CONFIG, day(1))
     assert notices(paused) == []
     assert paused.journal[0].reason == "paused: every overdue invoice is disputed or on hold"
+    assert paused.journal[0].code == status_code(paused.state.status) == "disputed_or_held"
 
 
 def test_a_new_invoice_joins_the_current_level() -> None:
@@ -123,7 +126,7 @@ def test_catch_up_skip_waits_for_the_next_step() -> None:
     config = attrs.evolve(CONFIG, run=attrs.evolve(CONFIG.run, catch_up="skip", first_contact_max="handoff"))
     decision = decide(pos(inv()), LADDER, config, day(20))  # whats_wrong was due at 15: window of 2 days passed
     assert notices(decision) == []
-    assert any("catch-up policy 'skip'" in e.reason for e in decision.journal)
+    assert any("catch-up policy 'skip'" in e.reason and e.code == "catch_up" for e in decision.journal)
     sent, _ = run_days(pos(inv(), state=decision.state), 21, 23, config)
     assert sent == {22: "penalty_warning"}
 
@@ -139,17 +142,19 @@ def test_paid_in_full_thanks_the_client_restores_service_and_closes_the_cycle() 
 
 
 @pytest.mark.parametrize(
-    ("flags", "reason"),
+    ("flags", "reason", "code"),
     [
-        ({"insolvent": True}, "stopped: insolvency"),
-        ({"cease_contact": True}, "stopped: the debtor asked not to be contacted"),
-        ({"hold": True}, "paused: manual hold"),
+        ({"insolvent": True}, "stopped: insolvency", "insolvency"),
+        ({"cease_contact": True}, "stopped: the debtor asked not to be contacted", "cease_contact"),
+        ({"hold": True}, "paused: manual hold", "debtor_hold"),
     ],
 )
-def test_stops_and_pauses_are_journaled_once(flags: dict[str, bool], reason: str) -> None:
+def test_stops_and_pauses_are_journaled_once(flags: dict[str, bool], reason: str, code: str) -> None:
     first = decide(pos(inv(), **flags), LADDER, CONFIG, day(1))
     assert notices(first) == []
     assert first.journal[0].reason.startswith(reason)
+    assert first.journal[0].code == status_code(first.state.status) == code
+    assert code in REASONS
     second = decide(pos(inv(), state=first.state, **flags), LADDER, CONFIG, day(2))
     assert second.journal == ()  # unchanged status: nothing new to journal
     resumed = decide(pos(inv(), state=second.state), LADDER, CONFIG, day(3))
@@ -161,6 +166,7 @@ def test_promise_pauses_until_its_date_and_a_broken_one_escalates_once() -> None
     pending = PromiseView("PR1", day(25), 100_000, "pending")
     paused = decide(pos(inv(), state=state, promise=pending), LADDER, CONFIG, day(23))
     assert notices(paused) == [] and "promise to pay by" in paused.journal[0].reason
+    assert status_code(paused.state.status) == "promise_pending"
     broken = PromiseView("PR1", day(25), 100_000, "broken")
     escalated = decide(pos(inv(), state=paused.state, promise=broken), LADDER, CONFIG, day(28))
     assert [e.kind for e in escalated.journal] == ["promise_broken", "resumed"]
@@ -195,10 +201,16 @@ def test_plan_breach_resumes_the_ladder_at_the_configured_step() -> None:
 def test_minimum_gap_and_public_holidays_defer() -> None:
     recent = decide(pos(inv(), recent_contacts=[(day(0), "email")]), LADDER, CONFIG, day(1))
     assert notices(recent) == [] and "minimum gap is 3 days" in recent.journal[0].reason
+    assert (recent.journal[0].kind, recent.journal[0].stage, recent.journal[0].code) == (
+        "deferred",
+        "oops",
+        "contact_gap",
+    )
     # 8 December is a national holiday in Spain (Inmaculada Concepción)
     due = dt.date(2026, 12, 7)
     holiday = decide(pos(inv(due=due), country="ES"), LADDER, CONFIG, dt.date(2026, 12, 8))
     assert notices(holiday) == [] and "public holiday in ES" in holiday.journal[0].reason
+    assert holiday.journal[0].code == "holiday"
     next_day = decide(pos(inv(due=due), country="ES", state=holiday.state), LADDER, CONFIG, dt.date(2026, 12, 9))
     assert notices(next_day) == [("oops", "email")]
 
@@ -211,6 +223,7 @@ def test_channel_caps_and_missing_contact_points_fall_through_to_the_next_channe
     decision = decide(pos(inv(), recent_contacts=everything), LADDER, CONFIG, day(1))
     assert notices(decision) == []
     assert "email: cap of 3 in 7 days reached; sms: cap of 2 in 7 days reached" in decision.journal[0].reason
+    assert decision.journal[0].code == "channel_cap"
     no_phone = decide(pos(inv(), contact_points=frozenset({"email"})), LADDER, CONFIG, day(15))
     assert notices(no_phone) == [("whats_wrong", "email")]  # call needs a phone
 
@@ -220,6 +233,7 @@ def test_unreachable_on_every_channel_of_a_stage_is_skipped_with_a_reason() -> N
     decision = decide(pos(inv(), state=state, contact_points=frozenset({"email"})), LADDER, CONFIG, day(30))
     assert notices(decision) == []
     assert decision.journal[0].reason == "skipped: no usable channel (letter: no address)"
+    assert decision.journal[0].code == "no_channel"
 
 
 def test_minimum_balance_condition_skips_the_stage() -> None:
@@ -227,6 +241,7 @@ def test_minimum_balance_condition_skips_the_stage() -> None:
     decision = decide(pos(inv(open_minor=2_000), state=state), LADDER, CONFIG, day(45))
     assert notices(decision) == []
     assert "below the stage minimum of EUR 50.00" in decision.journal[0].reason
+    assert decision.journal[0].code == "stage_condition"
 
 
 def test_fee_is_planned_with_its_stage() -> None:

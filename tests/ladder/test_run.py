@@ -399,3 +399,51 @@ def test_one_dispatcher_and_one_run_at_a_time(ledger: SQLiteStore) -> None:
             run_ladder(ledger, day, config=CONFIG, now=now)
         assert run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True).planned  # a preview needs no lock
     assert run_ladder(ledger, day, config=CONFIG, now=now).planned  # released
+
+
+def test_a_failing_decision_is_journaled_and_the_run_goes_on(
+    ledger: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cobrokit import engine
+
+    ledger.save(
+        debtors=[Debtor(id="D2", name="Otra SL", emails=("a@b.example",), country="ES")],
+        invoices=[make_invoice("F2", "D2", "300.00", due=DUE.isoformat())],
+    )
+    real = engine.decide
+
+    def flaky(pos, ladder, config, as_of):  # type: ignore[no-untyped-def]
+        if pos.debtor_id == "D1":
+            raise ValueError("stage fee in an unknown currency")
+        return real(pos, ladder, config, as_of)
+
+    monkeypatch.setattr(engine, "decide", flaky)
+    day, now = at(1)
+    result = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert result.errors == 1 and result.to_json()["errors"] == 1
+    assert [(a.debtor_id, a.stage) for a in result.planned] == [("D2", "oops")]
+    (error,) = [e for e in jr.journal_entries(ledger, "default") if e.kind == "error"]
+    assert (error.debtor_id, error.status) == ("D1", "error")
+    assert error.reason == "ValueError: stage fee in an unknown currency"
+    assert jr.read_state(ledger, "default", "D1", "EUR") is None  # nothing recorded: the next run decides again
+    monkeypatch.setattr(engine, "decide", real)
+    again = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert again.errors == 0 and [(a.debtor_id, a.stage) for a in again.planned] == [("D1", "oops")]
+
+
+def test_run_counts_what_it_evaluated_sent_and_skipped(ledger: SQLiteStore) -> None:
+    ledger.save(
+        debtors=[Debtor(id="D2", name="Otra SL", emails=("a@b.example",), country="ES")],
+        invoices=[make_invoice("F2", "D2", "300.00", due=DUE.isoformat())],
+    )
+    set_dispute(ledger, "F2", True, reason="never delivered", on=DUE, now=at(0)[1])
+    day, now = at(20)
+    result = run_ladder(ledger, day, config=CONFIG, now=now)
+    figures = result.to_json()
+    assert (figures["debtors_evaluated"], figures["invoices_evaluated"], figures["notices"]) == (2, 2, 1)
+    assert figures["by_stage"] == {"whats_wrong": 1} and figures["by_channel"] == {"call": 1}
+    # D1's "oops" was missed (first contact at +20); D2's only invoice is disputed
+    assert figures["skipped"] == {"catch_up": 1, "disputed_or_held": 1}
+    later = run_ladder(ledger, at(21)[0], config=CONFIG, now=at(21)[1])
+    assert later.skipped == {"disputed_or_held": 1}  # a pause counts every day it lasts, journaled once
+    assert later.journal == {}

@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "generate",
     "aging",
     "run",
+    "journal",
     "casework",
     "interest",
     "plan",

@@ -150,27 +150,18 @@ def run_command(args: argparse.Namespace) -> int:
             tenant=args.tenant,
             now=now,
             dry_run=args.dry_run,
-            collect_actions=args.dry_run or args.json,
+            collect_actions=args.dry_run,
             backend=args.backend,
         )
         delivered = None
         if not args.dry_run and not args.no_dispatch and not result.paused_reason:
             delivered = dispatch(store, get_plugin_host(), config=config, now=now, tenant=args.tenant)
     if args.json:
-        json.dump(
-            {
-                "run_id": result.run_id,
-                "as_of": as_of.isoformat(),
-                "dry_run": result.dry_run,
-                "paused": result.paused_reason or None,
-                "debtors": result.debtors_seen,
-                "planned": [_action_json(as_of, a) for a in result.planned],
-                "journal": dict(result.journal),
-                "dispatch": dict(delivered.outcomes) if delivered else None,
-            },
-            sys.stdout,
-            indent=2,
-        )
+        out = result.to_json()
+        if args.dry_run:
+            out["planned"] = [_action_json(as_of, a) for a in result.planned]
+        out["dispatch"] = dict(delivered.outcomes) if delivered else None
+        json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(result.summary())

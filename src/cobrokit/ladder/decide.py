@@ -41,6 +41,7 @@ from cobrokit.ladder.config import Config, Ladder, Stage
 from cobrokit.money import Money
 
 __all__ = [
+    "REASONS",
     "Action",
     "Decision",
     "Entry",
@@ -51,6 +52,7 @@ __all__ = [
     "PromiseView",
     "decide",
     "new_state",
+    "status_code",
 ]
 
 
@@ -154,6 +156,45 @@ class Entry(NamedTuple):
     kind: str
     stage: str
     reason: str
+    code: str = ""
+    """A stable reason code for counting (``catch_up``, ``contact_gap``, ``no_channel``…; see :data:`REASONS`)."""
+
+
+REASONS = {
+    "insolvency": "stopped: insolvency proceedings",
+    "cease_contact": "stopped: the debtor asked not to be contacted",
+    "debtor_hold": "paused: manual hold on the debtor",
+    "disputed_or_held": "paused: every overdue invoice is disputed or on hold",
+    "promise_pending": "paused: a promise to pay is pending",
+    "catch_up": "a missed step was not sent (catch-up policy)",
+    "stage_condition": "a stage condition (minimum balance, tags, risk score) was not met",
+    "no_channel": "no channel of the stage can reach the debtor",
+    "channel_cap": "every reachable channel is at its frequency cap",
+    "contact_gap": "deferred: the minimum gap since the last contact",
+    "holiday": "deferred: a public holiday in the debtor's country",
+}
+"""Reason codes of skipped, deferred, paused and stopped steps, with what they mean."""
+
+_STATUS_INSOLVENT = "stopped: insolvency proceedings, individual collection must stop"
+_STATUS_CEASE = "stopped: the debtor asked not to be contacted (cease-contact)"
+_STATUS_HOLD = "paused: manual hold on the debtor"
+_STATUS_DISPUTED = "paused: every overdue invoice is disputed or on hold"
+_STATUS_CODES = {
+    _STATUS_INSOLVENT: "insolvency",
+    _STATUS_CEASE: "cease_contact",
+    _STATUS_HOLD: "debtor_hold",
+    _STATUS_DISPUTED: "disputed_or_held",
+}
+
+
+def status_code(status: str) -> str:
+    """The reason code of a ladder state's pause or stop (``""`` when the debtor is active)."""
+    if not status:
+        return ""
+    code = _STATUS_CODES.get(status)
+    if code is not None:
+        return code
+    return "promise_pending" if status.startswith("paused: promise") else status.split(":", 1)[0]
 
 
 class Decision(NamedTuple):
@@ -165,6 +206,8 @@ class Decision(NamedTuple):
 
 
 _BY_DUE = operator.itemgetter(2, 0)  # (due, invoice_id) of an OpenInvoice
+_INVOICE_ID = operator.itemgetter(0)
+_OPEN_MINOR = operator.itemgetter(4)
 _new = tuple.__new__
 
 # channel -> contact point it needs
@@ -230,17 +273,20 @@ def _channels(pos: Position, wanted: Sequence[str], config: Config, as_of: dt.da
     return tuple(usable), "; ".join(reasons)
 
 
-def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.date) -> str:
+def _gap_blocks(pos: Position, state: LadderState, config: Config, as_of: dt.date) -> Entry | None:
+    """Why no contact can happen today (minimum gap, public holiday), as a ``deferred`` entry for *stage*."""
     gap = config.guardrails.min_gap_days
     last = state.last_contact
     for day, _ in pos.recent_contacts:
         if last is None or day > last:
             last = day
     if gap and last is not None and (as_of - last).days < gap:
-        return f"deferred: last contact on {last.isoformat()}, minimum gap is {gap} days"
+        return Entry(
+            "deferred", "", f"deferred: last contact on {last.isoformat()}, minimum gap is {gap} days", "contact_gap"
+        )
     if config.guardrails.no_contact_on_holidays and pos.country and _holiday(pos.country, pos.region, as_of):
-        return f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}"
-    return ""
+        return Entry("deferred", "", f"deferred: {as_of.isoformat()} is a public holiday in {pos.country}", "holiday")
+    return None
 
 
 def _conditions(stage: Stage, pos: Position, open_minor: int) -> str:
@@ -267,10 +313,11 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         state = state._replace(ladder=ladder.name, stage="", stage_index=-1, sent=frozenset(), repeats=0)
     journal: list[Entry] = []
     actions: list[Action] = []
-    cycle = _cycle_id(pos.currency, state.cycle)
+    cycle = f"{pos.currency}{state.cycle}"  # _cycle_id(), inlined
 
-    overdue_all = [i for i in pos.items if i.open_minor > 0 and i.due < as_of]
-    overdue = [i for i in overdue_all if not i.disputed and not i.hold]
+    # the hot path of a run: OpenInvoice fields by index (2: due, 4: open_minor, 5: disputed, 6: hold)
+    overdue_all = [i for i in pos.items if i[2] < as_of and i[4] > 0]
+    overdue = [i for i in overdue_all if not (i[5] or i[6])]
 
     # 1. paid: close the cycle with thanks
     if state.stage_index >= 0 and not overdue_all:
@@ -291,13 +338,13 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     # 2. stops and pauses
     status = ""
     if pos.insolvent:
-        status = "stopped: insolvency proceedings, individual collection must stop"
+        status = _STATUS_INSOLVENT
     elif pos.cease_contact:
-        status = "stopped: the debtor asked not to be contacted (cease-contact)"
+        status = _STATUS_CEASE
     elif pos.hold:
-        status = "paused: manual hold on the debtor"
+        status = _STATUS_HOLD
     elif overdue_all and not overdue:
-        status = "paused: every overdue invoice is disputed or on hold"
+        status = _STATUS_DISPUTED
     escalate = False
     promise_seen = state.promise_seen
     if not status and pos.promise is not None:
@@ -315,7 +362,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             escalate = bool(overdue)
     if status != state.status:
         kind = "resumed" if not status else status.split(":", 1)[0]
-        journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}"))
+        journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}", status_code(status)))
     if status != state.status or promise_seen != state.promise_seen:
         state = state._replace(status=status, promise_seen=promise_seen)
 
@@ -376,7 +423,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                     )
                 )
             else:
-                journal.append(Entry("skipped", "plan_breach", f"no usable channel ({why})"))
+                journal.append(Entry("skipped", "plan_breach", f"no usable channel ({why})", "no_channel"))
             # the resumed ladder keeps its spacing from today's breach notice
             state = state._replace(
                 plan_seen=plan.plan_id,
@@ -399,10 +446,10 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                 blocked = _gap_blocks(pos, state, config, as_of)
                 channels, why = _channels(pos, stage.channels, config, as_of)
                 invoice_ids = tuple(sorted(i.invoice_id for i in upcoming if i.due == soonest))
-                if blocked:
-                    journal.append(Entry("deferred", stage.id, blocked))
+                if blocked is not None:
+                    journal.append(blocked._replace(stage=stage.id))
                 elif not channels:
-                    journal.append(Entry("skipped", stage.id, f"no usable channel ({why})"))
+                    journal.append(Entry("skipped", stage.id, f"no usable channel ({why})", "no_channel"))
                     state = state._replace(pre_due=marker)
                 else:
                     actions.append(Action("notice", stage.id, f"pre-{marker}", channels, invoice_ids))
@@ -436,7 +483,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if target < 0:
         return Decision(state, tuple(actions), tuple(journal))
 
-    open_minor = sum(i.open_minor for i in overdue)
+    open_minor = sum(map(_OPEN_MINOR, overdue))
     sent = state.sent
     chosen: int | None = None
     repeat = 0
@@ -465,6 +512,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                         "skipped",
                         post[target].id,
                         f"catch-up policy 'skip': step was due on {reached.isoformat()}",
+                        "catch_up",
                     )
                 )
                 sent = sent | {post[target].id}
@@ -475,7 +523,9 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             for missed in candidates:
                 if missed < chosen:
                     journal.append(
-                        Entry("skipped", post[missed].id, f"catch-up policy '{policy}': missed step not sent")
+                        Entry(
+                            "skipped", post[missed].id, f"catch-up policy '{policy}': missed step not sent", "catch_up"
+                        )
                     )
                     sent = sent | {post[missed].id}
     if chosen is None:
@@ -484,7 +534,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     stage = post[chosen]
     why_not = _conditions(stage, pos, open_minor) if stage.has_conditions else ""
     if why_not:
-        journal.append(Entry("skipped", stage.id, why_not))
+        journal.append(Entry("skipped", stage.id, why_not, "stage_condition"))
         state = state._replace(
             sent=sent | {stage.id},
             stage_index=max(state.stage_index, chosen),
@@ -494,7 +544,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     channels, why = _channels(pos, stage.channels, config, as_of)
     if not channels and all(CHANNEL_NEEDS.get(c, "") not in pos.contact_points for c in stage.channels):
         # the debtor cannot be reached on any of this stage's channels: waiting will not help
-        journal.append(Entry("skipped", stage.id, f"skipped: no usable channel ({why})"))
+        journal.append(Entry("skipped", stage.id, f"skipped: no usable channel ({why})", "no_channel"))
         state = state._replace(
             sent=sent | {stage.id},
             stage_index=max(state.stage_index, chosen),
@@ -502,15 +552,15 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         )
         return Decision(state, tuple(actions), tuple(journal))
     blocked = _gap_blocks(pos, state, config, as_of)
-    if not blocked and not channels:
-        blocked = f"deferred: no usable channel today ({why})"
-    if blocked:
-        journal.append(Entry("deferred", stage.id, blocked))
+    if blocked is None and not channels:
+        blocked = Entry("deferred", "", f"deferred: no usable channel today ({why})", "channel_cap")
+    if blocked is not None:
+        journal.append(blocked._replace(stage=stage.id))
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage_key = stage.id if not repeat else f"{stage.id}#{repeat}"
     ordered = overdue if len(overdue) == 1 else sorted(overdue, key=_BY_DUE)
-    invoice_ids = tuple(i.invoice_id for i in ordered)
+    invoice_ids = tuple(map(_INVOICE_ID, ordered))
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
     # the hot path of a run: tuples built directly (same fields, in order)
     actions.append(
@@ -588,7 +638,7 @@ def _follow_plan(
                 )
             )
         else:
-            journal.append(Entry("skipped", "plan_confirmation", f"no usable channel ({why})"))
+            journal.append(Entry("skipped", "plan_confirmation", f"no usable channel ({why})", "no_channel"))
         return Decision(
             state._replace(sent=state.sent | {confirmed}, last_contact=as_of if channels else state.last_contact),
             tuple(actions),
@@ -599,8 +649,10 @@ def _follow_plan(
         if stage_key not in state.sent:
             channels, why = _channels(pos, ("email", "sms"), config, as_of)
             blocked = _gap_blocks(pos, state._replace(last_contact=None), config, as_of)
-            if blocked or not channels:
-                journal.append(Entry("deferred", "plan_missed", blocked or f"no usable channel ({why})"))
+            if blocked is not None:
+                journal.append(blocked._replace(stage="plan_missed"))
+            elif not channels:
+                journal.append(Entry("deferred", "plan_missed", f"no usable channel ({why})", "no_channel"))
             else:
                 actions.append(
                     Action(
@@ -641,5 +693,5 @@ def _follow_plan(
                 )
                 state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
             else:
-                journal.append(Entry("deferred", "instalment_reminder", f"no usable channel ({why})"))
+                journal.append(Entry("deferred", "instalment_reminder", f"no usable channel ({why})", "no_channel"))
     return Decision(state, tuple(actions), tuple(journal))

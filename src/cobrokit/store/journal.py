@@ -16,16 +16,21 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+import attrs
+
 from cobrokit.ladder.decide import LadderState
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = [
+    "JOURNAL_STATUS",
+    "JournalEntry",
     "JournalRow",
     "OutboxRow",
     "StateRow",
     "contact_rows",
     "iter_journal",
     "iter_outbox",
+    "journal_entries",
     "outbox_row",
     "read_state",
     "state_from_row",
@@ -356,3 +361,108 @@ def contact_rows(store: SQLiteStore, tenant: str, debtor_id: str) -> list[tuple[
         "WHERE tenant = ? AND debtor_id = ? ORDER BY date, seq",
         (tenant, debtor_id),
     ).fetchall()
+
+
+# -- the journal as one feed ------------------------------------------------------------------
+
+JOURNAL_STATUS = {
+    "skipped": "skipped",
+    "deferred": "deferred",
+    "paused": "paused",
+    "stopped": "stopped",
+    "resumed": "active",
+    "cycle_closed": "closed",
+    "promise_broken": "escalated",
+    "plan_breached": "escalated",
+    "delivered": "sent",
+    "delivery_confirmed": "delivered",
+    "delivery_failed": "failed",
+    "delivery_unknown": "unknown",
+    "delivery_retry_after_crash": "retrying",
+    "render_failed": "render_failed",
+    "superseded": "superseded",
+    "fallback": "fallback",
+    "refused": "refused",
+    "error": "error",
+}
+"""The ``status`` a journal line reports, by its kind (other kinds, such as the actions a
+plugin carried out, report ``done``)."""
+
+
+@attrs.frozen(slots=True)
+class JournalEntry:
+    """One line of the journal feed: a journal row, a planned effect (outbox row) or a fee."""
+
+    at: str
+    """When it was recorded (UTC, ISO 8601)."""
+    as_of: str
+    """The business date of the run or delivery."""
+    kind: str
+    debtor_id: str
+    stage: str
+    cycle: str
+    channel: str
+    key: str
+    status: str
+    reason: str
+    run_id: str
+    source: str
+    """``journal``, ``outbox`` (a decided effect, with its current status) or ``fee``."""
+
+    def to_json(self) -> dict[str, str]:
+        """The entry as the ``cobrokit journal --json`` object."""
+        return {name: getattr(self, name) for name in _ENTRY_FIELDS}
+
+
+_ENTRY_FIELDS = (
+    "at",
+    "as_of",
+    "kind",
+    "debtor_id",
+    "stage",
+    "cycle",
+    "channel",
+    "key",
+    "status",
+    "reason",
+    "run_id",
+    "source",
+)
+
+_FEED_SQL = """
+SELECT recorded_at, 0, seq, as_of, kind, debtor_id, stage, cycle, channel, key, '', reason, run_id,
+       run_id = '' AS phase FROM journal
+ WHERE tenant = :tenant AND (:debtor IS NULL OR debtor_id = :debtor) AND as_of >= :since
+UNION ALL
+SELECT created_at, 1, 0, as_of, kind, debtor_id, stage, cycle, channel, key, status, detail, run_id, 0 FROM outbox
+ WHERE tenant = :tenant AND (:debtor IS NULL OR debtor_id = :debtor) AND as_of >= :since
+UNION ALL
+SELECT COALESCE(o.created_at, f.as_of), 2, 0, f.as_of, 'fee', f.debtor_id, f.stage, f.cycle, '', f.key, 'charged',
+       f.currency || ' ' || f.amount_minor || ' (minor units)', COALESCE(o.run_id, ''), 0
+  FROM fee AS f LEFT JOIN outbox AS o ON o.key = (
+       SELECT MIN(x.key) FROM outbox AS x
+        WHERE x.tenant = f.tenant AND x.debtor_id = f.debtor_id AND x.stage = f.stage AND x.cycle = f.cycle)
+ WHERE f.tenant = :tenant AND (:debtor IS NULL OR f.debtor_id = :debtor) AND f.as_of >= :since
+ORDER BY 4, 1, 14, 2, 3
+"""
+"""Journal lines, decided effects and fees, in business-date order; within a date, in recording
+order, the run's own lines (skips, then effects, then fees) before the dispatcher's."""
+
+
+def journal_entries(
+    store: SQLiteStore, tenant: str, *, debtor_id: str | None = None, since: dt.date | None = None
+) -> Iterator[JournalEntry]:
+    """Every journal entry of *tenant* in business-date order: what was decided, skipped, sent.
+
+    Merges the three append-only records a run and the dispatcher write: journal lines (skips,
+    pauses, deliveries, failures…), the effects decided (outbox rows, with their current
+    delivery status) and the fees charged. *since* filters on the business date (``as_of``).
+    """
+    args = {"tenant": tenant, "debtor": debtor_id, "since": since.isoformat() if since else ""}
+    for at, source, _, as_of, kind, debtor, stage, cycle, channel, key, status, reason, run_id, _ in store.conn.execute(
+        _FEED_SQL, args
+    ):
+        origin = ("journal", "outbox", "fee")[source]
+        if origin == "journal":
+            status = JOURNAL_STATUS.get(kind, "done")
+        yield JournalEntry(at, as_of, kind, debtor, stage, cycle, channel, key, status, reason, run_id, origin)
