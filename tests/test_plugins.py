@@ -1,6 +1,8 @@
 """The plugin host: built-ins through the same hooks, entry points, blocking, broken plugins."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -8,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import cobrokit
 from cobrokit.backend import BackendType
 from cobrokit.channel import ChannelType, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.errors import DuplicateNameError, PluginError
-from cobrokit.plugins import PluginLoadWarning, get_plugin_host, hookimpl
+from cobrokit.plugins import PluginHost, PluginLoadWarning, get_plugin_host, hookimpl
+from cobrokit.plugins.manager import PluginInfo
 
 
 class FakeChannel:
@@ -124,3 +128,56 @@ def test_cobrokit_plugins_command_in_a_real_process(tmp_path: Path) -> None:
     assert "pigeon  (cobrokit_pigeon 1.2.3)" in out
     assert "cobrokit_register_channels" in out
     assert "carrier-pigeon" in out
+
+
+def test_blocked_plugins_are_listed_as_blocked_and_unknown_names_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install_fake_distribution(tmp_path, "cobrokit_pigeon", GOOD_PLUGIN, "pigeon")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = get_plugin_host(environ={"COBROKIT_BLOCK_PLUGINS": "pigeon, builtin.email, no-such-plugin"})
+    infos = {i.name: i for i in host.plugins()}
+    # pluggy lists a blocked name with no plugin object: it must not come out as an empty entry
+    assert infos["pigeon"] == PluginInfo("pigeon", "cobrokit_pigeon", "1.2.3", (), False, blocked=True)
+    assert infos["builtin.email"] == PluginInfo(
+        "builtin.email", "cobrokit", cobrokit.__version__, (), True, blocked=True
+    )
+    assert "no-such-plugin" not in infos
+    assert host.unmatched_blocks() == ["no-such-plugin"]
+    assert not infos["builtin.letter"].blocked and infos["builtin.letter"].hooks
+    assert "carrier-pigeon" not in host.channels() and "email" not in host.channels()
+
+
+def test_cobrokit_plugins_text_shows_versions_and_blocked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cobrokit.cli import main
+
+    monkeypatch.setenv("COBROKIT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("COBROKIT_BLOCK_PLUGINS", "builtin.email,twilo")
+    assert main(["plugins"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    version = cobrokit.__version__
+    assert f"builtin.letter  (built-in, cobrokit {version})" in lines
+    assert f"builtin.email  (built-in, cobrokit {version}, blocked)" in lines
+    # a blocked plugin implements nothing: the next line is the next plugin, not a hook
+    after = lines[lines.index(f"builtin.email  (built-in, cobrokit {version}, blocked)") + 1]
+    assert after.startswith("builtin.")
+    assert not any(line.startswith("twilo") for line in lines)
+    assert err == "cobrokit: warning: COBROKIT_BLOCK_PLUGINS names 'twilo', which matches no installed plugin\n"
+    assert main(["plugins", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    email = next(p for p in data["plugins"] if p["name"] == "builtin.email")
+    assert (email["blocked"], email["version"], email["hooks"]) == (True, version, [])
+    assert data["unmatched_blocks"] == ["twilo"]
+
+
+def test_manager_docstrings_name_real_plugins_and_hooks() -> None:
+    from cobrokit.plugins import hookspecs, manager
+
+    names = {i.name for i in get_plugin_host(autoload=False).plugins()}
+    documented = set(re.findall(r"``(builtin\.\w+)``", manager.__doc__ or ""))
+    assert documented and documented <= names
+    for hook in re.findall(r"host\.hook\.(\w+)\(", (PluginHost.hook.__doc__ or "")):
+        assert callable(getattr(hookspecs, hook, None)), hook

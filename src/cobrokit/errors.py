@@ -14,6 +14,7 @@ Every validation failure names the *record* (``invoice INV-7``, ``line 12``) and
     │   └── CurrencyMismatchError  amounts in different currencies combined
     ├── ImportRejectedError        a CSV import with bad rows (carries every row error)
     ├── ConflictError              a changed record where ``--update`` was not given
+    │   └── ChangedRecordError     … in an import row: also a ValidationError (record and field)
     ├── PluginError                plugin loading or registration problems
     │   └── DuplicateNameError     two plugins register the same name
     ├── ConfigError                bad configuration
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 __all__ = [
     "AdapterError",
     "AuthError",
+    "ChangedRecordError",
     "CobrokitError",
     "ConfigError",
     "ConflictError",
@@ -125,6 +127,13 @@ class ImportRejectedError(CobrokitError):
 
 class ConflictError(CobrokitError):
     """A record already exists with different values and updating was not allowed."""
+
+
+class ChangedRecordError(ConflictError, ValidationError):
+    """An imported row whose record is already stored with different values, and updating
+    was not allowed. Both a :class:`ConflictError` and a :class:`ValidationError`: it names
+    the row (``record``) and the input column that differs (``field``).
+    """
 
 
 class PluginError(CobrokitError):

@@ -13,11 +13,21 @@ Payments file columns::
 ISO dates, ``.`` as the decimal point, UTF-8 with or without a byte-order mark. Blank
 lines are ignored; quoted fields may hold commas and newlines.
 
-All or nothing by default: one bad row imports nothing, and every bad row is reported with
-its line number and field (:class:`~cobrokit.errors.ImportRejectedError`). With
+All or nothing by default: one bad row imports nothing, and every bad row is reported as
+``FILE line N (record ID): COLUMN: reason`` (:class:`~cobrokit.errors.ImportRejectedError`)
+— malformed values, a changed record without ``update=True``
+(:class:`~cobrokit.errors.ChangedRecordError`) and an over-payment alike. With
 ``skip_invalid=True`` the good rows are imported and the rejected ones are written, with
-their reasons, to a rejects file. Re-importing the same file changes nothing (records are
-matched by id); a changed value for an existing id is refused unless ``update=True``.
+their line, column and reason, to a rejects file. Re-importing the same file changes
+nothing (records are matched by id); a changed value for an existing id is refused unless
+``update=True``.
+
+A debtor may have several invoice rows. A blank optional debtor column (``email``,
+``phone``, ``tax_id``, ``locale``, ``country``, ``address``…) means "not given": it keeps
+the value another row of the file, or the stored debtor, gives. Two *different* non-blank
+values for the same debtor are refused, naming the columns. Flags and tags set in cobrokit
+(``hold``, ``cease_contact``, ``insolvent``; an invoice's ``disputed`` and ``hold``) are not
+CSV columns and are kept when a record is re-imported or updated.
 """
 
 from __future__ import annotations
@@ -25,13 +35,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from cobrokit.dates import parse_date
 from cobrokit.errors import (
+    ChangedRecordError,
     ConflictError,
     CurrencyMismatchError,
     DuplicateIdError,
@@ -40,7 +52,7 @@ from cobrokit.errors import (
     UnknownReferenceError,
     ValidationError,
 )
-from cobrokit.model import DEFAULT_TENANT, Address, Allocation, Debtor, Invoice, Payment, PaymentMethod
+from cobrokit.model import DEFAULT_TENANT, Allocation, Debtor, Invoice, Payment, PaymentMethod
 from cobrokit.money import Money, minor_units, parse_amount
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -80,6 +92,26 @@ INVOICE_OPTIONAL = (
 )
 PAYMENT_COLUMNS = ("payment_id", "invoice_id", "date", "amount", "currency")
 PAYMENT_OPTIONAL = ("method", "description")
+
+_DEBTOR_COLUMNS = (
+    "debtor_name",
+    "email",
+    "phone",
+    "tax_id",
+    "locale",
+    "timezone",
+    "country",
+    "region",
+    "address",
+    "city",
+    "postal_code",
+)
+"""Invoice-file columns that describe the debtor rather than the invoice."""
+
+_DEBTOR_FIELD_COLUMN = {"name": "debtor_name", "emails": "email", "phones": "phone"}
+_ADDRESS_FIELD_COLUMN = {"lines": "address", "city": "city", "postal_code": "postal_code", "region": "region"}
+_PAYMENT_COLUMN = {"amount_minor": "amount", "debtor_id": "invoice_id"}
+"""Stored column → the CSV column a user edits (a payment's debtor comes from its invoice)."""
 
 
 @attrs.frozen(slots=True)
@@ -151,22 +183,77 @@ def _currency(values: dict[str, str], record: str) -> str:
     return code
 
 
-def read_invoices(
-    path: Path, *, tenant: str = DEFAULT_TENANT
-) -> tuple[list[tuple[int, dict[str, str], Debtor, Invoice]], list[RowError]]:
-    """Parse and validate an invoices CSV without touching any store.
+def _where(file: str, line: int, kind: str, ident: str) -> str:
+    return f"{file} line {line} ({kind} {ident})"
 
-    Returns ``(good, errors)``: good rows as ``(line, values, debtor, invoice)``.
+
+def _split_list(text: str) -> str:
+    return ", ".join(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
+
+
+def _debtor_given(values: Mapping[str, str]) -> dict[str, str]:
+    """The debtor columns this row fills in, normalised; blank columns are left out."""
+    given: dict[str, str] = {}
+    for column in _DEBTOR_COLUMNS:
+        value = values.get(column, "")
+        if column in ("email", "phone"):
+            value = _split_list(value)
+        elif column in ("country", "region"):
+            value = value.upper()
+        elif column == "address":
+            value = "|".join(p.strip() for p in value.split("|") if p.strip())
+        if value:
+            given[column] = value
+    return given
+
+
+def _build_debtor(debtor_id: str, given: Mapping[str, str], tenant: str, base: Debtor | None) -> Debtor:
+    """The debtor from the columns given, falling back to *base* (the stored debtor) or defaults."""
+    start = base if base is not None else Debtor(id=debtor_id, name=given["debtor_name"], tenant=tenant)
+    changes: dict[str, Any] = {}
+    for field, column in (("name", "debtor_name"), ("emails", "email"), ("phones", "phone")):
+        if column in given:
+            changes[field] = given[column]
+    for column in ("tax_id", "locale", "timezone", "country"):
+        if column in given:
+            changes[column] = given[column]
+    country = given.get("country", start.country)
+    address = attrs.evolve(
+        start.address,
+        lines=tuple(given["address"].split("|")) if "address" in given else start.address.lines,
+        city=given.get("city", start.address.city),
+        postal_code=given.get("postal_code", start.address.postal_code),
+        region=given.get("region", start.address.region),
+        country=country,
+    )
+    return attrs.evolve(start, address=address, **changes)
+
+
+def read_invoices(
+    path: Path,
+    *,
+    tenant: str = DEFAULT_TENANT,
+    stored_debtor: Callable[[str], Debtor | None] | None = None,
+) -> tuple[list[tuple[int, dict[str, str], Debtor, Invoice]], list[RowError]]:
+    """Parse and validate an invoices CSV without writing to any store.
+
+    Rows of the same debtor are merged: a blank optional debtor column keeps the value
+    another row gives; two different non-blank values are an error on the later row, naming
+    the columns. *stored_debtor* (``debtor_id → Debtor | None``) supplies the values, flags
+    and tags of debtors that are already stored, for the columns no row gives.
+
+    Returns ``(good, errors)``: good rows as ``(line, values, debtor, invoice)``, where every
+    row of one debtor carries the same merged :class:`~cobrokit.model.Debtor`.
     """
-    good: list[tuple[int, dict[str, str], Debtor, Invoice]] = []
+    good: list[tuple[int, dict[str, str], str, Invoice]] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    debtors: dict[str, tuple[int, Debtor]] = {}
+    merged: dict[str, dict[str, tuple[str, int]]] = {}  # debtor id → column → (value, line)
     for line, values in _rows(path, INVOICE_COLUMNS, INVOICE_OPTIONAL):
         record = f"{path.name} line {line}"
         try:
             invoice_id = _required(values, "invoice_id", record)
-            record = f"{path.name} line {line} (invoice {invoice_id})"
+            record = _where(path.name, line, "invoice", invoice_id)
             if invoice_id in seen:
                 raise DuplicateIdError(record, "invoice_id", f"{invoice_id!r} already on line {seen[invoice_id]}")
             debtor_id = _required(values, "debtor_id", record)
@@ -176,34 +263,21 @@ def read_invoices(
                 raise InvalidAmountError(record, "amount", f"must be positive, got {values['amount']}")
             issue = parse_date(_required(values, "issue_date", record), record=record, field="issue_date")
             due = parse_date(_required(values, "due_date", record), record=record, field="due_date")
-            country = values.get("country", "").upper()
-            debtor = Debtor(
-                id=debtor_id,
-                name=_required(values, "debtor_name", record),
-                tenant=tenant,
-                tax_id=values.get("tax_id", ""),
-                emails=values.get("email", ""),
-                phones=values.get("phone", ""),
-                locale=values.get("locale") or "en",
-                timezone=values.get("timezone") or "UTC",
-                country=country,
-                address=Address(
-                    lines=tuple(p.strip() for p in values.get("address", "").split("|") if p.strip()),
-                    city=values.get("city", ""),
-                    postal_code=values.get("postal_code", ""),
-                    region=values.get("region", "").upper(),
-                    country=country,
-                ),
-            )
-            previous = debtors.get(debtor_id)
-            if previous is not None and previous[1] != debtor:
-                differing = [
-                    f.name for f in attrs.fields(Debtor) if getattr(previous[1], f.name) != getattr(debtor, f.name)
-                ]
+            _required(values, "debtor_name", record)
+            given = _debtor_given(values)
+            known = merged.get(debtor_id, {})
+            differing: dict[int, list[str]] = {}
+            for column, value in given.items():
+                if column in known and known[column][0] != value:
+                    differing.setdefault(known[column][1], []).append(column)
+            if differing:
                 raise ValidationError(
                     record,
-                    "debtor_id",
-                    f"debtor {debtor_id!r} has different {', '.join(differing)} than on line {previous[0]}",
+                    ", ".join(c for columns in differing.values() for c in columns),
+                    f"debtor {debtor_id!r} has a different "
+                    + " and a different ".join(
+                        f"{', '.join(columns)} than on line {at}" for at, columns in sorted(differing.items())
+                    ),
                 )
             try:
                 invoice = Invoice(
@@ -222,9 +296,19 @@ def read_invoices(
             errors.append(RowError(path.name, line, values, exc))
             continue
         seen[invoice_id] = line
-        debtors.setdefault(debtor_id, (line, debtor))
-        good.append((line, values, debtor, invoice))
-    return good, errors
+        for column, value in given.items():
+            merged.setdefault(debtor_id, {}).setdefault(column, (value, line))
+        good.append((line, values, debtor_id, invoice))
+    debtors = {
+        debtor_id: _build_debtor(
+            debtor_id,
+            {column: value for column, (value, _) in columns.items()},
+            tenant,
+            stored_debtor(debtor_id) if stored_debtor is not None else None,
+        )
+        for debtor_id, columns in merged.items()
+    }
+    return [(line, values, debtors[debtor_id], invoice) for line, values, debtor_id, invoice in good], errors
 
 
 def read_payments(
@@ -244,7 +328,7 @@ def read_payments(
         record = f"{path.name} line {line}"
         try:
             payment_id = _required(values, "payment_id", record)
-            record = f"{path.name} line {line} (payment {payment_id})"
+            record = _where(path.name, line, "payment", payment_id)
             if payment_id in seen:
                 raise DuplicateIdError(record, "payment_id", f"{payment_id!r} already on line {seen[payment_id]}")
             invoice_id = _required(values, "invoice_id", record)
@@ -316,15 +400,29 @@ def import_csv(
     """
     errors: list[RowError] = []
     good_invoices: list[tuple[int, dict[str, str], Debtor, Invoice]] = []
+    stored_debtors: dict[str, Debtor | None] = {}
+
+    def stored_debtor(debtor_id: str) -> Debtor | None:
+        if debtor_id not in stored_debtors:
+            stored_debtors[debtor_id] = store.get_debtor(tenant, debtor_id)
+        return stored_debtors[debtor_id]
+
     if invoices is not None:
-        good_invoices, bad = read_invoices(invoices, tenant=tenant)
+        good_invoices, bad = read_invoices(invoices, tenant=tenant, stored_debtor=stored_debtor)
         errors += bad
     # conflicts with what is stored already
     kept_invoices = []
     for line, values, debtor, invoice in good_invoices:
-        problem = _conflict(store, debtor, update) or _conflict(store, invoice, update)
+        file = invoices.name if invoices else ""
+        stored_invoice = store.get_invoice(tenant, invoice.id)
+        if stored_invoice is not None:  # flags set in cobrokit are not CSV columns: keep them
+            invoice = attrs.evolve(invoice, disputed=stored_invoice.disputed, hold=stored_invoice.hold)
+        problem = _debtor_conflict(stored_debtor(debtor.id), debtor, _where(file, line, "debtor", debtor.id), update)
+        if problem is None:
+            where = _where(file, line, "invoice", invoice.id)
+            problem = _invoice_conflict(stored_invoice, invoice, where, update)
         if problem:
-            errors.append(RowError(invoices.name if invoices else "", line, values, problem))
+            errors.append(RowError(file, line, values, problem))
         else:
             kept_invoices.append((line, values, debtor, invoice))
     known = {inv.id: inv for _, _, _, inv in kept_invoices}
@@ -336,17 +434,19 @@ def import_csv(
     kept_payments = []
     allocated: dict[str, int] = {}
     for line, values, payment in good_payments:
-        payment_problem: ConflictError | InvalidAmountError | None = _conflict(store, payment, update)
+        file = payments.name if payments else ""
+        where = _where(file, line, "payment", payment.id)
+        payment_problem: ValidationError | None = _payment_conflict(store, payment, where, update)
         if payment_problem is None:
-            payment_problem = _overpaid(store, payment, known, allocated)
+            payment_problem = _overpaid(store, payment, where, known, allocated)
         if payment_problem:
-            errors.append(RowError(payments.name if payments else "", line, values, payment_problem))
+            errors.append(RowError(file, line, values, payment_problem))
         else:
             kept_payments.append((line, values, payment))
     if errors and not skip_invalid:
         raise ImportRejectedError(
             ", ".join(p.name for p in (invoices, payments) if p is not None),
-            [e.error for e in errors],  # type: ignore[misc]
+            [e.error for e in errors if isinstance(e.error, ValidationError)],
         )
     debtors: dict[str, Debtor] = {}
     for _, _, debtor, _ in kept_invoices:
@@ -382,17 +482,65 @@ class _InvoiceLookup(dict[str, Invoice]):
         return found if found is not None else default
 
 
-def _conflict(store: SQLiteStore, record: Debtor | Invoice | Payment, update: bool) -> ConflictError | None:
-    changed = store.compare(record)
-    if changed and not update:
-        return ConflictError(
-            f"{record.record} already exists with different {', '.join(changed)}; use --update to replace it"
-        )
-    return None
+def _changed(
+    where: str, record: Debtor | Invoice | Payment, columns: Sequence[str], detail: str = ""
+) -> ChangedRecordError:
+    return ChangedRecordError(
+        where,
+        ", ".join(columns),
+        f"{record.record} already exists with a different {', '.join(columns)}{detail}; use --update to replace it",
+    )
+
+
+def _debtor_conflict(stored: Debtor | None, debtor: Debtor, where: str, update: bool) -> ChangedRecordError | None:
+    """A changed debtor, named by its CSV columns (values are not quoted: personal data)."""
+    if stored is None or update or stored == debtor:
+        return None
+    columns: list[str] = []
+    for field in attrs.fields(Debtor):
+        old, new = getattr(stored, field.name), getattr(debtor, field.name)
+        if old == new:
+            continue
+        if field.name == "address":
+            columns += [
+                column for name, column in _ADDRESS_FIELD_COLUMN.items() if getattr(old, name) != getattr(new, name)
+            ]
+            if old.country != new.country and "country" not in columns:
+                columns.append("country")
+        elif _DEBTOR_FIELD_COLUMN.get(field.name, field.name) not in columns:
+            columns.append(_DEBTOR_FIELD_COLUMN.get(field.name, field.name))
+    return _changed(where, debtor, columns)
+
+
+def _invoice_conflict(stored: Invoice | None, invoice: Invoice, where: str, update: bool) -> ChangedRecordError | None:
+    """A changed invoice, named by its CSV columns, with the stored and the new values."""
+    if stored is None or update or stored == invoice:
+        return None
+    pairs: dict[str, tuple[object, object]] = {}
+    if stored.currency != invoice.currency:
+        pairs["currency"] = (stored.currency, invoice.currency)
+    if stored.amount.amount != invoice.amount.amount:
+        pairs["amount"] = (stored.amount, invoice.amount)
+    for name in ("debtor_id", "issue_date", "due_date", "number", "external_ref", "source"):
+        if getattr(stored, name) != getattr(invoice, name):
+            pairs[name] = (getattr(stored, name), getattr(invoice, name))
+    shown = [f"stored {old}, this file {new}" for old, new in pairs.values()]
+    if len(pairs) > 1:
+        shown = [f"{name}: {text}" for name, text in zip(pairs, shown, strict=True)]
+    detail = f" ({'; '.join(shown)})"
+    return _changed(where, invoice, list(pairs), detail)
+
+
+def _payment_conflict(store: SQLiteStore, payment: Payment, where: str, update: bool) -> ChangedRecordError | None:
+    """A changed payment, named by its CSV columns."""
+    changed = store.compare(payment)
+    if not changed or update:
+        return None
+    return _changed(where, payment, [_PAYMENT_COLUMN.get(c, c) for c in changed])
 
 
 def _overpaid(
-    store: SQLiteStore, payment: Payment, known: dict[str, Invoice], allocated: dict[str, int]
+    store: SQLiteStore, payment: Payment, where: str, known: dict[str, Invoice], allocated: dict[str, int]
 ) -> InvalidAmountError | None:
     for allocation in payment.allocations:
         invoice = known.get(allocation.invoice_id) or store.get_invoice(payment.tenant, allocation.invoice_id)
@@ -403,7 +551,7 @@ def _overpaid(
         total = already + allocation.amount.to_minor()
         if total > invoice.amount.to_minor():
             return InvalidAmountError(
-                payment.record,
+                where,
                 "amount",
                 f"payments to invoice {invoice.id} would total "
                 f"{Money.from_minor(total, invoice.currency)}, more than its amount {invoice.amount}",

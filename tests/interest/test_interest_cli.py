@@ -223,3 +223,94 @@ def test_duplicate_regime_names_are_refused() -> None:
     host = get_plugin_host(plugins=[("copycat", duplicate)], autoload=False)
     with pytest.raises(DuplicateNameError, match="es-legal"):
         host.regimes()
+
+
+# -- a month the co-usury table lacks: the message says how to supply it, and that works ------
+
+CO = ["interest", "--regime", "co-usury", "--principal", "5000.00", "--currency", "COP", "--due", "2024-12-15"]
+
+
+def test_missing_month_message_lists_the_covered_months_and_a_working_remedy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run([*CO, "--until", "2025-01-10"], capsys)
+    assert code == 2 and out == ""
+    assert err == (
+        "cobrokit: error: co-usury: no published rate for the month 2024-12 (2024-12-01 to 2024-12-31); "
+        "the table covers 2024-01 to 2024-02, 2025-01, 2025-07 to 2025-08, 2025-10 to 2026-02; "
+        "supply it with --period-rate 2024-12=PCT (cobrokit interest), "
+        'rates = { "2024-12" = "PCT" } under [interest] in cobrokit.toml, '
+        "or extra_rates={'2024-12': Decimal(...)} in Python\n"
+    )
+    # an agreed rate is only compared with the cap, so --rate alone cannot fill the gap
+    code, _, err = run([*CO, "--until", "2025-01-10", "--rate", "20"], capsys)
+    assert code == 2 and "no published rate for the month 2024-12" in err
+
+    # follow the advice: the option the message quotes, with a value for PCT
+    advice = err.split("supply it with ", 1)[1].split(" (cobrokit interest)", 1)[0]
+    assert advice == "--period-rate 2024-12=PCT"
+    flag, value = advice.replace("PCT", "25.00").split(" ")
+    code, out, err = run([*CO, "--until", "2025-01-10", flag, value, "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    # EA → daily: (1 + EA)^(1/365) − 1. December 16-31 (16 days) at the supplied 25.00 %:
+    #   1.25^(1/365) − 1 = 0.000611539109… × 5000 × 16 = 48.92312…
+    # January 1-10 (10 days) at the table's 24.89 %: 1.2489^(1/365) − 1 = 0.000609125616… × 5000 × 10
+    #   = 30.45628…; summed unrounded 79.37940… → 79.38
+    assert [(s["start"], s["annual_rate"]) for s in data["segments"]] == [
+        ("2024-12-16", "25.00"),
+        ("2025-01-01", "24.89"),
+    ]
+    assert data["interest"] == "79.38"
+    assert "rate 2024-12: 25.00 % (supplied by the caller)" in data["sources"]
+
+    # with an agreed rate above the supplied cap, December is capped at it and flagged
+    code, out, err = run([*CO, "--until", "2025-01-10", "--rate", "30", "--period-rate", "2024-12=25.00"], capsys)
+    assert code == 0
+    assert "exceeds the usury cap 25.00 % EA for 2024-12" in err
+
+
+def test_every_missing_month_is_named_and_can_be_supplied_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([*CO, "--until", "2025-03-10"], capsys)
+    assert code == 2
+    assert "also missing: 2025-02, 2025-03" in err
+    advice = err.split("supply it with ", 1)[1].split(" (cobrokit interest)", 1)[0]
+    assert advice == "--period-rate 2024-12=PCT --period-rate 2025-02=PCT --period-rate 2025-03=PCT"
+    code, out, err = run([*CO, "--until", "2025-03-10", *advice.replace("PCT", "25.00").split(" ")], capsys)
+    assert code == 0, err
+    # three supplied months at 25.00 % and January from the table at 24.89 %
+    assert out.count("at 25.00 %") == 3 and out.count("at 24.89 %") == 1
+
+
+def test_the_cobrokit_toml_and_python_remedies_work_too() -> None:
+    import datetime as dt
+    import tomllib
+
+    from cobrokit.interest import MissingRateError, compute_interest, get_regime
+    from cobrokit.ladder.config import default_config_text, parse_config
+    from cobrokit.money import Money
+
+    regime = get_regime("co-usury")
+    principal, due, until = Money("5000.00", "COP"), dt.date(2024, 12, 15), dt.date(2025, 1, 10)
+    with pytest.raises(MissingRateError) as info:
+        compute_interest(regime, principal, due, until)
+    # the TOML the message quotes, put in the [interest] table of the starter cobrokit.toml
+    snippet = str(info.value).split("(cobrokit interest), ", 1)[1].split(" under [interest]", 1)[0]
+    assert snippet == 'rates = { "2024-12" = "PCT" }'
+    text = default_config_text()
+    assert "\nrates = {}\n" in text
+    config = parse_config(tomllib.loads(text.replace("\nrates = {}\n", "\n" + snippet.replace("PCT", "25.00") + "\n")))
+    from_config = compute_interest(regime, principal, due, until, extra_rates=config.interest_rates)
+    from_python = compute_interest(regime, principal, due, until, extra_rates={"2024-12": Decimal("25.00")})
+    # same hand computation as the CLI test above: 48.92312… + 30.45628… = 79.37940… → 79.38
+    assert from_config.interest == from_python.interest == Money("79.38", "COP")
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [("2024-12", "value"), ("2024-13=2", "period"), ("2024-12=abc", "rate"), ("2024-12=-1", "rate")],
+)
+def test_bad_period_rate_is_one_line(value: str, field: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run([*CO, "--until", "2025-01-10", "--period-rate", value], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"cobrokit: error: --period-rate {value}: {field}: ") and err.count("\n") == 1

@@ -325,8 +325,8 @@ def test_missing_half_year_names_the_period_and_the_remedy() -> None:
         compute_interest(get_regime("es-commercial"), eur("1000"), D(2026, 6, 15), D(2026, 7, 31))
     assert info.value.period == "2026-H2"
     assert info.value.start == D(2026, 7, 1)
-    assert "--rate" in str(info.value)
-    assert "2026-H2" in str(info.value)
+    assert "--period-rate 2026-H2=PCT" in str(info.value)
+    assert "extra_rates={'2026-H2': Decimal(...)}" in str(info.value)
 
 
 def test_missing_rate_names_the_year_and_the_month() -> None:

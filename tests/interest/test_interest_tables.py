@@ -125,3 +125,33 @@ def test_with_rates_replaces_overlapped_rows() -> None:
                 RatePeriod(D(2024, 6, 1), D(2025, 12, 31), Decimal("3"), "b"),
             ),
         )
+
+
+def test_coverage_lists_runs_of_consecutive_periods() -> None:
+    # the Colombian table has gaps: 2024-01..02, 2025-01, 2025-07..08, 2025-10..2026-02
+    # (the months listed in co_ibc.toml); a range "2024-01 to 2026-02" would hide them
+    caps = load_table("co-usury").schedule
+    assert caps.coverage == "2024-01 to 2024-02, 2025-01, 2025-07 to 2025-08, 2025-10 to 2026-02"
+    assert get_regime("co-usury").rate_rule.coverage() == caps.coverage
+    # a table without gaps keeps the short form
+    assert load_table("es-commercial").schedule.coverage == "2019-H1 to 2026-H1"
+
+
+def test_missing_rate_lists_every_missing_period_of_the_range() -> None:
+    caps = load_table("co-usury").schedule
+    # 2024-12-16 .. 2025-03-10 crosses 2024-12 (missing), 2025-01 (covered), 2025-02 and 2025-03 (missing)
+    with pytest.raises(MissingRateError) as info:
+        caps.slices(D(2024, 12, 16), D(2025, 3, 10))
+    assert info.value.period == "2024-12"
+    assert info.value.periods == ("2024-12", "2025-02", "2025-03")
+    assert "also missing: 2025-02, 2025-03" in str(info.value)
+
+
+def test_missing_rate_error_survives_pickling() -> None:
+    import pickle
+
+    error = MissingRateError(
+        "co-usury", "2024-12", D(2024, 12, 1), D(2024, 12, 31), kind="month", periods=("2024-12", "2025-02")
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.periods, str(again)) == (error.periods, str(error))

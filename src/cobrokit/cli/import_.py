@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
         "import",
         help="import invoices and payments from CSV files",
         description="Import invoices (and debtors) and payments from CSV. All or nothing unless "
-        "--skip-invalid; re-importing the same file changes nothing.",
+        "--skip-invalid; every bad row is reported as 'FILE line N (record ID): COLUMN: reason'. "
+        "Re-importing the same file changes nothing; a blank optional debtor column keeps the value "
+        "given elsewhere. See docs/quickstart.md.",
     )
     add_db(parser)
     add_tenant(parser)

@@ -5,7 +5,7 @@
 
     cobrokit interest --regime es-commercial --principal 25000 --currency EUR \\
         --due 2024-05-15 --until 2024-08-14 [--payment 2024-07-01:5000]... [--rate 9.5] \\
-        [--day-count act/act|act/365|act/360|30/360] [--json]
+        [--period-rate 2026-H2=10.40]... [--day-count act/act|act/365|act/360|30/360] [--json]
 
 Regimes are looked up through the plugin host, so regimes added by plugins work here too.
 Bad input raises a :class:`~cobrokit.errors.CobrokitError`: one line on stderr, exit 2.
@@ -24,12 +24,12 @@ from cobrokit.errors import ValidationError
 from cobrokit.interest.calculator import InterestResult, PartialPayment, compute_interest
 from cobrokit.interest.daycount import DayCount
 from cobrokit.interest.explain import explain_events, explain_totals
-from cobrokit.interest.rates import parse_rate
+from cobrokit.interest.rates import parse_rate, period_from_label
 from cobrokit.interest.regimes import Regime, get_regime
 from cobrokit.money import Money, parse_amount
 from cobrokit.plugins import get_plugin_host
 
-__all__ = ["parse_payment", "register", "render", "run"]
+__all__ = ["parse_payment", "parse_period_rate", "register", "render", "run"]
 
 
 def register(sub: Any) -> None:
@@ -68,6 +68,15 @@ def register(sub: Any) -> None:
         help="agreed annual rate in percent (replaces the statutory rate; required by contractual)",
     )
     parser.add_argument(
+        "--period-rate",
+        action="append",
+        default=[],
+        metavar="PERIOD=PCT",
+        help="the table rate for one period the shipped table lacks (or to override), e.g. 2026-H2=10.40, "
+        "2026=3.25 or, for co-usury, the month's usury cap 2024-12=25.00; the rest of the table still "
+        "applies (repeatable)",
+    )
+    parser.add_argument(
         "--day-count",
         default=None,
         metavar="DC",
@@ -94,6 +103,20 @@ def parse_payment(text: str, currency: str) -> PartialPayment:
     return PartialPayment(on, Money(value, currency))
 
 
+def parse_period_rate(text: str) -> tuple[str, Decimal]:
+    """Parse ``PERIOD=PCT`` (``2026-H2=10.40``, ``2026=3.25``, ``2024-12=25.00``).
+
+    Raises:
+        ValidationError: naming ``--period-rate`` and the text.
+    """
+    label, sep, value = text.partition("=")
+    record = f"--period-rate {text}"
+    if not sep:
+        raise ValidationError(record, "value", "expected PERIOD=PCT, e.g. 2026-H2=10.40 or 2024-12=25.00")
+    period = period_from_label(label, record=record, field="period")
+    return period.label, parse_rate(value.strip(), record=record, field="rate")
+
+
 def _regime(name: str) -> Regime:
     return get_regime(name, get_plugin_host().regimes())
 
@@ -107,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     due = parse_date(args.due, record="--due", field="date")
     until = parse_date(args.until, record="--until", field="date")
     payments = [parse_payment(text, currency) for text in args.payment]
+    extra_rates = dict(parse_period_rate(text) for text in args.period_rate)
     rate: Decimal | None = None
     if args.rate is not None:
         rate = parse_rate(args.rate, record="--rate", field="value")
@@ -122,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         payments=payments,
         rate=rate,
         day_count=day_count,
+        extra_rates=extra_rates,
     )
     for warning in result.warnings:
         print(f"cobrokit: warning: {warning}", file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cobrokit.plugins import get_plugin_host
+from cobrokit.plugins import PluginInfo, get_plugin_host
 
 
 def register(sub: Any) -> None:
@@ -15,16 +15,37 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "plugins",
         help="list installed plugins",
-        description="List plugins with version and implemented hooks.",
+        description="List plugins with version and implemented hooks; plugins blocked with "
+        "COBROKIT_BLOCK_PLUGINS are listed as blocked.",
     )
     parser.add_argument("--json", action="store_true", help="JSON output")
     parser.set_defaults(func=run)
+
+
+def describe(info: PluginInfo) -> str:
+    """Where a plugin comes from: ``built-in, cobrokit 0.1.0``, ``cobrokit-twilio 1.2.0``,
+    with ``, blocked`` when ``COBROKIT_BLOCK_PLUGINS`` names it.
+    """
+    release = f"{info.distribution} {info.version}".strip()
+    parts = ["built-in"] if info.builtin else []
+    if release:
+        parts.append(release)
+    elif not info.builtin:
+        parts.append("unknown distribution")
+    if info.blocked:
+        parts.append("blocked")
+    return ", ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit plugins``."""
     host = get_plugin_host()
     infos = host.plugins()
+    for name in host.unmatched_blocks():
+        print(
+            f"cobrokit: warning: COBROKIT_BLOCK_PLUGINS names {name!r}, which matches no installed plugin",
+            file=sys.stderr,
+        )
     if args.json:
         json.dump(
             {
@@ -34,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
                         "distribution": i.distribution,
                         "version": i.version,
                         "builtin": i.builtin,
+                        "blocked": i.blocked,
                         "hooks": list(i.hooks),
                     }
                     for i in infos
@@ -41,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 "backends": sorted(host.backends()),
                 "channels": sorted(host.channels()),
                 "load_errors": [{"plugin": n, "error": e} for n, e in host.load_errors],
+                "unmatched_blocks": host.unmatched_blocks(),
             },
             sys.stdout,
             indent=2,
@@ -48,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     for info in infos:
-        origin = "built-in" if info.builtin else f"{info.distribution} {info.version}".strip()
-        print(f"{info.name}  ({origin})")
+        print(f"{info.name}  ({describe(info)})")
         for hook in info.hooks:
             print(f"    {hook}")
     print(f"\nbackends: {', '.join(host.backends()) or 'none'}")

@@ -249,23 +249,45 @@ class RateSchedule:
     # -- lookup -------------------------------------------------------------------------
     @property
     def coverage(self) -> str:
-        """Human description of the covered range (``"2019-H1 to 2026-H1"``)."""
+        """Human description of the covered periods: ``"2019-H1 to 2026-H1"``, or each run
+        of consecutive periods when there are gaps (``"2024-01 to 2024-02, 2025-01"``).
+        """
         if not self.periods:
             return "nothing"
         first, last = self.periods[0], self.periods[-1]
         if self.kind is PeriodKind.DATE:
             end = "open end" if last.last == dt.date.max else last.last.isoformat()
             return f"{first.first.isoformat()} to {end}"
-        return f"{first.label} to {last.label}"
+        runs: list[tuple[RatePeriod, RatePeriod]] = []
+        for row in self.periods:
+            if runs and runs[-1][1].last + _ONE_DAY == row.first:
+                runs[-1] = (runs[-1][0], row)
+            else:
+                runs.append((row, row))
+        return ", ".join(a.label if a is b else f"{a.label} to {b.label}" for a, b in runs)
 
-    def missing(self, day: dt.date) -> MissingRateError:
-        """The error for a *day* this schedule does not cover."""
+    def _covers(self, day: dt.date) -> bool:
+        return any(row.first <= day <= row.last for row in self.periods)
+
+    def missing(self, day: dt.date, until: dt.date | None = None) -> MissingRateError:
+        """The error for a *day* this schedule does not cover; with *until*, it also lists
+        the other uncovered periods from *day* through *until*.
+        """
         period = period_of(self.kind, day)
+        labels = [period.label]
         if self.kind is PeriodKind.DATE:
             # name the gap: from the day to the next known row (or open-ended)
             following = [p.first for p in self.periods if p.first > day]
             last = following[0] - _ONE_DAY if following else day
             period = Period(self.kind, day.isoformat(), day, last)
+            labels = [period.label]
+        elif until is not None:
+            later = period.last
+            while later < until:
+                nxt = period_of(self.kind, later + _ONE_DAY)
+                if not self._covers(nxt.first) and nxt.label not in labels:
+                    labels.append(nxt.label)
+                later = nxt.last
         return MissingRateError(
             self.name,
             period.label,
@@ -274,6 +296,7 @@ class RateSchedule:
             kind=_KIND_WORD[self.kind],
             coverage=self.coverage,
             unverified=self.unverified.get(period.label),
+            periods=tuple(labels),
         )
 
     def rate_on(self, day: dt.date) -> RatePeriod:
@@ -293,11 +316,13 @@ class RateSchedule:
         Returns ``(slice_first, slice_last, row)`` triples covering the range exactly.
 
         Raises:
-            MissingRateError: naming the first uncovered period.
+            MissingRateError: naming the first uncovered period and listing the others.
         """
         out: list[tuple[dt.date, dt.date, RatePeriod]] = []
         day = first
         while day <= last:
+            if not self._covers(day):
+                raise self.missing(day, last)
             row = self.rate_on(day)
             end = min(row.last, last)
             out.append((day, end, row))

@@ -423,9 +423,8 @@ class UsuryCap:
         return "1.5 × the monthly certified bank rate (IBC), effective annual; agreed rates capped"
 
     def coverage(self) -> str:
-        """Months the table covers."""
-        months = [p.label for p in load_table(self.table).schedule.periods]
-        return ", ".join(months)
+        """Months the table covers, as runs of consecutive months (the table has gaps)."""
+        return load_table(self.table).schedule.coverage
 
 
 def usury_check(rate: Decimal, on: dt.date, *, include_unverified: bool = False, table: str = "co-usury") -> UsuryCheck:

@@ -8,8 +8,10 @@ Environment switches:
 ``COBROKIT_DISABLE_PLUGIN_AUTOLOAD=1``
     do not load third-party plugins from the ``cobrokit`` entry-point group.
 ``COBROKIT_BLOCK_PLUGINS=name1,name2``
-    never register these plugins (entry-point names or built-in names such as
-    ``builtin.sqlite``).
+    never register these plugins (entry-point names such as ``twilio``, or built-in names:
+    ``builtin.sqlite_backend``, ``builtin.regimes``, ``builtin.email``, ``builtin.letter``,
+    ``builtin.calls``, ``builtin.handoff``). ``cobrokit plugins`` lists them as blocked,
+    and warns about a blocked name that matches no plugin.
 ``COBROKIT_TRACE_PLUGINS=1``
     log every hook call at DEBUG level.
 """
@@ -61,13 +63,23 @@ class PluginLoadWarning(UserWarning):
 
 @attrs.frozen(slots=True)
 class PluginInfo:
-    """One registered plugin, as ``cobrokit plugins`` shows it."""
+    """One plugin, as ``cobrokit plugins`` shows it.
+
+    Attributes:
+        name: the plugin name (entry-point name, or ``builtin.<module>``).
+        distribution: the distribution that provides it (``"cobrokit"`` for built-ins).
+        version: that distribution's version.
+        hooks: the hooks it implements (empty when blocked).
+        builtin: shipped with cobrokit.
+        blocked: installed but blocked (``COBROKIT_BLOCK_PLUGINS``): not registered.
+    """
 
     name: str
     distribution: str
     version: str
     hooks: tuple[str, ...]
     builtin: bool
+    blocked: bool = False
 
 
 def _truthy(value: str | None) -> bool:
@@ -100,12 +112,16 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str, str]] = {}
         self._builtin: set[str] = set()
+        self._blocked_offers: dict[str, tuple[tuple[str, str], bool]] = {}
+        """Blocked plugins that were offered for registration: name → (distribution, builtin)."""
         self.load_errors: list[tuple[str, str]] = []
         """(plugin name, error) for every third-party plugin that failed to load."""
 
     @property
     def hook(self) -> Any:
-        """pluggy's hook relay (``host.hook.cobrokit_run_finished(...)``)."""
+        """pluggy's hook relay, for calling event hooks on every plugin, e.g.
+        ``host.hook.cobrokit_notice_sent(message=message, receipt=receipt)``.
+        """
         return self.pm.hook
 
     # -- registration ---------------------------------------------------------------------
@@ -115,6 +131,7 @@ class PluginHost:
         """Register *plugin* (a module or object) under *name* unless that name is blocked."""
         if self.pm.is_blocked(name):
             log.debug("plugin %s is blocked", name)
+            self._blocked_offers[name] = (distribution, builtin)
             return
         self.pm.register(plugin, name=name)
         if builtin:
@@ -227,13 +244,40 @@ class PluginHost:
 
     # -- introspection --------------------------------------------------------------------
     def plugins(self) -> list[PluginInfo]:
-        """Registered plugins with their distribution, version and implemented hooks."""
+        """Registered plugins with their distribution, version and implemented hooks, and
+        the installed plugins that are blocked (``blocked=True``, no hooks).
+
+        A blocked name that matches no plugin is not listed: see :meth:`unmatched_blocks`.
+        """
         infos = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # pluggy lists a blocked name with no plugin
+                found = self._blocked_plugin(name)
+                if found is not None:
+                    (dist, version), builtin = found
+                    infos.append(PluginInfo(name, dist, version, (), builtin, blocked=True))
+                continue
             hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
             dist, version = self._dists.get(name, ("", ""))
             infos.append(PluginInfo(name, dist, version, hooks, name in self._builtin))
         return sorted(infos, key=lambda i: (not i.builtin, i.name))
+
+    def unmatched_blocks(self) -> list[str]:
+        """Blocked names that match no built-in or installed plugin (a typo, or an
+        uninstalled plugin), sorted.
+        """
+        return sorted(
+            name for name, plugin in self.pm.list_name_plugin() if plugin is None and self._blocked_plugin(name) is None
+        )
+
+    def _blocked_plugin(self, name: str) -> tuple[tuple[str, str], bool] | None:
+        """(distribution, builtin) of the blocked plugin *name*, or ``None`` if none is installed."""
+        if name in self._blocked_offers:
+            return self._blocked_offers[name]
+        for ep in importlib.metadata.entry_points(group=PROJECT, name=name):
+            dist = getattr(ep, "dist", None)
+            return ((dist.name, dist.version) if dist is not None else ("", "")), False
+        return None
 
 
 def get_plugin_host(
