@@ -459,8 +459,8 @@ def _run(
     reader = _open_reader(store)
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []
-    notice_counts: Counter[str] = Counter()
-    channel_counts: Counter[str] = Counter()
+    notice_counts: Counter[tuple[str, str]] = Counter()  # (stage key, channel) -> notices
+    entry_counts: Counter[tuple[str, str]] = Counter()  # (kind, reason code) -> journal lines
     skipped: Counter[str] = Counter()
     batch: dict[str, list[Any]] = {"states": [], "outbox": [], "fees": [], "journal": []}
     pending = batch["states"]  # one state row per decision written: the batch's size
@@ -476,6 +476,14 @@ def _run(
     # garbage collector for its duration saves its repeated full scans (a third of the time).
     collecting = gc.isenabled()
     gc.disable()
+    # Batches commit without waiting for the disk (synchronous=NORMAL: a crash of the process
+    # loses nothing; a power cut may lose the last batches, which the next run decides again
+    # with the same keys). The final commit, under the store's own setting (FULL), syncs the
+    # write-ahead log and with it every batch before it; the dispatcher's commits are FULL too,
+    # so nothing is delivered from a decision that is not on disk.
+    durable = store.conn.execute("PRAGMA synchronous").fetchone()[0]
+    if not dry_run:
+        store.conn.execute("PRAGMA synchronous = NORMAL")
     try:
         for debtor_id, pos, timezone in debtor_positions(
             reader,
@@ -504,22 +512,8 @@ def _run(
                 errors += 1
                 journal_counts["error"] += 1
                 log.warning("run %s: decision failed for one debtor (%s); left for the next run", run_id, exc)
-                batch["journal"].append(
-                    (
-                        tenant,
-                        run_id,
-                        day,
-                        debtor_id,
-                        "error",
-                        "",
-                        "",
-                        "",
-                        "",
-                        f"{type(exc).__name__}: {exc}",
-                        "{}",
-                        stamp,
-                    )
-                )
+                reason = f"{type(exc).__name__}: {exc}"
+                batch["journal"].append((tenant, run_id, day, debtor_id, "error", "", "", reason, stamp))
                 continue
             if decision.state.status:
                 skipped[status_code(decision.state.status)] += 1
@@ -536,21 +530,36 @@ def _run(
                 timezone,
                 batch,
                 planned if collect_actions else None,
-                journal_counts,
+                entry_counts,
                 notice_counts,
-                channel_counts,
-                skipped,
             )
             if not dry_run and len(pending) >= batch_size:
                 new_rows += _flush(store, batch)
         if not dry_run:
+            store.conn.execute(f"PRAGMA synchronous = {int(durable)}")
+            figures = (
+                f"{debtors_seen} debtor(s), {invoices_seen} open invoice(s), "
+                f"{sum(notice_counts.values())} notice(s), {errors} error(s)"
+            )
+            # the run's own line, which is also the final, durable commit
+            batch["journal"].append((tenant, run_id, _day_text(as_of), "", "run_finished", "", "", figures, stamp))
             new_rows += _flush(store, batch)
     finally:
+        store.conn.execute(f"PRAGMA synchronous = {int(durable)}")
         if collecting:
             gc.enable()
         reader.close()
         if show:
             print("\r", end="", file=sys.stderr, flush=True)
+    by_stage: Counter[str] = Counter()
+    by_channel: Counter[str] = Counter()
+    for (stage_key, channel), n in notice_counts.items():
+        by_stage[stage_of(stage_key)] += n
+        by_channel[channel] += n
+    for (kind, code), n in entry_counts.items():
+        journal_counts[kind] += n
+        if kind in ("skipped", "deferred"):
+            skipped[code or kind] += n
     result = RunResult(
         run_id,
         as_of,
@@ -561,8 +570,8 @@ def _run(
         tuple(planned),
         new_rows,
         journal_counts,
-        notices=notice_counts,
-        by_channel=channel_counts,
+        notices=by_stage,
+        by_channel=by_channel,
         skipped=skipped,
         invoices_seen=invoices_seen,
         errors=errors,
@@ -602,10 +611,8 @@ def _record(
     timezone: str,
     batch: dict[str, list[Any]],
     planned: list[PlannedAction] | None,
-    counts: Counter[str],
-    notices: Counter[str],
-    channels_used: Counter[str],
-    skipped: Counter[str],
+    entries: Counter[tuple[str, str]],
+    notices: Counter[tuple[str, str]],
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
     day = _day_text(as_of)
@@ -613,28 +620,13 @@ def _record(
     if decision.journal:
         cycle = f"{currency}{decision.state.cycle}"
         for entry in decision.journal:
-            counts[entry.kind] += 1
-            if entry.kind == "skipped" or entry.kind == "deferred":
-                skipped[entry.code or entry.kind] += 1
+            entries[entry.kind, entry.code] += 1
             batch["journal"].append(
-                (
-                    tenant,
-                    run_id,
-                    day,
-                    debtor_id,
-                    entry.kind,
-                    entry.stage,
-                    cycle,
-                    "",
-                    "",
-                    entry.reason,
-                    "{}",
-                    stamp,
-                )
+                (tenant, run_id, day, debtor_id, entry.kind, entry.stage, cycle, entry.reason, stamp)
             )
     if not decision.actions:
         return
-    amounts = {i.invoice_id: i.open_minor for i in pos.items}
+    amounts = {i[0]: i[4] for i in pos.items}  # invoice_id -> open_minor
     for action in decision.actions:
         if action.kind == "fee":
             key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/fee"
@@ -660,7 +652,7 @@ def _record(
         key = f"{tenant}/{debtor_id}/{action.stage}/{action.cycle}/{channel}"  # outbox_key(), inlined
         payload = _payload(action, ladder, amounts, config, pos.country)
         start = not_before(as_of, timezone, config.guardrails.window_start) if channel in WINDOWED_CHANNELS else ""
-        batch["outbox"].append(
+        batch["outbox"].append(  # jr.PLANNED_COLUMNS
             (
                 key,
                 tenant,
@@ -671,12 +663,8 @@ def _record(
                 channel,
                 ",".join(channels[1:]),
                 action.kind,
-                "planned",
-                0,
                 day,
                 start,
-                "",
-                "",
                 payload,
                 run_id,
                 stamp,
@@ -684,8 +672,7 @@ def _record(
             )
         )
         if action.kind == "notice":
-            notices[stage_of(action.stage)] += 1
-            channels_used[channel] += 1
+            notices[action.stage, channel] += 1
         if planned is not None:
             planned.append(
                 PlannedAction(

@@ -85,12 +85,15 @@ def test_journal_command_lists_every_entry_as_json_lines(db: str, capsys: pytest
         ("2026-03-03", "D2", "skipped", "oops", "skipped"),
         ("2026-03-03", "D1", "notice", "oops", "planned"),
         ("2026-03-03", "D2", "notice", "whats_wrong", "planned"),
+        ("2026-03-03", "", "run_finished", "", "finished"),  # each run's own line, with its figures
         ("2026-03-20", "D1", "paused", "oops", "paused"),
         ("2026-03-20", "D2", "skipped", "penalty_warning", "skipped"),  # catch-up: the ultimatum is due
         ("2026-03-20", "D2", "skipped", "ultimatum", "skipped"),  # a letter, and no address on file
+        ("2026-03-20", "", "run_finished", "", "finished"),
         (dt.date.today().isoformat(), "D1", "hold_set", "", "done"),  # recorded on the day it was set
     ]
-    assert lines[5]["reason"] == "skipped: no usable channel (letter: no address)"
+    assert lines[6]["reason"] == "skipped: no usable channel (letter: no address)"
+    assert lines[3]["reason"] == "2 debtor(s), 2 open invoice(s), 2 notice(s), 0 error(s)"
     notice = lines[1]
     assert notice["channel"] == "email" and notice["key"] == "default/D1/oops/EUR1/email"
     capsys.readouterr()
@@ -101,6 +104,7 @@ def test_journal_command_lists_every_entry_as_json_lines(db: str, capsys: pytest
         "paused",
         "skipped",
         "skipped",
+        "run_finished",
         "hold_set",
     ]
     assert main(["journal", "--db", db]) == 0

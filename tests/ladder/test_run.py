@@ -447,3 +447,16 @@ def test_run_counts_what_it_evaluated_sent_and_skipped(ledger: SQLiteStore) -> N
     later = run_ladder(ledger, at(21)[0], config=CONFIG, now=at(21)[1])
     assert later.skipped == {"disputed_or_held": 1}  # a pause counts every day it lasts, journaled once
     assert later.journal == {}
+
+
+def test_a_run_ends_with_its_own_durable_journal_line(ledger: SQLiteStore) -> None:
+    day, now = at(1)
+    assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: the store's setting
+    result = run_ladder(ledger, day, config=CONFIG, now=now, batch_size=1)
+    (line,) = [e for e in jr.journal_entries(ledger, "default") if e.kind == "run_finished"]
+    assert (line.run_id, line.as_of, line.status) == (result.run_id, day.isoformat(), "finished")
+    assert line.reason == "1 debtor(s), 1 open invoice(s), 1 notice(s), 0 error(s)"
+    # batches commit without waiting for the disk; the store is back to FULL for the final commit and after
+    assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True)
+    assert len([e for e in jr.journal_entries(ledger, "default") if e.kind == "run_finished"]) == 1
