@@ -12,7 +12,13 @@ The dispatcher takes outbox rows that are due, and for each one:
    sent;
 4. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
    it ``sent`` with the provider's id, or ``failed_retryable`` (tried again later with
-   backoff), or ``failed_permanent`` — and then the next channel of the stage is planned.
+   backoff), or ``failed_permanent`` — and then the next channel of the stage is planned;
+5. once the notice is ``sent``, writes back to the debtor's accounting backend when one is
+   configured (:mod:`cobrokit.writeback`): a note on the customer record saying what was
+   sent, and the stage's fee posted as a charge — each only if the backend declares it,
+   once (journaled as ``backend_note`` / ``backend_charge``, checked before writing again,
+   with a deterministic idempotency key). A failed write-back is journaled
+   (``backend_note_failed`` / ``backend_charge_failed``) and never un-sends the notice.
 
 A crash between 4's two commits leaves the row ``sending``. On the next dispatch a channel
 that honours idempotency keys gets the same key again (the provider drops the duplicate);
@@ -43,6 +49,7 @@ from cobrokit.store import journal as jr
 from cobrokit.store.interest import invoice_interest
 from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import SQLiteStore
+from cobrokit.writeback import WriteBack
 
 __all__ = ["DispatchResult", "build_notice", "dispatch", "record_receipt"]
 
@@ -155,7 +162,9 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
     if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
         plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
     if payload.get("offer_plan") and principal.amount > 0:
-        plan_offer = _plan_offer(principal, as_of, config, debtor.country, interest)
+        plan_offer = _plan_offer(
+            principal, as_of, config, debtor.country, interest, Money.from_minor(fee_minor, currency)
+        )
     firm = payload.get("firm_date")
     return Notice(
         key=row.key,
@@ -216,13 +225,13 @@ def payload_amount(row: jr.OutboxRow) -> int:
 
 
 def _plan_offer(
-    principal: Money, as_of: dt.date, config: Config, country: str, interest: InterestSummary | None
+    principal: Money, as_of: dt.date, config: Config, country: str, interest: InterestSummary | None, fees: Money
 ) -> Any:
     from cobrokit.calendar import calendar_for
-    from cobrokit.plans import Frequency, PlanTerms, plan_offer
+    from cobrokit.plans import Frequency, LateCharges, PlanTerms, plan_offer
 
-    extra = None if interest is None else interest.interest + interest.compensation
     try:
+        extra = LateCharges.from_summary(interest, fees)  # interest, compensation and the cycle's fees
         terms = PlanTerms(
             instalments=config.plans.offer_instalments,
             frequency=Frequency(config.plans.offer_every),
@@ -295,12 +304,7 @@ def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
         payload=row.payload_data,
         now=now,
     )
-    with store.transaction() as conn:
-        conn.execute(
-            f"INSERT OR IGNORE INTO outbox ({', '.join(jr.OUTBOX_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(jr.OUTBOX_COLUMNS))})",
-            new,
-        )
+    jr.insert_outbox(store, [new])
     return channel
 
 
@@ -329,6 +333,7 @@ def dispatch(
     channels: dict[str, Channel] | None = None,
     render: Callable[[Notice, str], Message] | None = None,
     limit: int | None = None,
+    write_back: WriteBack | None = None,
 ) -> DispatchResult:
     """Deliver due outbox rows of *tenant* (see the module docstring for the rules).
 
@@ -338,6 +343,9 @@ def dispatch(
         render: ``render(notice, channel) -> Message`` (default: the template renderer,
             with the plugins' template context and pay-now link).
         limit: handle at most this many rows.
+        write_back: the backend to write back to after each delivery (default: the
+            ``[backend]`` table of *config* when its ``write_back`` is on, the backend built
+            by the plugin host on first use; else none, and no backend is called).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -345,12 +353,14 @@ def dispatch(
     built: dict[str, Channel] = dict(channels or {})
     if render is None:
         render = _default_renderer(host, config, store)
+    if write_back is None:
+        write_back = WriteBack.from_config(host.backend, config.backend)
     outcomes: Counter[str] = Counter()
     handled: list[tuple[str, str]] = []
     with exclusive(store.path, "dispatch"):  # one dispatcher per store: no notice is sent twice
         rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
         for row in rows[: limit if limit is not None else len(rows)]:
-            status = _deliver_one(store, host, row, config, now, stamp, built, render)
+            status = _deliver_one(store, host, row, config, now, stamp, built, render, write_back)
             outcomes[status] += 1
             handled.append((row.key, status))
     return DispatchResult(outcomes, tuple(handled))
@@ -413,6 +423,7 @@ def _deliver_one(
     stamp: str,
     built: dict[str, Channel],
     render: Callable[[Notice, str], Message],
+    write_back: WriteBack | None = None,
 ) -> str:
     if row.not_before and row.channel not in WINDOWED_CHANNELS and now < dt.datetime.fromisoformat(row.not_before):
         return "waiting"
@@ -496,9 +507,77 @@ def _deliver_one(
             stamp,
             {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel},
         )
+        if write_back is not None:
+            try:
+                _write_back(store, row, notice, stamp, write_back)
+            except Exception:  # the notice is sent: nothing after it may undo or block that
+                log.exception("write-back after notice %s failed", row.key)
         host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
         return "sent"
     return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
+
+
+def _fee_of(store: SQLiteStore, row: jr.OutboxRow) -> tuple[str, Money] | None:
+    """``(key, amount)`` of the fee the run charged for *row*'s stage and cycle, if any."""
+    found = store.conn.execute(
+        "SELECT key, currency, amount_minor FROM fee WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ?",
+        (row.tenant, row.debtor_id, stage_of(row.stage), row.cycle),
+    ).fetchone()
+    return None if found is None else (found[0], Money.from_minor(int(found[2]), found[1]))
+
+
+def _owned_invoices(store: SQLiteStore, row: jr.OutboxRow, source: str) -> frozenset[str]:
+    """Ids of the debtor's invoices that came from the backend named *source*."""
+    rows = store.conn.execute(
+        "SELECT id FROM invoice WHERE tenant = ? AND debtor_id = ? AND source = ?",
+        (row.tenant, row.debtor_id, source),
+    )
+    return frozenset(r[0] for r in rows)
+
+
+def _written(store: SQLiteStore, row: jr.OutboxRow, kind: str, key: str) -> bool:
+    """True when the journal records the write-back *kind* with *key* as done."""
+    found = store.conn.execute(
+        "SELECT 1 FROM journal WHERE tenant = ? AND debtor_id = ? AND kind = ? AND key = ? LIMIT 1",
+        (row.tenant, row.debtor_id, kind, key),
+    ).fetchone()
+    return found is not None
+
+
+def _write_back(store: SQLiteStore, row: jr.OutboxRow, notice: Notice, stamp: str, write_back: WriteBack) -> None:
+    """After *row* was delivered: note it on the debtor's backend record, post its stage's fee.
+
+    Each write-back only if wanted and declared by the backend, and once: the journal is
+    checked first, and the backend gets a deterministic idempotency key (a crash between its
+    call and the journal line makes the provider drop the repeat). A failure is journaled.
+    """
+    fee = _fee_of(store, row)
+    sent_on = dt.date.fromisoformat(stamp[:10])
+    try:
+        source = write_back.backend_name()
+        calls = write_back.plan(
+            notice, channel=row.channel, sent_on=sent_on, owned=_owned_invoices(store, row, source), fee=fee
+        )
+    except Exception as exc:  # the backend could not be built or asked what it supports
+        reason = f"the backend is not available: {type(exc).__name__}: {exc}"
+        for kind, key in write_back.keys(row.key, fee[0] if fee else None):
+            if not _written(store, row, kind, key):
+                _journal(store, row._replace(key=key), f"{kind}_failed", reason, stamp)
+        log.warning("write-back after notice %s skipped: %s", row.key, type(exc).__name__)
+        return
+    for call in calls:
+        if _written(store, row, call.kind, call.key):
+            continue
+        detail = {"backend": source, **call.detail}
+        try:
+            done = write_back.perform(call)
+        except Exception as exc:  # a backend must not stop the dispatch, nor un-send the notice
+            _journal(
+                store, row._replace(key=call.key), f"{call.kind}_failed", f"{type(exc).__name__}: {exc}", stamp, detail
+            )
+            log.warning("%s for notice %s failed: %s", call.kind, row.key, type(exc).__name__)
+            continue
+        _journal(store, row._replace(key=call.key), call.kind, done, stamp, detail)
 
 
 def _failed(

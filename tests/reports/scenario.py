@@ -96,7 +96,7 @@ def sent_notice(
         payload={"invoices": []},
         now=f"{day}T10:00:00+00:00",
     )
-    jr.write_batch(store, states=[], outbox=[row], fees=[], journal=[])
+    jr.insert_outbox(store, [row])
     with store.transaction() as conn:
         conn.execute("UPDATE outbox SET status = ?, provider_id = ? WHERE key = ?", (status, f"p-{key}", key))
     return key

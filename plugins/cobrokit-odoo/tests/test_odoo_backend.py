@@ -1,4 +1,4 @@
-"""The Odoo backend: the contract kit on the JSON-2 API, float → exact Decimal, partners, JSON-RPC."""
+"""The Odoo backend: the contract kit on the JSON-2 and JSON-RPC APIs, float → exact Decimal, partners."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import responses
 from cobrokit_odoo import OdooBackend, receivable_from_move
 
 from cobrokit.backend import Backend
-from cobrokit.errors import AuthError, ConfigError, PermanentError
+from cobrokit.errors import AuthError, ConfigError, MalformedResponseError, PermanentError
 from cobrokit.http import dump_json
 from cobrokit.money import Money
-from cobrokit.testing import BackendContract, FakeClock
+from cobrokit.testing import BackendContract, FakeClock, PageServer
 from cobrokit.testing.contracts import Reply
 
 KEY = "odoo-api-key-0123456789abcdef-never-logged"
@@ -245,3 +245,143 @@ def test_json_rpc_errors_come_in_the_body(monkeypatch: pytest.MonkeyPatch) -> No
 def test_json_rpc_needs_a_database_and_a_user(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="database and uid"):
         make_backend(FakeClock(), monkeypatch, api="jsonrpc")
+
+
+# -- the contract kit on the legacy JSON-RPC transport ------------------------------------------------
+
+JSONRPC = f"{URL}/jsonrpc"
+
+
+def rpc_error(name: str, message: str) -> dict[str, Any]:
+    """The ``error`` member Odoo's JSON-RPC dispatcher answers (HTTP 200) when a call raises."""
+    return {
+        "code": 200,
+        "message": "Odoo Server Error",
+        "data": {
+            "name": name,
+            "debug": "Traceback (most recent call last): …",
+            "message": message,
+            "arguments": [message],
+            "context": {},
+        },
+    }
+
+
+class TestOdooJsonRpcContract(BackendContract):
+    """``POST /jsonrpc`` ``call`` ``object.execute_kw``: every answer is a JSON-RPC 2.0 envelope.
+
+    One URL serves every model, so the account.move pages are routed by the ``args`` of the
+    call; partners are answered on the side, and each envelope echoes its request's ``id``.
+    """
+
+    list_method = "POST"
+    list_url = JSONRPC
+    page_size = 3
+    secrets = (KEY,)
+
+    @pytest.fixture
+    def backend(self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Backend:
+        return make_backend(clock, monkeypatch, api="jsonrpc", database="acme", uid="2", page_size=self.page_size)
+
+    def register_pages(
+        self, mocked: responses.RequestsMock, pages: Sequence[Sequence[Any]], *, prelude: Sequence[Reply] = ()
+    ) -> PageServer:
+        server = PageServer(self.envelope, pages, prelude)
+
+        def route(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            call = json.loads(request.body or "{}")
+            params = call["params"]
+            assert call["jsonrpc"] == "2.0" and call["method"] == "call"
+            assert (params["service"], params["method"]) == ("object", "execute_kw")
+            db, uid, key, model, method, (domain,), _kwargs = params["args"]
+            assert (db, uid, key, method) == ("acme", 2, KEY, "search_read")
+            if model == "res.partner":
+                ids = domain[0][2]
+                return (
+                    200,
+                    {"Content-Type": "application/json"},
+                    rpc_answer([PARTNER] if 7 in ids else [], id_=call["id"]),
+                )
+            assert model == "account.move"
+            status, headers, body = server(request)
+            answer = (
+                json.loads(body, parse_float=Decimal) if headers.get("Content-Type") == "application/json" else None
+            )
+            if isinstance(answer, dict) and "jsonrpc" in answer:
+                body = dump_json({**answer, "id": call["id"]})  # JSON-RPC answers echo the call's id
+            return status, headers, body
+
+        mocked.add_callback(self.list_method, self.list_url, callback=route)
+        return server
+
+    def make_record(self, n: int) -> Any:
+        return move(n)
+
+    def break_record(self, record: Any) -> Any:
+        return {**record, "invoice_date": False}  # Odoo sends false for an empty date
+
+    def provider_id(self, record: Any) -> str:
+        return str(record["id"])
+
+    def envelope(self, records: Sequence[Any], *, page: int, last: bool) -> Reply:
+        return Reply(200, json={"jsonrpc": "2.0", "id": None, "result": list(records)})  # id: set by the route
+
+    def expected(self, n: int) -> Mapping[str, Any]:
+        # 1001.0100000000001 rounded half-up to cents = 1001.01
+        return {
+            "id": str(100 + n),
+            "number": f"INV/2025/{n:05d}",
+            "debtor_id": "7",
+            "amount": Money(f"{1000 + n}.{n:02d}", "EUR"),
+            "issue_date": dt.date(2025, 1, 15),
+            "due_date": dt.date(2025, 2, 14),
+            "tenant": self.tenant,
+            "source": "odoo",
+        }
+
+    def auth_failure_response(self) -> Reply:
+        # a revoked API key: execute_kw raises AccessDenied, which JSON-RPC answers with HTTP 200
+        return Reply(
+            200,
+            json={"jsonrpc": "2.0", "id": None, "error": rpc_error("odoo.exceptions.AccessDenied", "Access Denied")},
+        )
+
+    # -- beyond the kit: what else the JSON-RPC transport meets -----------------------------------
+    def test_a_server_error_is_retried(
+        self, backend: Backend, mocked: responses.RequestsMock, clock: FakeClock
+    ) -> None:
+        """A 502 from the proxy in front of Odoo is retried (a read is safe to repeat)."""
+        server = self.register_pages(mocked, self._pages(2), prelude=[Reply(502, body="Bad Gateway")])
+        assert [i.id for i in self.stream(backend)] == ["101", "102"]
+        assert server.calls == 2 and len(clock.sleeps) == 1  # the 502, then the one (short, so last) page
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            Reply(200, body="<html><body>Odoo is upgrading</body></html>"),  # not JSON
+            Reply(200, json=[1, 2]),  # JSON, but not a JSON-RPC envelope
+            Reply(200, json={"jsonrpc": "2.0", "id": None}),  # neither result nor error
+            Reply(200, json={"jsonrpc": "2.0", "id": None, "result": {"records": []}}),  # not a list
+            Reply(200, json={"jsonrpc": "2.0", "id": None, "error": "Internal Server Error"}),  # not an object
+        ],
+        ids=["html", "list", "empty-envelope", "result-not-a-list", "error-not-an-object"],
+    )
+    def test_a_malformed_answer_raises_malformed_response(
+        self, backend: Backend, mocked: responses.RequestsMock, answer: Reply
+    ) -> None:
+        """Every malformed answer is a MalformedResponseError (a PermanentError), never a crash."""
+        self.register_pages(mocked, [], prelude=[answer])
+        with pytest.raises(MalformedResponseError) as failure:
+            list(self.stream(backend))
+        assert KEY not in str(failure.value)
+        assert backend.last_synced(tenant=self.tenant) is None
+
+    def test_a_server_side_exception_is_permanent_and_names_it(
+        self, backend: Backend, mocked: responses.RequestsMock
+    ) -> None:
+        """An exception raised in Odoo comes back in ``error.data``: a PermanentError naming it."""
+        error = rpc_error("builtins.ValueError", "Invalid field 'amount_residual' on model 'account.move'")
+        self.register_pages(mocked, [], prelude=[Reply(200, json={"jsonrpc": "2.0", "id": None, "error": error})])
+        with pytest.raises(PermanentError, match="ValueError: Invalid field 'amount_residual'") as failure:
+            list(self.stream(backend))
+        assert not isinstance(failure.value, AuthError)

@@ -28,6 +28,8 @@ from cobrokit.notice import Creditor
 
 __all__ = [
     "CATCH_UP_POLICIES",
+    "WRITE_BACK_NAMES",
+    "BackendPolicy",
     "Config",
     "Fee",
     "Guardrails",
@@ -44,6 +46,8 @@ __all__ = [
 CATCH_UP_POLICIES = ("current", "replay", "skip")
 ACTIONS = ("", "suspend_service", "handoff")
 TONES = ("friendly", "concerned", "firm", "formal", "grateful")
+WRITE_BACK_NAMES = ("add_note", "post_charge")
+"""What the dispatcher may write back to the accounting backend (``[backend] write_back``)."""
 
 
 @attrs.frozen(slots=True)
@@ -177,6 +181,24 @@ class PlanPolicy:
 
 
 @attrs.frozen(slots=True)
+class BackendPolicy:
+    """``[backend]``: the accounting backend the dispatcher writes back to after a delivery.
+
+    Off unless ``write_back`` names something: ``true`` means every write-back in
+    :data:`WRITE_BACK_NAMES` (``"add_note"``: note on the customer record what was sent;
+    ``"post_charge"``: post the stage's fee), a list picks some. A write-back the backend
+    does not declare is never called (see ``docs/backends.md``).
+    """
+
+    name: str = ""
+    """The backend, as ``cobrokit sync --backend`` names it (``"xero"``)."""
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+    """Its settings (``[backend.settings]``; secrets through ``*_env`` names)."""
+    write_back: frozenset[str] = frozenset()
+    """The write-backs wanted, from :data:`WRITE_BACK_NAMES` (empty: none)."""
+
+
+@attrs.frozen(slots=True)
 class Config:
     """Everything a run needs besides the data."""
 
@@ -194,6 +216,7 @@ class Config:
     channels: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     template_dirs: tuple[str, ...] = ()
     """Folders searched before the shipped templates (your overrides)."""
+    backend: BackendPolicy = attrs.field(factory=BackendPolicy)
     source: str = "<default>"
 
     def regime_for(self, country: str) -> str:
@@ -362,6 +385,27 @@ def _ladder(reader: _Reader) -> Ladder:
     return ladder
 
 
+def _backend(reader: _Reader) -> BackendPolicy:
+    wanted = reader.get("write_back", (bool, list), False)
+    if isinstance(wanted, bool):
+        write_back = frozenset(WRITE_BACK_NAMES) if wanted else frozenset()
+    else:
+        unknown = [w for w in wanted if w not in WRITE_BACK_NAMES]
+        if unknown:
+            expected = f"expected true, false or a list of {', '.join(WRITE_BACK_NAMES)}"
+            raise reader.fail("write_back", f"{unknown!r}: {expected}")
+        write_back = frozenset(wanted)
+    policy = BackendPolicy(
+        name=reader.get("name", str, ""),
+        settings=dict(reader.get("settings", dict, {})),
+        write_back=write_back,
+    )
+    if policy.write_back and not policy.name:
+        raise reader.fail("name", "write_back needs the backend's name (as `cobrokit sync --backend` takes it)")
+    reader.check_unknown()
+    return policy
+
+
 def _time(reader: _Reader, text: str, key: str) -> dt.time:
     try:
         return dt.time.fromisoformat(text)
@@ -455,6 +499,8 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
     channels_table = top.table("channels")
     channels = {name: dict(channels_table.get(name, dict, {})) for name in channels_table.data}
 
+    backend = _backend(top.table("backend"))
+
     ladders_raw = top.get("ladders", list, [])
     if not ladders_raw:
         raise top.fail("ladders", "define at least one [[ladders]] table")
@@ -477,6 +523,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
         interest_rates=rates,
         channels=channels,
         template_dirs=template_dirs,
+        backend=backend,
         source=source,
     )
 

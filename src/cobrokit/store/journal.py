@@ -24,13 +24,14 @@ from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = [
     "JOURNAL_STATUS",
-    "JournalEntry",
-    "JournalRow",
     "PLANNED_COLUMNS",
     "RUN_JOURNAL_COLUMNS",
+    "JournalEntry",
+    "JournalRow",
     "OutboxRow",
     "StateRow",
     "contact_rows",
+    "insert_outbox",
     "iter_journal",
     "iter_outbox",
     "journal_entries",
@@ -272,6 +273,9 @@ def outbox_row(
 _STATE_CONFLICT = " ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in STATE_COLUMNS[3:]
 )
+_OUTBOX_SQL = (
+    f"INSERT OR IGNORE INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})"
+)
 _FEE_SQL = (
     "INSERT OR IGNORE INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -334,6 +338,17 @@ def write_batch(
         conn.executemany(_FEE_SQL, fees)
         _insert_rows(conn, _RUN_JOURNAL_INSERT, journal)
     return inserted
+
+
+def insert_outbox(store: SQLiteStore, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Insert full outbox rows (:func:`outbox_row`) in their own transaction; returns how many were new.
+
+    A row whose key exists already is ignored, as in a run.
+    """
+    with store.transaction() as conn:
+        before = conn.total_changes
+        conn.executemany(_OUTBOX_SQL, rows)
+        return conn.total_changes - before
 
 
 def append_journal(store: SQLiteStore, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -417,6 +432,10 @@ JOURNAL_STATUS = {
     "refused": "refused",
     "error": "error",
     "run_finished": "finished",
+    "backend_note": "done",
+    "backend_charge": "done",
+    "backend_note_failed": "failed",
+    "backend_charge_failed": "failed",
 }
 """The ``status`` a journal line reports, by its kind (other kinds, such as the actions a
 plugin carried out, report ``done``)."""

@@ -6,7 +6,7 @@ Nothing here touches the network, the disk or the real clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from cobrokit.channel import Channel, ChannelType, DeliveryReceipt, DeliveryStat
 from cobrokit.errors import AdapterError
 from cobrokit.http import Clock
 from cobrokit.model import DEFAULT_TENANT, CreditNote, Debtor, Invoice, Payment
+from cobrokit.money import Money
 from cobrokit.plugins.manager import PluginHost
 from cobrokit.plugins.markers import hookimpl
 
@@ -123,6 +124,10 @@ class FakeBackend:
 
     ``last_synced`` becomes the clock's time when :meth:`iter_payments` is read to the end.
     Records are plain lists: tests may append to them after construction.
+
+    It has every write-back method and records the calls; which ones it *declares* is up to
+    ``capabilities`` (:func:`cobrokit.backend.supports` is true only for those). Like a
+    provider honouring idempotency keys, a write repeated with the same ``key`` acts once.
     """
 
     def __init__(
@@ -136,6 +141,7 @@ class FakeBackend:
         capabilities: Iterable[Capability] = (),
         clock: Clock | None = None,
         failure: AdapterError | None = None,
+        write_failures: Iterable[Exception] = (),
     ) -> None:
         self.name = name
         self.debtors = list(debtors)
@@ -146,6 +152,12 @@ class FakeBackend:
         self.clock: Clock = clock or FakeClock()
         self.failure = failure
         """When set, every ``iter_*`` raises it (to test how callers handle a dead backend)."""
+        self.write_failures = list(write_failures)
+        """Scripted failures, raised in order by the next write-back calls (then they succeed)."""
+        self.attempts: list[tuple[str, dict[str, Any]]] = []
+        """Every write-back call, in order: ``(method, keyword arguments)``."""
+        self.writes: dict[str, tuple[str, dict[str, Any]]] = {}
+        """The write-backs that took effect, by idempotency key (a repeated key acts once)."""
         self._synced: dict[str, dt.datetime] = {}
 
     def _stream(self, records: list[Any], tenant: str) -> Iterator[Any]:
@@ -179,6 +191,66 @@ class FakeBackend:
     def backend_type(self) -> BackendType:
         """A :class:`BackendType` whose factory returns this very backend."""
         return BackendType(name=self.name, factory=lambda settings: self, summary="in-memory fake backend")
+
+    # -- write-back: recorded, never sent anywhere -------------------------------------------
+    def _write(self, method: str, key: str, arguments: dict[str, Any]) -> str:
+        call = {"key": key, **arguments}
+        self.attempts.append((method, call))
+        if self.write_failures:
+            raise self.write_failures.pop(0)
+        self.writes.setdefault(key, (method, call))
+        return f"{self.name}: {method} {key}"
+
+    def post_charge(
+        self,
+        *,
+        tenant: str,
+        debtor_id: str,
+        amount: Money,
+        description: str,
+        key: str,
+        invoice_id: str = "",
+    ) -> str:
+        """Record a charge (:attr:`Capability.POST_CHARGE`)."""
+        arguments = {"tenant": tenant, "debtor_id": debtor_id, "amount": amount, "description": description}
+        return self._write("post_charge", key, {**arguments, "invoice_id": invoice_id})
+
+    def add_note(self, *, tenant: str, debtor_id: str, text: str, key: str, invoice_id: str = "") -> str:
+        """Record a note (:attr:`Capability.ADD_NOTE`)."""
+        return self._write(
+            "add_note", key, {"tenant": tenant, "debtor_id": debtor_id, "text": text, "invoice_id": invoice_id}
+        )
+
+    def set_credit_hold(self, *, tenant: str, debtor_id: str, hold: bool, reason: str, key: str) -> str:
+        """Record a credit hold set or cleared (:attr:`Capability.CREDIT_HOLD`)."""
+        return self._write(
+            "set_credit_hold", key, {"tenant": tenant, "debtor_id": debtor_id, "hold": hold, "reason": reason}
+        )
+
+    def register_plan(
+        self,
+        *,
+        tenant: str,
+        debtor_id: str,
+        plan_id: str,
+        instalments: Sequence[tuple[dt.date, Money]],
+        key: str,
+    ) -> str:
+        """Record a payment plan (:attr:`Capability.REGISTER_PLAN`)."""
+        arguments = {"tenant": tenant, "debtor_id": debtor_id, "plan_id": plan_id, "instalments": list(instalments)}
+        return self._write("register_plan", key, arguments)
+
+    def payment_link(self, *, tenant: str, debtor_id: str, invoice_ids: Sequence[str]) -> str | None:
+        """A made-up ``https://`` link (:attr:`Capability.PAYMENT_LINK`)."""
+        return f"https://pay.example/{tenant}/{debtor_id}?invoices={','.join(invoice_ids)}"
+
+    def suspend_service(self, *, tenant: str, debtor_id: str, key: str) -> str:
+        """Record a suspension (:attr:`Capability.SUSPEND_SERVICE`)."""
+        return self._write("suspend_service", key, {"tenant": tenant, "debtor_id": debtor_id})
+
+    def restore_service(self, *, tenant: str, debtor_id: str, key: str) -> str:
+        """Record a restoration (:attr:`Capability.SUSPEND_SERVICE`)."""
+        return self._write("restore_service", key, {"tenant": tenant, "debtor_id": debtor_id})
 
 
 class _Registrar:

@@ -289,14 +289,18 @@ class OdooBackend(ReceivablesBackend):
             raise MalformedResponseError("odoo", "the JSON-RPC answer is not an object")
         error = payload.get("error")
         if error is not None:
-            data = error.get("data") if isinstance(error, Mapping) else None
+            if not isinstance(error, Mapping):  # JSON-RPC 2.0: the error member is an object
+                raise MalformedResponseError("odoo", f"{method} failed with a malformed JSON-RPC error member")
+            data = error.get("data")
             name = str(data.get("name", "")) if isinstance(data, Mapping) else ""
             message = str(data.get("message", "")) if isinstance(data, Mapping) else ""
-            text = f"{method} failed: {name or 'error'}: {message or error.get('message', '')}"
+            text = f"{method} failed: {name or 'error'}: {message or str(error.get('message', ''))}"
             if "AccessDenied" in name or "AccessError" in name:
                 raise AuthError("odoo", text)
             raise PermanentError("odoo", text)
-        return payload.get("result")
+        if "result" not in payload:
+            raise MalformedResponseError("odoo", f"the JSON-RPC answer to {method} has neither result nor error")
+        return payload["result"]
 
     def _uid(self) -> int:
         if self.uid is None:
