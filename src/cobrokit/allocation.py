@@ -12,6 +12,16 @@ Some creditors (and some enforcement courts) apply payments to the principal fir
 :data:`PRINCIPAL_FIRST` gives that order, and any order of the three components can be
 configured (:func:`parse_order`).
 
+**The regime decides.** Every interest regime names its imputation
+(:class:`cobrokit.interest.regimes.Imputation`); :data:`IMPUTATION_ORDERS` maps it to an
+order of the three components, and ``allocate_payment(…, regime=regime)`` uses it:
+
+* ``interest-first`` → fees → interest → principal (:data:`DEFAULT_ORDER`);
+* ``principal-first`` → principal → interest → fees (:data:`PRINCIPAL_FIRST`).
+
+The fees component holds the dunning fees *and* the regime's fixed compensation (both are
+costs of recovery).
+
 The result is an explained split (:class:`AllocationSplit`): what each component was owed,
 what was applied to it, what remains, and any excess left unapplied. Money is never
 created or lost: ``fees + interest + principal + unapplied == payment``.
@@ -22,22 +32,28 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
 from cobrokit.errors import CurrencyMismatchError, InvalidAmountError, ValidationError
+from cobrokit.interest.regimes import Imputation, Regime
 from cobrokit.money import Money
 
 __all__ = [
     "DEFAULT_ORDER",
+    "IMPUTATION_ORDERS",
     "PRINCIPAL_FIRST",
     "AllocationSplit",
     "AllocationStep",
     "Component",
     "DebtComponents",
     "allocate_payment",
+    "format_order",
+    "order_for_imputation",
+    "order_for_regime",
     "parse_order",
 ]
 
@@ -58,6 +74,41 @@ DEFAULT_ORDER: tuple[Component, ...] = (Component.FEES, Component.INTEREST, Comp
 
 PRINCIPAL_FIRST: tuple[Component, ...] = (Component.PRINCIPAL, Component.INTEREST, Component.FEES)
 """Capital first, then interest, then costs."""
+
+IMPUTATION_ORDERS: Mapping[Imputation, tuple[Component, ...]] = MappingProxyType(
+    {
+        Imputation.INTEREST_FIRST: DEFAULT_ORDER,
+        Imputation.PRINCIPAL_FIRST: PRINCIPAL_FIRST,
+    }
+)
+"""The allocation order for each regime imputation (see the module docstring)."""
+
+
+def order_for_imputation(imputation: Imputation | str) -> tuple[Component, ...]:
+    """The allocation order for a regime's *imputation* (``"interest-first"``…).
+
+    >>> order_for_imputation("principal-first") == PRINCIPAL_FIRST
+    True
+
+    Raises:
+        ValidationError: an imputation with no order in :data:`IMPUTATION_ORDERS`.
+    """
+    try:
+        key = imputation if isinstance(imputation, Imputation) else Imputation(str(imputation).strip().lower())
+        return IMPUTATION_ORDERS[key]
+    except (KeyError, ValueError):
+        known = ", ".join(i.value for i in IMPUTATION_ORDERS)
+        raise ValidationError("allocation", "imputation", f"{imputation!r} is not one of {known}") from None
+
+
+def order_for_regime(regime: Regime) -> tuple[Component, ...]:
+    """The allocation order the interest *regime* prescribes (its ``imputation``)."""
+    return order_for_imputation(regime.imputation)
+
+
+def format_order(order: Sequence[Component]) -> str:
+    """An order as ``"fees,interest,principal"`` (what :func:`parse_order` reads back)."""
+    return ",".join(Component(c).value for c in order)
 
 
 def parse_order(
@@ -217,12 +268,19 @@ class AllocationSplit:
 
 
 def allocate_payment(
-    payment: Money, owed: DebtComponents, order: Sequence[Component] = DEFAULT_ORDER
+    payment: Money,
+    owed: DebtComponents,
+    order: Sequence[Component] | None = None,
+    *,
+    regime: Regime | None = None,
 ) -> AllocationSplit:
     """Split *payment* across the components of *owed* in *order*.
 
     Each component in turn takes as much as it owes, until the payment is used up. What
     is left after every component is covered is returned as ``unapplied``.
+
+    The order is *order* when given, else the one *regime*'s imputation prescribes
+    (:func:`order_for_regime`), else :data:`DEFAULT_ORDER`. Giving both is an error.
 
     >>> eur = lambda s: Money(s, "EUR")
     >>> split = allocate_payment(eur("50"), DebtComponents(eur("100"), eur("12.30"), eur("40")))
@@ -232,8 +290,13 @@ def allocate_payment(
     Raises:
         InvalidAmountError: a negative payment or one finer than the minor unit.
         CurrencyMismatchError: payment and debt in different currencies.
-        ValidationError: an order that does not list each component once.
+        ValidationError: an order that does not list each component once, or both
+            *order* and *regime*.
     """
+    if order is not None and regime is not None:
+        raise ValidationError("allocation", "order", "give an order or a regime, not both")
+    if order is None:
+        order = order_for_regime(regime) if regime is not None else DEFAULT_ORDER
     if not isinstance(payment, Money):
         raise InvalidAmountError("allocation", "payment", f"{payment!r} is not Money")
     if payment.amount < 0:

@@ -80,5 +80,6 @@ def load_plan_views(store: SQLiteStore, tenant: str, as_of: dt.date) -> dict[str
             if missed is not None and missed.state is InstalmentState.MISSED_IN_GRACE
             else None,
             missed_number=missed.number if missed is not None else 0,
+            missed_amount_minor=missed.outstanding.to_minor() if missed is not None else 0,
         )
     return views

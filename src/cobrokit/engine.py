@@ -415,11 +415,17 @@ def run_ladder(
                 log.warning("run paused: %s", reason)
                 return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
 
-    loaded = _Inputs.load(store, tenant, as_of, config, promises=promises, plans=plans)
-    promises, plans, risks, window = loaded.promises, loaded.plans, loaded.risks, loaded.window
     with contextlib.ExitStack() as guard:
         if not dry_run:
             guard.enter_context(exclusive(store.path, "run"))
+            if plans is None:  # plans are read from the store: first save where each one stands
+                from cobrokit.store.plans import refresh_plans
+
+                changes = refresh_plans(store, tenant, as_of, now=now)
+                if changes:
+                    log.info("run %s: %d payment plan transition(s) saved", run_id, len(changes))
+        loaded = _Inputs.load(store, tenant, as_of, config, promises=promises, plans=plans)
+        promises, plans, risks, window = loaded.promises, loaded.plans, loaded.risks, loaded.window
         return _run(
             store,
             as_of,

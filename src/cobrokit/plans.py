@@ -31,6 +31,14 @@ from typing import Any
 import attrs
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 
+from cobrokit.allocation import (
+    DEFAULT_ORDER,
+    AllocationSplit,
+    Component,
+    DebtComponents,
+    allocate_payment,
+    parse_order,
+)
 from cobrokit.calendar import BusinessCalendar
 from cobrokit.errors import (
     CurrencyMismatchError,
@@ -40,7 +48,7 @@ from cobrokit.errors import (
 )
 from cobrokit.model import DEFAULT_TENANT, Payment
 from cobrokit.money import Money, parse_amount, to_decimal
-from cobrokit.notice import PlanOffer, PlanOfferInstalment
+from cobrokit.notice import InterestSummary, PlanOffer, PlanOfferInstalment
 
 __all__ = [
     "DEFAULT_GRACE_DAYS",
@@ -52,6 +60,7 @@ __all__ = [
     "InstalmentKind",
     "InstalmentState",
     "InstalmentStatus",
+    "LateCharges",
     "Method",
     "PaymentPlan",
     "PlanCue",
@@ -70,6 +79,7 @@ __all__ = [
     "describe_terms",
     "evaluate_plan",
     "instalment_dates",
+    "late_charges_as_json",
     "plan_as_json",
     "plan_cues",
     "plan_offer",
@@ -287,6 +297,100 @@ class PlanDebt:
     disputed: bool = False
 
 
+def _charge_part(instance: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money):
+        raise InvalidAmountError("late charges", attribute.name, f"{value!r} is not Money")
+    if value.amount < 0:
+        raise InvalidAmountError("late charges", attribute.name, f"must not be negative, got {value}")
+    if value != value.rounded():
+        raise InvalidAmountError("late charges", attribute.name, f"{value.amount} is finer than the minor unit")
+
+
+def _order(value: object) -> tuple[Component, ...]:
+    if isinstance(value, str | Iterable):
+        return parse_order(value, record="late charges", field="order")
+    raise ValidationError("late charges", "order", f"{value!r} is not an allocation order")
+
+
+@attrs.frozen(slots=True)
+class LateCharges:
+    """What the debtor owes on top of the principal for paying late, itemised.
+
+    Shown next to a plan's instalments ("with late charges": the cost of waiting) and
+    used when a plan is evaluated with its charges claimed (:attr:`PlanStatus.with_charges`).
+
+    Attributes:
+        interest: late-payment interest outstanding (the interest engine).
+        compensation: the regime's fixed compensation per late invoice (EUR 40 under
+            Ley 3/2004 art. 8…).
+        fees: dunning fees the ladder charged in the debtor's current cycle.
+        regime: the interest regime the figures come from (``""``: none, fees only).
+        order: how a payment is applied within the debt — the regime's imputation
+            (:func:`cobrokit.allocation.order_for_regime`); fees here means fees plus
+            compensation.
+    """
+
+    interest: Money = attrs.field(validator=_charge_part)
+    compensation: Money = attrs.field(validator=_charge_part)
+    fees: Money = attrs.field(validator=_charge_part)
+    regime: str = ""
+    order: tuple[Component, ...] = attrs.field(default=DEFAULT_ORDER, converter=_order)
+
+    def __attrs_post_init__(self) -> None:
+        codes = {self.interest.currency, self.compensation.currency, self.fees.currency}
+        if len(codes) != 1:
+            raise CurrencyMismatchError("late charges", "currency", f"parts in several currencies: {sorted(codes)}")
+
+    @classmethod
+    def zero(cls, currency: str, *, regime: str = "", order: Sequence[Component] = DEFAULT_ORDER) -> LateCharges:
+        """No charges (a regime that gives none on these invoices, and no fees)."""
+        nothing = Money.zero(currency)
+        return cls(nothing, nothing, nothing, regime, tuple(order))
+
+    @classmethod
+    def from_summary(
+        cls, interest: InterestSummary | None, fees: Money, *, order: Sequence[Component] = DEFAULT_ORDER
+    ) -> LateCharges | None:
+        """Late charges from a notice's :class:`~cobrokit.notice.InterestSummary` and its fees.
+
+        ``None`` when there is no interest summary and no fee: nothing to show. Each part is
+        rounded half-up to the minor unit.
+
+        Raises:
+            CurrencyMismatchError: interest and fees in different currencies.
+        """
+        if interest is None and fees.is_zero():
+            return None
+        zero = Money.zero(fees.currency)
+        return cls(
+            interest=interest.interest.rounded() if interest is not None else zero,
+            compensation=interest.compensation.rounded() if interest is not None else zero,
+            fees=fees.rounded(),
+            regime=interest.regime if interest is not None else "",
+            order=tuple(order),
+        )
+
+    @property
+    def currency(self) -> str:
+        """The currency of every part."""
+        return self.fees.currency
+
+    @property
+    def total(self) -> Money:
+        """Interest + compensation + fees."""
+        return self.interest + self.compensation + self.fees
+
+    def debt(self, principal: Money, *, plan_interest: Money | None = None) -> DebtComponents:
+        """The whole debt with these charges claimed: fees (fees + compensation), interest
+        (late-payment interest + *plan_interest*) and *principal*."""
+        extra = plan_interest if plan_interest is not None else Money.zero(self.currency)
+        return DebtComponents(principal=principal, interest=self.interest + extra, fees=self.fees + self.compensation)
+
+
+def _charges_total(late_charges: Money | LateCharges | None) -> Money | None:
+    return late_charges.total if isinstance(late_charges, LateCharges) else late_charges
+
+
 @attrs.frozen(slots=True)
 class Instalment:
     """One scheduled payment of a plan.
@@ -343,6 +447,9 @@ class PaymentPlan:
     late_charges: Money | None = None
     """Late-payment interest, compensation and fees as of ``created_on`` (shown, not scheduled)."""
     events: tuple[PlanEvent, ...] = ()
+    charges: LateCharges | None = None
+    """:attr:`late_charges` itemised, with the regime's allocation order (``None`` for plans
+    proposed without charges, or saved before the breakdown was kept)."""
 
     @property
     def record(self) -> str:
@@ -475,20 +582,22 @@ def build_schedule(
     terms: PlanTerms,
     *,
     calendar: BusinessCalendar | None = None,
-    late_charges: Money | None = None,
+    late_charges: Money | LateCharges | None = None,
     record: str = "plan",
 ) -> tuple[Instalment, ...]:
     """The instalments that spread *balance* according to *terms* (down payment first).
 
     The principal parts always sum to *balance* to the cent; no part is negative; due
-    dates strictly increase. With *late_charges*, each instalment also gets
-    ``amount_with_charges``: the same terms applied to ``balance + late_charges``.
+    dates strictly increase. With *late_charges* (a total, or :class:`LateCharges` itemised),
+    each instalment also gets ``amount_with_charges``: the same terms applied to
+    ``balance + late_charges``.
 
     Raises:
         InvalidAmountError: a balance that is not positive, or too small to give every
             instalment at least one minor unit; a down payment not below the balance.
         CurrencyMismatchError: a down payment or late charges in another currency.
     """
+    late_charges = _charges_total(late_charges)
     if balance.amount <= 0:
         raise InvalidAmountError(record, "balance", f"nothing to plan: the balance is {balance}")
     if balance != balance.rounded():
@@ -580,7 +689,7 @@ def propose_plan(
     today: dt.date,
     tenant: str = DEFAULT_TENANT,
     calendar: BusinessCalendar | None = None,
-    late_charges: Money | None = None,
+    late_charges: Money | LateCharges | None = None,
     version: int = 1,
     previous_version: int | None = None,
     note: str = "",
@@ -595,7 +704,8 @@ def propose_plan(
         today: the date of the proposal; the start may not be before it.
         calendar: when given, due dates roll forward to its business days.
         late_charges: late-payment interest + compensation + fees as of *today*, to show
-            each instalment with and without them (computed by the interest engine).
+            each instalment with and without them — a total, or :class:`LateCharges`
+            itemised (kept as :attr:`PaymentPlan.charges`).
 
     Raises:
         ValidationError: (or a subclass) naming the field — zero or too many instalments,
@@ -608,6 +718,7 @@ def propose_plan(
     balance = Money.total((d.open for d in debts), currency)
     schedule = build_schedule(balance, terms, calendar=calendar, late_charges=late_charges, record=record)
     text = note or (f"renegotiation of version {previous_version}" if previous_version is not None else "")
+    total = _charges_total(late_charges)
     return PaymentPlan(
         id=plan_id,
         tenant=tenant,
@@ -620,8 +731,9 @@ def propose_plan(
         instalments=schedule,
         state=PlanState.PROPOSED,
         previous_version=previous_version,
-        late_charges=late_charges.rounded() if late_charges else None,
+        late_charges=total.rounded() if total is not None else None,
         events=(PlanEvent(today, "proposed", None, PlanState.PROPOSED, text),),
+        charges=late_charges if isinstance(late_charges, LateCharges) else None,
     )
 
 
@@ -630,7 +742,7 @@ def plan_offer(
     terms: PlanTerms,
     *,
     calendar: BusinessCalendar | None = None,
-    late_charges: Money | None = None,
+    late_charges: Money | LateCharges | None = None,
 ) -> PlanOffer:
     """A :class:`~cobrokit.notice.PlanOffer` for a notice, without creating a plan.
 
@@ -729,7 +841,7 @@ def renegotiate(
     terms: PlanTerms,
     today: dt.date,
     calendar: BusinessCalendar | None = None,
-    late_charges: Money | None = None,
+    late_charges: Money | LateCharges | None = None,
     note: str = "",
 ) -> tuple[PaymentPlan, PaymentPlan]:
     """Replace *plan* with a new version on new *terms*; returns ``(old, new)``.
@@ -837,6 +949,12 @@ class PlanStatus:
     """The first day of the breach (the day after the missed instalment's grace ended)."""
     breach_instalment: int | None
     completed_on: dt.date | None
+    with_charges: AllocationSplit | None = None
+    """For a plan with itemised :attr:`PaymentPlan.charges`: every receipt applied, in the
+    regime's order, to the debt with its late charges claimed — fees (fees + compensation),
+    interest (late-payment interest + the plan interest of the "with late charges"
+    schedule) and principal. What a breach leaves owing if the creditor claims the charges
+    (``with_charges.remaining``)."""
 
     @property
     def breached(self) -> bool:
@@ -902,10 +1020,22 @@ def plan_receipts(plan: PaymentPlan, payments: Iterable[Payment], as_of: dt.date
     return tuple(receipts)
 
 
-def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Receipt], as_of: dt.date) -> PlanStatus:
+def evaluate_plan(
+    plan: PaymentPlan,
+    payments: Iterable[Payment] | Iterable[Receipt],
+    as_of: dt.date,
+    *,
+    order: Sequence[Component] | None = None,
+) -> PlanStatus:
     """Evaluate *plan* against *payments* as of *as_of*.
 
-    Payments fill the instalments in order (the down payment first). An instalment
+    Payments fill the instalments in order (the down payment first). Within an instalment
+    the part paid is applied with :func:`~cobrokit.allocation.allocate_payment` in *order*
+    — by default the order of the plan's regime (``plan.charges.order``), else
+    fees → interest → principal — so the plan interest is covered before the principal
+    under an interest-first regime (CC art. 1173) and after it under a principal-first one.
+    When the plan carries itemised charges, :attr:`PlanStatus.with_charges` applies the
+    receipts to the debt with those charges claimed, in the same order. An instalment
     unpaid more than ``grace_days`` after its due date breaches the plan from the next
     day on; a breach stays even if the debtor later catches up (renegotiate to cure it),
     but a plan paid in full is ``completed``. A proposed, cancelled or renegotiated plan
@@ -937,6 +1067,7 @@ def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Rece
         return None
 
     total_paid = Money.total((r.amount for r in receipts), currency)
+    within = tuple(order) if order is not None else (plan.charges.order if plan.charges is not None else DEFAULT_ORDER)
     grace = dt.timedelta(days=plan.terms.grace_days)
     statuses: list[InstalmentStatus] = []
     cumulative = zero
@@ -948,9 +1079,8 @@ def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Rece
         cumulative = cumulative + inst.amount
         paid = min(max(total_paid - before, zero), inst.amount)
         outstanding = inst.amount - paid
-        # within an instalment, interest is covered before principal (CC art. 1173)
-        principal_paid = max(paid - inst.interest, zero)
-        remaining_principal = remaining_principal + (inst.principal - principal_paid)
+        split = allocate_payment(paid, DebtComponents.of(inst.principal, interest=inst.interest), within)
+        remaining_principal = remaining_principal + split.remaining.principal
         grace_until = inst.due_date + grace
         paid_on = reached_on(cumulative) if outstanding.is_zero() else None
         if outstanding.is_zero():
@@ -980,6 +1110,15 @@ def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Rece
     accepted_on = plan.event_date("accepted")
     if activated_on is not None and accepted_on is not None:
         activated_on = max(activated_on, accepted_on)
+    if activated_on is not None and activated_on > as_of:  # accepted after as_of: not active yet
+        activated_on = None
+
+    with_charges = None
+    if plan.charges is not None and all(i.amount_with_charges is not None for i in plan.instalments):
+        total_with = Money.total((i.amount_with_charges or zero for i in plan.instalments), currency)
+        plan_interest_with = max(total_with - plan.balance - plan.charges.total, zero)
+        debt = plan.charges.debt(plan.balance, plan_interest=plan_interest_with)
+        with_charges = allocate_payment(total_paid, debt, within)
 
     if plan.state in _LIVE:
         if completed_on is not None:
@@ -1009,14 +1148,16 @@ def evaluate_plan(plan: PaymentPlan, payments: Iterable[Payment] | Iterable[Rece
         breached_on=breached_on,
         breach_instalment=breach_instalment,
         completed_on=completed_on if plan.state in _LIVE else None,
+        with_charges=with_charges,
     )
 
 
-def apply_status(plan: PaymentPlan, status: PlanStatus) -> PaymentPlan:
+def apply_status(plan: PaymentPlan, status: PlanStatus, *, note: str = "") -> PaymentPlan:
     """Record in *plan* the transitions that *status* shows happened (activated, breached, completed).
 
     Each transition is dated when it happened (``activated_on``, ``breached_on``,
-    ``completed_on``), in date order. Returns *plan* unchanged when nothing happened.
+    ``completed_on``), in date order, with *note* in its event. Returns *plan* unchanged
+    when nothing happened.
     """
     if status.plan_id != plan.id or status.version != plan.version:
         raise ValidationError(plan.record, "status", f"status is for plan {status.plan_id} v{status.version}")
@@ -1033,7 +1174,7 @@ def apply_status(plan: PaymentPlan, status: PlanStatus) -> PaymentPlan:
         if target is plan.state or target not in _ALLOWED[plan.state]:
             continue
         last = plan.events[-1].on if plan.events else plan.created_on
-        plan = transition(plan, target, max(on, last))
+        plan = transition(plan, target, max(on, last), note=note)
     return plan
 
 
@@ -1153,6 +1294,31 @@ def _amount(money: Money | None) -> str | None:
     return None if money is None else money.format_amount()
 
 
+def late_charges_as_json(charges: LateCharges | None) -> dict[str, Any] | None:
+    """Itemised late charges as a JSON-ready mapping (amounts as strings), or ``None``."""
+    if charges is None:
+        return None
+    return {
+        "regime": charges.regime,
+        "interest": charges.interest.format_amount(),
+        "compensation": charges.compensation.format_amount(),
+        "fees": charges.fees.format_amount(),
+        "total": charges.total.format_amount(),
+        "allocation_order": [c.value for c in charges.order],
+    }
+
+
+def _split_as_json(split: AllocationSplit | None) -> dict[str, Any] | None:
+    if split is None:
+        return None
+    return {
+        "order": [c.value for c in split.order],
+        "applied": {step.component.value: step.applied.format_amount() for step in split.steps},
+        "remaining": {step.component.value: step.remaining.format_amount() for step in split.steps},
+        "unapplied": split.unapplied.format_amount(),
+    }
+
+
 def plan_as_json(plan: PaymentPlan) -> dict[str, Any]:
     """The plan as a JSON-ready mapping; amounts are strings with the currency's decimals."""
     return {
@@ -1169,6 +1335,7 @@ def plan_as_json(plan: PaymentPlan) -> dict[str, Any]:
         "total": plan.total.format_amount(),
         "plan_interest": plan.plan_interest.format_amount(),
         "late_charges": _amount(plan.late_charges),
+        "late_charges_detail": late_charges_as_json(plan.charges),
         "invoices": [{"invoice_id": d.invoice_id, "open": d.open.format_amount()} for d in plan.debts],
         "instalments": [
             {
@@ -1213,6 +1380,7 @@ def status_as_json(status: PlanStatus) -> dict[str, Any]:
         "breached_on": status.breached_on.isoformat() if status.breached_on else None,
         "breach_instalment": status.breach_instalment,
         "completed_on": status.completed_on.isoformat() if status.completed_on else None,
+        "with_charges": _split_as_json(status.with_charges),
         "instalments": [
             {
                 "number": s.number,

@@ -460,3 +460,56 @@ def test_a_run_ends_with_its_own_durable_journal_line(ledger: SQLiteStore) -> No
     assert ledger.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
     run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True)
     assert len([e for e in jr.journal_entries(ledger, "default") if e.kind == "run_finished"]) == 1
+
+
+def test_plan_offer_on_a_notice_adds_interest_compensation_and_the_cycles_fees(ledger: SQLiteStore) -> None:
+    from cobrokit.dispatch import build_notice
+
+    for offset in range(-7, 23):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+    row = next(r for r in jr.iter_outbox(ledger, "default", debtor_id="D1") if r.stage == "penalty_warning")
+    before = build_notice(ledger, row, CONFIG)
+    assert before.plan_offer is not None and before.interest is not None
+    charges = before.interest.interest.rounded() + before.interest.compensation.rounded()
+    offered = Money.total((i.amount for i in before.plan_offer.instalments), "EUR")
+    with_charges = Money.total((i.amount_with_interest for i in before.plan_offer.instalments), "EUR")  # type: ignore[misc]
+    assert offered == Money("1210.00", "EUR") and with_charges == offered + charges
+    with ledger.transaction() as conn:  # a fee charged earlier in the same cycle
+        conn.execute(
+            "INSERT INTO fee VALUES ('default/D1/x/EUR1/fee', 'default', 'D1', 'x', 'EUR1', 'EUR', 1500, ?)",
+            (row.as_of,),
+        )
+    after = build_notice(ledger, row, CONFIG)
+    assert after.plan_offer is not None
+    total = Money.total((i.amount_with_interest for i in after.plan_offer.instalments), "EUR")  # type: ignore[misc]
+    assert total == with_charges + Money("15.00", "EUR")
+
+
+def test_the_run_saves_where_each_payment_plan_stands(ledger: SQLiteStore) -> None:
+    from cobrokit.plans import Frequency, PlanTerms
+    from cobrokit.store.plans import accept_plan, propose_for_debtor
+
+    day, _ = at(16)
+    terms = PlanTerms(instalments=3, frequency=Frequency.MONTH, start=dt.date(2026, 3, 25), grace_days=5)
+    plan = propose_for_debtor(ledger, tenant="default", debtor_id="D1", terms=terms, today=day)
+    accept_plan(ledger, tenant="default", plan_id=plan.id, on=day)
+
+    def history() -> list[tuple[str, str]]:
+        return ledger.conn.execute(
+            "SELECT kind, to_state FROM plan_event WHERE plan_id = ? ORDER BY seq", (plan.id,)
+        ).fetchall()
+
+    day, now = at(20)
+    run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True)
+    assert history() == [("proposed", "proposed"), ("accepted", "accepted")]  # a preview saves nothing
+    for offset in (24, 40):  # the first instalment (25 March) is never paid: breached after 5 days' grace
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+        run_ladder(ledger, day, config=CONFIG, now=now)  # twice a day changes nothing
+    assert history() == [
+        ("proposed", "proposed"),
+        ("accepted", "accepted"),
+        ("activated", "active"),
+        ("breached", "breached"),
+    ]

@@ -84,3 +84,43 @@ def test_allocation_never_creates_or_loses_money(
             assert earlier.remaining.is_zero()
     if not split.unapplied.is_zero():
         assert split.remaining.total.is_zero()
+
+
+# -- the regime decides the order -----------------------------------------------------------
+
+
+def test_each_imputation_has_a_documented_order() -> None:
+    from cobrokit.allocation import IMPUTATION_ORDERS, order_for_imputation
+    from cobrokit.interest.regimes import Imputation
+
+    assert set(IMPUTATION_ORDERS) == set(Imputation)  # a new imputation must get an order
+    assert order_for_imputation(Imputation.INTEREST_FIRST) == DEFAULT_ORDER
+    assert order_for_imputation("principal-first") == PRINCIPAL_FIRST
+    with pytest.raises(ValidationError) as err:
+        order_for_imputation("costs-last")
+    assert err.value.field == "imputation"
+
+
+def test_allocation_follows_the_regimes_imputation() -> None:
+    from cobrokit.interest import get_regime
+    from cobrokit.interest.regimes import Imputation, contractual_regime
+
+    spanish = get_regime("es-commercial")
+    assert spanish.imputation is Imputation.INTEREST_FIRST
+    # interest-first: fees 40.00, interest 52.30, then 7.70 of principal (as the default)
+    split = allocate_payment(eur("100.00"), DEBT, regime=spanish)
+    assert (split.fees, split.interest, split.principal) == (eur("40.00"), eur("52.30"), eur("7.70"))
+    # a contract that imputes to principal first: all 100.00 to principal
+    contract = contractual_regime(imputation=Imputation.PRINCIPAL_FIRST)
+    split = allocate_payment(eur("100.00"), DEBT, regime=contract)
+    assert split.order == PRINCIPAL_FIRST
+    assert (split.fees, split.interest, split.principal) == (eur("0.00"), eur("0.00"), eur("100.00"))
+    with pytest.raises(ValidationError):
+        allocate_payment(eur("100.00"), DEBT, DEFAULT_ORDER, regime=contract)
+
+
+def test_format_order_reads_back() -> None:
+    from cobrokit.allocation import format_order
+
+    assert format_order(PRINCIPAL_FIRST) == "principal,interest,fees"
+    assert parse_order(format_order(PRINCIPAL_FIRST)) == PRINCIPAL_FIRST

@@ -11,36 +11,41 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from cobrokit.cli.options import add_db, add_tenant, iso_date
 from cobrokit.errors import StoreError, UnknownReferenceError
-from cobrokit.money import Money, to_decimal
+from cobrokit.money import to_decimal
 from cobrokit.plans import (
     DEFAULT_GRACE_DAYS,
     DownPayment,
     InstalmentKind,
+    LateCharges,
     Method,
     PaymentPlan,
     PlanDebt,
     PlanStatus,
     PlanTerms,
+    apply_status,
     describe_terms,
     plan_as_json,
     status_as_json,
 )
+from cobrokit.settlements import EarlyPaymentTerms, Settlement, early_payment_offer
 from cobrokit.store.plans import (
     PlanRepository,
     accept_plan,
     cancel_plan,
     late_charges_for,
+    offer_settlement,
     plan_status,
     propose_for_debtor,
     renegotiate_plan,
 )
 from cobrokit.store.sqlite import SQLiteStore
 
-__all__ = ["register", "today"]
+__all__ = ["register", "render_plan", "render_settlement", "settlement_as_json", "today"]
 
 
 def today() -> dt.date:
@@ -52,7 +57,7 @@ def register(sub: Any) -> None:
     """Add the ``plan`` command and its sub-commands."""
     parser: argparse.ArgumentParser = sub.add_parser(
         "plan",
-        help="payment plans: propose, accept, show, cancel, renegotiate",
+        help="payment plans: propose, accept, show, cancel, renegotiate; settlement and discount offers",
         description="Spread what a debtor owes over instalments the client can meet.",
     )
     actions = parser.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
@@ -61,7 +66,9 @@ def register(sub: Any) -> None:
         "propose",
         help="propose a plan for a debtor's open invoices",
         description="Propose (and save, state 'proposed') a plan covering the debtor's open, undisputed "
-        "invoices as of --today. Prints each instalment, with late-payment charges when --regime is given.",
+        "invoices as of --today. Prints each instalment with and without the late charges: late-payment "
+        "interest and compensation under --regime (default: the regime configured for the debtor's "
+        "country) and the dunning fees charged in the debtor's current cycle.",
     )
     _common(propose)
     propose.add_argument("--debtor", required=True, metavar="ID", help="the debtor")
@@ -100,8 +107,9 @@ def register(sub: Any) -> None:
     show = actions.add_parser(
         "show",
         help="show a plan (or a debtor's plans) evaluated against payments",
-        description="Each instalment's state (paid, partially paid, due, missed in grace, missed), what "
-        "remains, and whether the plan is breached or completed, as of --as-of. Read-only.",
+        description="The plan's state as of --as-of (evaluated against the payments, not the stored one), "
+        "each instalment's state (paid, partially paid, due, missed in grace, missed), what remains, and "
+        "the history of transitions (those the dunning run has not recorded yet are marked). Read-only.",
     )
     _common(show)
     which = show.add_mutually_exclusive_group(required=True)
@@ -110,6 +118,43 @@ def register(sub: Any) -> None:
     show.add_argument("--as-of", type=iso_date, metavar="DATE", help="evaluation date (default: today)")
     show.add_argument("--history", action="store_true", help="also show every earlier version")
     show.set_defaults(func=run_show)
+
+    settle = actions.add_parser(
+        "settle",
+        help="offer a settlement (quita): a lump sum by a date settles the balance",
+        description="Offer to settle the debtor's open, undisputed invoices (as of --today) for a lump sum "
+        "paid by --pay-by. The lump sum is --amount, or --discount percent off the balance; it may not be "
+        "below --floor, the least the creditor accepts. Saved (SETT-00001…) unless --dry-run.",
+    )
+    _common(settle)
+    settle.add_argument("--debtor", required=True, metavar="ID", help="the debtor")
+    lump = settle.add_mutually_exclusive_group(required=True)
+    lump.add_argument("--amount", metavar="AMOUNT", help="the lump sum (e.g. 750.00)")
+    lump.add_argument("--discount", metavar="PCT", help="percent off the balance (e.g. 25)")
+    settle.add_argument(
+        "--floor", required=True, metavar="AMOUNT|PCT%", help="the least the creditor accepts: 700.00 or 70%%"
+    )
+    settle.add_argument("--pay-by", type=iso_date, required=True, metavar="DATE", help="deadline for the lump sum")
+    settle.add_argument("--currency", metavar="CODE", help="the currency when the debtor owes in several")
+    settle.add_argument(
+        "--invoice", action="append", default=[], metavar="ID", help="settle only this invoice (repeatable)"
+    )
+    settle.add_argument("--today", type=iso_date, metavar="DATE", help="the offer date (default: today)")
+    settle.add_argument("--note", default="", help="a note kept with the offer")
+    settle.add_argument("--dry-run", action="store_true", help="compute and print, save nothing")
+    settle.set_defaults(func=run_settle)
+
+    discount = actions.add_parser(
+        "discount",
+        help="what early-payment terms (2/10 net 30) mean for an invoice",
+        description="The discount, the discount deadline and the net due date of a stored invoice under "
+        "cash-discount terms such as '2/10 net 30' (2 %% off if paid within 10 days of the invoice date, "
+        "else the full amount within 30 days). Read-only.",
+    )
+    _common(discount)
+    discount.add_argument("--invoice", required=True, metavar="ID", help="the invoice")
+    discount.add_argument("--terms", required=True, metavar="TERMS", help="e.g. '2/10 net 30' or '1.5/15 n/45'")
+    discount.set_defaults(func=run_discount)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -144,8 +189,16 @@ def _terms_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--regime",
         metavar="NAME",
-        help="interest regime (es-commercial, uk-late-payment…) to show each instalment with late-payment "
-        "interest and compensation",
+        help="interest regime (es-commercial, uk-late-payment…) for the late charges shown next to each "
+        "instalment (default: the configured regime for the debtor's country; 'none': dunning fees only)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cobrokit.toml giving the interest regime by country (default: ./cobrokit.toml if present, "
+        "else the built-in configuration)",
     )
     parser.add_argument("--note", default="", help="a note for the history")
     parser.add_argument("--dry-run", action="store_true", help="compute and print, save nothing")
@@ -177,11 +230,21 @@ def _make_terms(args: argparse.Namespace, when: dt.date) -> Callable[[str], Plan
 
 
 def _charges(
-    args: argparse.Namespace, store: SQLiteStore, when: dt.date
-) -> Callable[[Sequence[PlanDebt]], Money | None] | None:
-    if not args.regime:
-        return None
-    return late_charges_for(store, tenant=args.tenant, regime=args.regime, today=when)
+    args: argparse.Namespace, store: SQLiteStore, when: dt.date, debtor_id: str
+) -> Callable[[Sequence[PlanDebt]], LateCharges | None]:
+    """Late charges under --regime, else the regime the configuration gives the debtor's country."""
+    from cobrokit.cli.run import resolve_config_path
+    from cobrokit.ladder.config import load_config
+
+    config = load_config(resolve_config_path(args.config))
+    regime = "" if args.regime == "none" else args.regime
+    if args.regime is None:
+        debtor = store.get_debtor(args.tenant, debtor_id)
+        country = (debtor.country or debtor.address.country) if debtor is not None else ""
+        regime = config.regime_for(country) if country else config.interest_regime
+    return late_charges_for(
+        store, tenant=args.tenant, regime=regime or None, today=when, extra_rates=config.interest_rates
+    )
 
 
 def run_propose(args: argparse.Namespace) -> int:
@@ -196,7 +259,7 @@ def run_propose(args: argparse.Namespace) -> int:
             make_terms=_make_terms(args, when),
             currency=args.currency,
             invoice_ids=args.invoice,
-            late_charges=_charges(args, store, when),
+            late_charges=_charges(args, store, when, args.debtor),
             save=not args.dry_run,
             note=args.note,
         )
@@ -208,13 +271,15 @@ def run_renegotiate(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit plan renegotiate``."""
     when = args.today or today()
     with _open(args) as store:
+        current = PlanRepository(store).load_plan(args.tenant, args.plan)
+        debtor_id = current.debtor_id if current is not None else ""
         _old, new = renegotiate_plan(
             store,
             tenant=args.tenant,
             plan_id=args.plan,
             today=when,
             make_terms=_make_terms(args, when),
-            late_charges=_charges(args, store, when),
+            late_charges=_charges(args, store, when, debtor_id),
             save=not args.dry_run,
             note=args.note,
         )
@@ -258,7 +323,7 @@ def run_show(args: argparse.Namespace) -> int:
             plans = every if args.history else list(latest.values())
         shown = [(plan, plan_status(store, plan, as_of)) for plan in plans]
     if args.json:
-        out = [{**plan_as_json(p), "status": status_as_json(s)} for p, s in shown]
+        out = [_shown_as_json(p, s) for p, s in shown]
         json.dump(out[0] if args.plan and not args.history else out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
@@ -269,6 +334,107 @@ def run_show(args: argparse.Namespace) -> int:
             print()
         print(render_plan(plan, status))
     return 0
+
+
+def run_settle(args: argparse.Namespace) -> int:
+    """Handler of ``cobrokit plan settle``."""
+    when = args.today or today()
+    with _open(args) as store:
+        offer = offer_settlement(
+            store,
+            tenant=args.tenant,
+            debtor_id=args.debtor,
+            today=when,
+            pay_by=args.pay_by,
+            floor=args.floor,
+            amount=args.amount,
+            discount_percent=args.discount.strip().rstrip("%") if args.discount else None,
+            currency=args.currency,
+            invoice_ids=args.invoice,
+            save=not args.dry_run,
+            note=args.note,
+        )
+    if args.json:
+        json.dump({**settlement_as_json(offer), "saved": not args.dry_run}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(render_settlement(offer))
+    if args.dry_run:
+        print("(dry run: nothing saved)")
+    return 0
+
+
+def settlement_as_json(offer: Settlement) -> dict[str, Any]:
+    """A settlement offer as a JSON-ready mapping (amounts as strings with the currency's decimals)."""
+    return {
+        "settlement_id": offer.id,
+        "tenant": offer.tenant,
+        "debtor_id": offer.debtor_id,
+        "currency": offer.balance.currency,
+        "balance": offer.balance.format_amount(),
+        "amount": offer.amount.format_amount(),
+        "discount": offer.discount.format_amount(),
+        "discount_percent": f"{offer.discount_percent:f}",
+        "floor": offer.floor.format_amount(),
+        "pay_by": offer.pay_by.isoformat(),
+        "created_on": offer.created_on.isoformat(),
+        "invoices": list(offer.invoice_ids),
+        "note": offer.note,
+    }
+
+
+def render_settlement(offer: Settlement) -> str:
+    """A settlement offer as readable text."""
+    return "\n".join(
+        [
+            f"Settlement {offer.id} for debtor {offer.debtor_id} (offered {offer.created_on.isoformat()})",
+            f"Pay {offer.amount} by {offer.pay_by.isoformat()} to settle {offer.balance} "
+            f"(discount {offer.discount}, {offer.discount_percent:f} %)",
+            f"Floor {offer.floor}: respected",
+            "Invoices: " + ", ".join(offer.invoice_ids),
+            f"If not paid in full by {offer.pay_by.isoformat()}, the whole balance is owed again.",
+        ]
+    )
+
+
+def run_discount(args: argparse.Namespace) -> int:
+    """Handler of ``cobrokit plan discount``."""
+    terms = EarlyPaymentTerms.parse(args.terms)
+    with _open(args) as store:
+        invoice = store.get_invoice(args.tenant, args.invoice)
+    if invoice is None:
+        raise UnknownReferenceError(f"invoice {args.invoice}", "id", f"no invoice {args.invoice!r}")
+    offer = early_payment_offer(terms, invoice.amount, invoice.issue_date)
+    if args.json:
+        data = {
+            "invoice_id": invoice.id,
+            "terms": str(terms),
+            "currency": invoice.currency,
+            "amount": offer.amount.format_amount(),
+            "discount": offer.discount.format_amount(),
+            "discounted_amount": offer.discounted_amount.format_amount(),
+            "discount_deadline": offer.discount_deadline.isoformat(),
+            "net_due_date": offer.net_due_date.isoformat(),
+        }
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"Invoice {invoice.id} ({offer.amount}, issued {invoice.issue_date.isoformat()}) on {terms}: "
+        f"pay {offer.discounted_amount} by {offer.discount_deadline.isoformat()} (discount {offer.discount}), "
+        f"else {offer.amount} by {offer.net_due_date.isoformat()}"
+    )
+    return 0
+
+
+def _shown_as_json(plan: PaymentPlan, status: PlanStatus) -> dict[str, Any]:
+    """``plan show --json``: the evaluated state, the stored one, and the history with the
+    transitions not recorded yet flagged ``"recorded": false``."""
+    projected = apply_status(plan, status)
+    data = plan_as_json(projected)
+    for index, event in enumerate(data["events"]):
+        event["recorded"] = index < len(plan.events)
+    return {**data, "state": status.state.value, "recorded_state": plan.state.value, "status": status_as_json(status)}
 
 
 def _print_plan(args: argparse.Namespace, plan: PaymentPlan, *, saved: bool) -> None:
@@ -293,8 +459,9 @@ def render_plan(plan: PaymentPlan, status: PlanStatus | None = None) -> str:
     if plan.terms.annual_rate:
         parts.append(f"French amortisation at {terms['rate']} % a year")
     parts.append(f"grace {plan.terms.grace_days} days")
+    state = status.state if status is not None else plan.state
     lines = [
-        f"Plan {plan.id} v{plan.version} for debtor {plan.debtor_id}: {plan.state.value} "
+        f"Plan {plan.id} v{plan.version} for debtor {plan.debtor_id}: {state.value} "
         f"(proposed {plan.created_on.isoformat()})",
         f"Balance {plan.balance} over {', '.join(parts)}",
         "Invoices: " + ", ".join(f"{d.invoice_id} ({d.open})" for d in plan.debts),
@@ -337,9 +504,18 @@ def render_plan(plan: PaymentPlan, status: PlanStatus | None = None) -> str:
     if not plan.plan_interest.is_zero():
         summary += f" (plan interest {plan.plan_interest})"
     if plan.late_charges is not None:
-        summary += f"; late-payment interest and compensation if no plan is agreed: {plan.late_charges}"
+        summary += f"; late charges if no plan is agreed: {plan.late_charges}"
     lines.append(summary)
+    if plan.charges is not None:
+        charges = plan.charges
+        regime = f"{charges.regime}, " if charges.regime else ""
+        lines.append(
+            f"Late charges ({regime}as of {plan.created_on.isoformat()}): interest {charges.interest}, "
+            f"compensation {charges.compensation}, dunning fees {charges.fees}; "
+            f"a payment goes to {' → '.join(c.value for c in charges.order)}"
+        )
     if status is not None:
+        lines.extend(_history(plan, status))
         line = f"As of {status.as_of.isoformat()}: {status.state.value}, paid {status.paid}"
         line += f", remaining {status.remaining}"
         if status.breached_on:
@@ -349,4 +525,23 @@ def render_plan(plan: PaymentPlan, status: PlanStatus | None = None) -> str:
         elif status.next_due_date:
             line += f", next due {status.next_due_date.isoformat()}"
         lines.append(line)
+        split = status.with_charges
+        if split is not None and not status.in_good_standing and not status.completed:
+            applied = ", ".join(f"{s.component.value} {s.applied.format_amount()}" for s in split.steps)
+            left = ", ".join(f"{s.component.value} {s.remaining.format_amount()}" for s in split.steps)
+            lines.append(f"With the late charges claimed: paid {split.payment} went to {applied}; owed: {left}")
     return "\n".join(lines)
+
+
+def _history(plan: PaymentPlan, status: PlanStatus) -> list[str]:
+    """The plan's transitions, recorded ones first, then those the evaluation shows (not recorded yet)."""
+    projected = apply_status(plan, status)
+    lines = ["History:"]
+    for index, event in enumerate(projected.events):
+        text = f"  {event.on.isoformat()}  {event.kind}"
+        if event.note:
+            text += f" ({event.note})"
+        if index >= len(plan.events):
+            text += "  [not recorded yet]"
+        lines.append(text)
+    return lines

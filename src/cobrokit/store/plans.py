@@ -16,17 +16,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from cobrokit.allocation import DEFAULT_ORDER, format_order, order_for_regime
 from cobrokit.calendar import BusinessCalendar, calendar_for
 from cobrokit.errors import ConflictError, CurrencyMismatchError, UnknownReferenceError, ValidationError
+from cobrokit.model import Payment
 from cobrokit.money import Money, parse_amount
 from cobrokit.plans import (
     DownPayment,
     Instalment,
     InstalmentKind,
+    LateCharges,
     PaymentPlan,
     PlanDebt,
     PlanEvent,
@@ -47,27 +52,36 @@ from cobrokit.promises import (
     evaluate_promise,
     make_promise,
 )
-from cobrokit.settlements import Reward, Settlement
+from cobrokit.settlements import Reward, Settlement, SettlementFloor, propose_settlement
 from cobrokit.store.sqlite import SQLiteStore
 
+if TYPE_CHECKING:
+    from cobrokit.interest.regimes import Regime
+
 __all__ = [
+    "PlanChange",
     "PlanRepository",
     "accept_plan",
     "add_promise",
     "cancel_plan",
+    "current_cycle_fees",
     "debtor_calendar",
     "late_charges_for",
+    "offer_settlement",
     "open_debts",
+    "parse_floor",
     "plan_status",
     "promise_statuses",
     "propose_for_debtor",
     "refresh_plan",
+    "refresh_plans",
     "renegotiate_plan",
 ]
 
 _PLAN_COLS = (
     "tenant, id, version, debtor_id, currency, state, created_on, instalments, frequency, start_date, "
-    "down_minor, down_percent, annual_rate, method, grace_days, late_charges_minor, previous_version"
+    "down_minor, down_percent, annual_rate, method, grace_days, late_charges_minor, previous_version, "
+    "late_interest_minor, late_compensation_minor, late_fees_minor, charges_regime, charges_order"
 )
 _PROMISE_COLS = "tenant, id, debtor_id, promised_date, currency, amount_minor, created_on, channel, note"
 _SETTLEMENT_COLS = (
@@ -195,8 +209,9 @@ class PlanRepository:
             )
         terms = plan.terms
         down = terms.down_payment
+        charges = plan.charges
         conn.execute(
-            f"INSERT INTO payment_plan ({_PLAN_COLS}) VALUES ({', '.join('?' * 17)})",
+            f"INSERT INTO payment_plan ({_PLAN_COLS}) VALUES ({', '.join('?' * 22)})",
             (
                 plan.tenant,
                 plan.id,
@@ -215,6 +230,11 @@ class PlanRepository:
                 terms.grace_days,
                 plan.late_charges.to_minor() if plan.late_charges is not None else None,
                 plan.previous_version,
+                charges.interest.to_minor() if charges is not None else None,
+                charges.compensation.to_minor() if charges is not None else None,
+                charges.fees.to_minor() if charges is not None else None,
+                charges.regime if charges is not None else None,
+                format_order(charges.order) if charges is not None else None,
             ),
         )
         for debt in plan.debts:
@@ -355,6 +375,7 @@ class PlanRepository:
             late_charges=Money.from_minor(r[15], currency) if r[15] is not None else None,
             previous_version=r[16],
             events=events,
+            charges=_charges_from_row(r, currency),
         )
 
     # -- promises --------------------------------------------------------------------------
@@ -526,6 +547,19 @@ class PlanRepository:
             raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
 
 
+def _charges_from_row(r: Sequence[Any], currency: str) -> LateCharges | None:
+    interest, compensation, fees, regime, order = r[17:22]
+    if interest is None or compensation is None or fees is None:
+        return None
+    return LateCharges(
+        interest=Money.from_minor(interest, currency),
+        compensation=Money.from_minor(compensation, currency),
+        fees=Money.from_minor(fees, currency),
+        regime=regime or "",
+        order=order or DEFAULT_ORDER,
+    )
+
+
 def _promise_from_row(r: Sequence[Any]) -> Promise:
     return Promise(
         tenant=r[0],
@@ -641,7 +675,7 @@ def propose_for_debtor(
     make_terms: Callable[[str], PlanTerms] | None = None,
     currency: str | None = None,
     invoice_ids: Sequence[str] = (),
-    late_charges: Callable[[Sequence[PlanDebt]], Money | None] | None = None,
+    late_charges: Callable[[Sequence[PlanDebt]], Money | LateCharges | None] | None = None,
     save: bool = True,
     note: str = "",
 ) -> PaymentPlan:
@@ -651,7 +685,8 @@ def propose_for_debtor(
     *invoice_ids*) as of *today*, in one currency. Dates roll to the debtor's business days.
     Give *terms*, or *make_terms* — called with the currency — when the terms depend on it
     (a down payment amount). *late_charges*, when given, is called with the debts and returns
-    the late-payment interest + compensation + fees to show each instalment with them.
+    the late-payment interest + compensation + fees to show each instalment with them
+    (:func:`late_charges_for` gives one, itemised).
 
     Everything happens in one transaction: on any error nothing is written.
 
@@ -738,7 +773,7 @@ def renegotiate_plan(
     today: dt.date,
     terms: PlanTerms | None = None,
     make_terms: Callable[[str], PlanTerms] | None = None,
-    late_charges: Callable[[Sequence[PlanDebt]], Money | None] | None = None,
+    late_charges: Callable[[Sequence[PlanDebt]], Money | LateCharges | None] | None = None,
     save: bool = True,
     note: str = "",
 ) -> tuple[PaymentPlan, PaymentPlan]:
@@ -809,20 +844,175 @@ def plan_status(store: SQLiteStore, plan: PaymentPlan, as_of: dt.date) -> PlanSt
     return evaluate_plan(plan, store.iter_payments(plan.tenant, plan.debtor_id), as_of)
 
 
-def refresh_plan(store: SQLiteStore, *, tenant: str, plan_id: str, as_of: dt.date) -> tuple[PaymentPlan, PlanStatus]:
+def refresh_plan(
+    store: SQLiteStore, *, tenant: str, plan_id: str, as_of: dt.date, note: str = ""
+) -> tuple[PaymentPlan, PlanStatus]:
     """Evaluate the latest version of *plan_id* as of *as_of* and save the transitions it
-    shows (activated, breached, completed), dated when they happened.
+    shows (activated, breached, completed), dated when they happened, with *note*.
 
-    The dunning run calls this (or :func:`~cobrokit.plans.apply_status`) before deciding.
+    For one plan (the CLI, tests); the dunning run refreshes every live plan of a tenant
+    with :func:`refresh_plans`. Nothing is saved when the plan's last recorded event is
+    after *as_of* (an evaluation of the past never rewrites a later history).
     """
     repo = PlanRepository(store)
     with store.transaction():
         plan = _require_plan(repo, tenant, plan_id)
         status = plan_status(store, plan, as_of)
-        updated = apply_status(plan, status)
+        if plan.events and plan.events[-1].on > as_of:
+            return plan, status
+        updated = apply_status(plan, status, note=note)
         if updated is not plan:
             repo.save_plan(updated)
     return updated, status
+
+
+@attrs.frozen(slots=True)
+class PlanChange:
+    """One lifecycle transition :func:`refresh_plans` saved (one new ``plan_event`` row)."""
+
+    tenant: str
+    plan_id: str
+    version: int
+    debtor_id: str
+    on: dt.date
+    """When it happened (not when it was noticed)."""
+    kind: str
+    """``activated``, ``breached`` or ``completed``."""
+    from_state: PlanState
+    to_state: PlanState
+
+
+_REFRESHED = ("accepted", "active", "breached")
+"""Plan states an evaluation can move on (a breached plan can still be completed)."""
+
+
+def refresh_plans(store: SQLiteStore, tenant: str, as_of: dt.date, *, now: dt.datetime) -> list[PlanChange]:
+    """Save the lifecycle transitions of every live plan of *tenant* as of *as_of*.
+
+    Each accepted, active or breached plan version made on or before *as_of* is evaluated
+    against the ledger (:func:`plan_status`); each transition the evaluation shows —
+    ``activated``, ``breached``, ``completed`` — is appended to the plan's history as a
+    ``plan_event`` dated when it happened (the first due date or payment, the day after the
+    missed grace, the day the last cent arrived) and the plan's state is updated. *now*
+    (when the caller noticed) goes in each event's note.
+
+    Idempotent: calling it again for the same date — or an earlier one — adds nothing, since
+    a recorded state only moves forward and a plan whose last event is after *as_of* is left
+    alone. The dunning run calls it before deciding; with no live plan it costs one indexed
+    query (``payment_plan_by_state``) and takes no write lock. All the changes of one call
+    are saved in one transaction.
+
+    Returns:
+        the transitions saved, by debtor, plan and date (empty when nothing changed).
+
+    Raises:
+        ConflictError: a stored history changed under the call (another writer).
+    """
+    day = as_of.isoformat()
+    live = store.conn.execute(
+        f"SELECT debtor_id, id, version FROM payment_plan WHERE tenant = ? "
+        f"AND state IN ({', '.join('?' * len(_REFRESHED))}) AND created_on <= ?",
+        (tenant, *_REFRESHED, day),
+    ).fetchall()
+    if not live:
+        return []
+    live.sort()  # by debtor, plan, version (sorted here so that SQLite keeps to the state index)
+    note = f"evaluated as of {day} (recorded {now.isoformat(timespec='seconds')})"
+    repo = PlanRepository(store)
+    changes: list[PlanChange] = []
+    payments: dict[str, list[Payment]] = {}
+    with store.transaction():
+        for _debtor_id, plan_id, version in live:
+            plan = repo.load_plan(tenant, plan_id, version)
+            if plan is None or plan.state.value not in _REFRESHED:
+                continue  # changed since the first read
+            if plan.events and plan.events[-1].on > as_of:
+                continue
+            if plan.debtor_id not in payments:
+                payments[plan.debtor_id] = list(store.iter_payments(tenant, plan.debtor_id))
+            updated = apply_status(plan, evaluate_plan(plan, payments[plan.debtor_id], as_of), note=note)
+            if updated is plan:
+                continue
+            repo.save_plan(updated)
+            changes.extend(
+                PlanChange(
+                    tenant, plan.id, plan.version, plan.debtor_id, e.on, e.kind, e.from_state or plan.state, e.to_state
+                )
+                for e in updated.events[len(plan.events) :]
+            )
+    return changes
+
+
+def offer_settlement(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    debtor_id: str,
+    today: dt.date,
+    pay_by: dt.date,
+    floor: SettlementFloor | str,
+    amount: Money | str | None = None,
+    discount_percent: object = None,
+    currency: str | None = None,
+    invoice_ids: Sequence[str] = (),
+    save: bool = True,
+    note: str = "",
+) -> Settlement:
+    """Offer the debtor a *quita*: settle the open balance for a lump sum paid by *pay_by*; saved.
+
+    The balance is what :func:`open_debts` gives as of *today* (the undisputed open
+    invoices, or *invoice_ids*, in one currency). Give the lump *amount* or a
+    *discount_percent* off the balance; *floor* is the least the creditor accepts — a
+    :class:`~cobrokit.settlements.SettlementFloor`, or text: ``"700.00"`` (an amount) or
+    ``"70%"`` (of the balance). Amount strings are read in the balance's currency. One
+    transaction: on any error nothing is written. The id is the next ``SETT-00001``….
+
+    Raises:
+        SettlementBelowFloorError: the lump sum is below the floor (naming both).
+        InvalidAmountError, DateOrderError, ValidationError: as
+            :func:`~cobrokit.settlements.propose_settlement`, or a bad amount or floor text.
+        UnknownReferenceError, CurrencyMismatchError: as :func:`open_debts`.
+    """
+    repo = PlanRepository(store)
+    with store.transaction():
+        debts = open_debts(store, tenant, debtor_id, today, currency=currency, invoice_ids=invoice_ids)
+        for debt in debts:
+            if debt.disputed:
+                raise ValidationError(
+                    f"invoice {debt.invoice_id}", "disputed", "is disputed; resolve the dispute before settling it"
+                )
+        code = debts[0].open.currency
+        balance = Money.total((d.open for d in debts), code)
+        if isinstance(amount, str):
+            amount = Money(parse_amount(amount, code, record="settlement", field="amount"), code)
+        offer = propose_settlement(
+            settlement_id=repo.next_settlement_id(tenant),
+            tenant=tenant,
+            debtor_id=debtor_id,
+            balance=balance,
+            pay_by=pay_by,
+            today=today,
+            floor=floor if isinstance(floor, SettlementFloor) else parse_floor(floor, code),
+            amount=amount,
+            discount_percent=discount_percent,
+            invoice_ids=[d.invoice_id for d in debts],
+            note=note,
+        )
+        if save:
+            repo.save_settlement(offer)
+    return offer
+
+
+def parse_floor(text: str, currency: str) -> SettlementFloor:
+    """A settlement floor from text: ``"700.00"`` (an amount in *currency*) or ``"70%"`` (of the balance).
+
+    Raises:
+        InvalidAmountError: naming the ``floor`` field.
+    """
+    value = text.strip()
+    if value.endswith("%"):
+        return SettlementFloor(percent=value[:-1].strip())
+    return SettlementFloor(minimum=Money(parse_amount(value, currency, record="settlement", field="floor"), currency))
 
 
 def add_promise(
@@ -902,51 +1092,81 @@ def promise_statuses(
     return result
 
 
-def late_charges_for(
-    store: SQLiteStore, *, tenant: str, regime: str, today: dt.date
-) -> Callable[[Sequence[PlanDebt]], Money | None]:
-    """A *late_charges* function for :func:`propose_for_debtor` backed by the interest engine.
+def current_cycle_fees(store: SQLiteStore, tenant: str, debtor_id: str, currency: str, as_of: dt.date) -> Money:
+    """The dunning fees charged to the debtor in its current cycle in *currency*, up to *as_of*.
 
-    For each planned invoice already overdue on *today*, the late-payment interest still
-    outstanding plus the regime's fixed compensation (:func:`cobrokit.interest.compute_interest`
-    with the invoice's allocated payments), summed. Dunning fees are not included yet.
+    Fees belong to the debtor's dunning cycle (table ``fee``), not to an invoice; a cycle
+    closes when the overdue balance is paid, and its fees with it — the same rule as the
+    debtor statement. No ladder state yet (the run never saw the debtor): no fees.
+    """
+    row = store.conn.execute(
+        "SELECT COALESCE(SUM(f.amount_minor), 0) FROM fee AS f "
+        "JOIN ladder_state AS s ON s.tenant = f.tenant AND s.debtor_id = f.debtor_id AND s.currency = f.currency "
+        "WHERE f.tenant = ? AND f.debtor_id = ? AND f.currency = ? AND f.as_of <= ? "
+        "AND f.cycle = s.currency || s.cycle",
+        (tenant, debtor_id, currency, as_of.isoformat()),
+    ).fetchone()
+    return Money.from_minor(int(row[0]), currency)
+
+
+def late_charges_for(
+    store: SQLiteStore,
+    *,
+    tenant: str,
+    regime: str | Regime | None,
+    today: dt.date,
+    extra_rates: Mapping[str, Decimal] | None = None,
+) -> Callable[[Sequence[PlanDebt]], LateCharges | None]:
+    """A *late_charges* function for :func:`propose_for_debtor` and :func:`renegotiate_plan`.
+
+    Called with the planned debts, it returns :class:`~cobrokit.plans.LateCharges` as of
+    *today*, itemised:
+
+    * **interest** — for each planned invoice already overdue, the late-payment interest
+      still outstanding under *regime* (:func:`cobrokit.store.interest.invoice_interest`,
+      the figures notices and statements show);
+    * **compensation** — the regime's fixed compensation per late invoice;
+    * **fees** — the dunning fees charged in the debtor's current cycle in the plan's
+      currency (:func:`current_cycle_fees`).
+
+    The charges carry the regime's allocation order (:func:`cobrokit.allocation.order_for_regime`).
+    Without a regime (``None`` or ``""``) only the fees count, and the result is ``None``
+    when there are none.
 
     Raises:
         UnknownRegimeError: *regime* is not a known regime (when the function is called).
-        MissingRateError: a period the regime has no published rate for.
+        MissingRateError: a period the regime has no published rate for (give *extra_rates*).
     """
 
-    def compute(debts: Sequence[PlanDebt]) -> Money | None:
-        # imported here so that the plans store does not depend on the interest engine at import time
-        from cobrokit.interest import PartialPayment, compute_interest, get_regime
+    def compute(debts: Sequence[PlanDebt]) -> LateCharges | None:
+        # imported here so that the plans store does not load the interest tables at import time
+        from cobrokit.interest import get_regime
+        from cobrokit.store.interest import invoice_interest
 
-        chosen = get_regime(regime)
         if not debts:
             return None
         currency = debts[0].open.currency
-        total = Money.zero(currency)
-        wanted = {d.invoice_id for d in debts}
-        invoices = [i for i in store.iter_invoices(tenant) if i.id in wanted]
-        debtor_ids = {i.debtor_id for i in invoices}
-        paid: dict[str, list[PartialPayment]] = {i: [] for i in wanted}
-        credited: dict[str, Money] = {}
-        for debtor_id in debtor_ids:
-            for payment in store.iter_payments(tenant, debtor_id):
-                for allocation in payment.allocations:
-                    if allocation.invoice_id in wanted and payment.date <= today:
-                        paid[allocation.invoice_id].append(PartialPayment(payment.date, allocation.amount))
-            for note in store.iter_credit_notes(tenant, debtor_id):
-                if note.invoice_id in wanted and note.date <= today:
-                    before = credited.get(note.invoice_id, Money.zero(currency))
-                    credited[note.invoice_id] = before + note.amount
-        for invoice in invoices:
-            if invoice.due_date >= today:
-                continue
-            principal = invoice.amount - credited.get(invoice.id, Money.zero(currency))
-            if principal.amount <= 0:
-                continue
-            result = compute_interest(chosen, principal, invoice.due_date, today, payments=paid[invoice.id])
-            total = total + result.interest_outstanding + result.compensation
-        return total
+        chosen = get_regime(regime) if isinstance(regime, str) and regime else regime or None
+        zero = Money.zero(currency)
+        interest, compensation = zero, zero
+        invoices = [inv for inv in (store.get_invoice(tenant, d.invoice_id) for d in debts) if inv is not None]
+        if chosen is not None:
+            for invoice in invoices:
+                result = invoice_interest(store, chosen, invoice, today, extra_rates=extra_rates)
+                if result is not None:
+                    interest = interest + result.interest_outstanding
+                    compensation = compensation + result.compensation
+        fees = zero
+        for debtor_id in sorted({inv.debtor_id for inv in invoices}):
+            fees = fees + current_cycle_fees(store, tenant, debtor_id, currency, today)
+        if chosen is None and fees.is_zero():
+            return None
+        return LateCharges(
+            interest=interest.rounded(),
+            compensation=compensation.rounded(),
+            fees=fees,
+            regime=chosen.name if chosen is not None else "",
+            order=order_for_regime(chosen) if chosen is not None else DEFAULT_ORDER,
+        )
 
     return compute
