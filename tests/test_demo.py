@@ -1,7 +1,10 @@
 """`cobrokit demo`: the README's first command, end to end."""
 
+import csv
 import datetime as dt
 import email
+import email.utils
+from decimal import Decimal
 from email import policy
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from cobrokit.cli import main
-from cobrokit.demo import run_demo
+from cobrokit.demo import CALL_LIST_NAME, run_demo
 from cobrokit.errors import ConfigError
 
 
@@ -25,10 +28,30 @@ def test_demo_runs_months_of_dunning_into_a_folder(tmp_path: Path) -> None:
     assert emails
     message = email.message_from_bytes(emails[0].read_bytes(), policy=policy.default)
     assert message["Message-ID"] and message["To"] and message.get_body(("plain",)) is not None
+    # emails are dated on the simulated days (2026-07-26 … 2026-11-26), not on the machine's clock
+    for path in emails:
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        sent_on = email.utils.parsedate_to_datetime(str(parsed["Date"])).date()
+        assert dt.date(2026, 7, 26) <= sent_on <= dt.date(2026, 11, 26), path.name
     letters = sorted((folder / "outbox" / "letters").glob("*ultimatum*.pdf"))
     assert letters
     text = "".join(page.extract_text() for page in PdfReader(letters[0]).pages)
     assert "Talleres Demo SL" in text and "€" in text
+    # the call list of the calls still to make, highest priority first, and counted as one file
+    call_list = folder / "outbox" / "calls" / CALL_LIST_NAME
+    with call_list.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and list(rows[0])[:4] == ["day", "team", "position", "debtor_id"]
+    assert [int(r["position"]) for r in rows] == list(range(1, len(rows) + 1))  # 25 a day: all on day one
+    assert {r["day"] for r in rows} == {"2026-11-26"}
+    # amounts in EUR and USD are ranked on one scale (USD × 0.90), highest first
+    scale = {"EUR": Decimal("1"), "USD": Decimal("0.90")}
+    ranked = [Decimal(r["total_due"]) * scale[r["currency"]] for r in rows]
+    assert ranked == sorted(ranked, reverse=True)
+    assert len({r["debtor_id"] for r in rows}) == len(rows)
+    assert "1 call list (.csv)" in result.text and f"Call list: {len(rows)} pending call(s)" in result.text
+    tasks = list((folder / "outbox" / "calls" / "tasks").glob("*.json"))
+    assert len(tasks) > len(rows)  # calls already answered, or about debts since paid, are not listed
     # running it again replaces its own folder, never someone else's
     run_demo(folder, debtors=5, seed=3, as_of=dt.date(2026, 11, 26))
     other = tmp_path / "not-a-demo"

@@ -9,7 +9,8 @@
 3. four simulated months, day by day: the ladder runs and the dispatcher delivers; the
    clients' payments arrive on their dates (thank-you notes follow); some calls end in a
    promise to pay, a dispute or a request for a payment plan, which steer the ladder;
-4. the aging report and a summary of what was sent.
+4. the prioritised call list of the calls still to make (``outbox/calls/call-list.csv``,
+   what ``cobrokit calls`` writes), the aging report and a summary of what was sent.
 
 It only writes inside its folder, and refuses to replace a folder it did not create.
 """
@@ -21,11 +22,13 @@ import datetime as dt
 import random
 import shutil
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from cobrokit.builtin.calls import write_call_list
 from cobrokit.casework import record_contact
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import run_ladder
@@ -39,9 +42,17 @@ from cobrokit.plugins import get_plugin_host
 from cobrokit.reports.aging import aging_report, render_table
 from cobrokit.store.sqlite import SQLiteStore
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["CALL_LIST_NAME", "DemoResult", "run_demo"]
 
 _MARKER = ".cobrokit-demo"
+
+CALL_LIST_NAME = "call-list.csv"
+"""The call list the demo writes into ``outbox/calls/``."""
+
+# The demo's clients owe in EUR and USD; ranking calls by amount needs one scale. These
+# factors only order the list (each amount stays in its own currency on it); they are a
+# rough EUR value of a dollar, not an exchange rate to book anything with.
+_RANKING_RATES = {"EUR": Decimal("1"), "USD": Decimal("0.90")}
 
 
 @attrs.frozen(slots=True)
@@ -145,6 +156,10 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
                         _call_outcome(store, rng, debtor_id, day, now, later)
             day += dt.timedelta(days=1)
         report = aging_report(store, as_of)
+        calls_folder = Path(str(config.channels["call"]["folder"]))
+        call_list = write_call_list(
+            store, calls_folder, as_of=as_of, rates=_RANKING_RATES, csv_path=calls_folder / CALL_LIST_NAME
+        )
         effects.update(
             dict(
                 store.conn.execute(
@@ -156,7 +171,7 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
     files = {
         "emails (.eml)": len(list((folder / "outbox" / "email").glob("*.eml"))),
         "letters (.pdf)": len(list((folder / "outbox" / "letters").glob("*.pdf"))),
-        "call lists": len(list((folder / "outbox" / "calls").glob("*"))),
+        "call list (.csv)": len(list(calls_folder.glob("*.csv"))),
         "case files (.zip)": len(list((folder / "outbox" / "dossiers").glob("*.zip"))),
     }
     lines = [
@@ -175,6 +190,9 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
         + (", ".join(f"{k} {v}" for k, v in sorted(effects.items())) or "none"),
         "Delivery outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
         "Files in outbox/: " + ", ".join(f"{n} {k}" for k, n in files.items()),
+        f"Call list: {len(call_list.calls)} pending call(s) from {as_of.isoformat()}, highest priority first "
+        f"({(calls_folder / CALL_LIST_NAME).relative_to(folder).as_posix()}; "
+        f"`cobrokit calls --db {db} --config {config_path}` writes it again)",
         "",
         render_table(report, top=10),
         "",

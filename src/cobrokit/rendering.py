@@ -47,6 +47,7 @@ import os
 import re
 import time
 import traceback
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -68,11 +69,16 @@ from cobrokit.notice import Notice
 __all__ = [
     "BUILTIN_KINDS",
     "BUILTIN_STAGES",
+    "BUSINESS_TIME",
     "KIND_BY_CHANNEL",
     "NoticeRenderer",
     "RenderLimits",
     "build_context",
+    "message_datetime",
+    "rate_citation",
+    "rate_line",
     "render_notice",
+    "split_rate_sources",
 ]
 
 BUILTIN_KINDS: tuple[str, ...] = ("email", "letter", "sms", "call")
@@ -89,6 +95,7 @@ BUILTIN_STAGES: tuple[str, ...] = (
     "thank_you",
     "plan_confirmation",
     "instalment_reminder",
+    "instalment_missed",
     "plan_breach",
 )
 """Stages with shipped templates in ``en``, ``es`` and ``es_419``."""
@@ -364,6 +371,7 @@ def build_context(
     interest: dict[str, Any] | None = None
     if notice.interest is not None:
         summary = notice.interest
+        legal_sources, rate_periods = split_rate_sources(summary.sources)
         interest = {
             "regime": summary.regime,
             "interest": summary.interest,
@@ -380,7 +388,9 @@ def build_context(
                 }
                 for s in summary.segments
             ],
-            "sources": list(summary.sources),
+            "sources": legal_sources,
+            "rates": rate_periods,
+            "rate_lines": [],  # filled while rendering, from the locale's labels
             "total": summary.interest + summary.compensation,
         }
     plan: dict[str, Any] | None = None
@@ -414,6 +424,7 @@ def build_context(
             "first_due_date": instalments[0]["due_date"] if instalments else None,
         }
     due_dates = [line.due_date for line in notice.lines]
+    instalment = _plan_instalment(notice, plan, extra)
     return {
         "stage": notice.stage,
         "template": notice.template,
@@ -465,10 +476,152 @@ def build_context(
         "firm_date": notice.firm_date,
         "days_to_firm_date": (notice.firm_date - notice.as_of).days if notice.firm_date else None,
         "plan": plan,
+        "instalment": instalment,
         "pay_link": notice.pay_link if pay_link is None else pay_link,
         "action": notice.action,
         "extra": extra,
     }
+
+
+_INSTALMENT_STAGES = frozenset({"instalment_reminder", "plan_missed", "instalment_missed"})
+"""Stages and templates of notices about one instalment of an agreed plan."""
+
+
+def _plan_instalment(notice: Notice, plan: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The agreed plan's instalment a notice asks for: the one falling due on the firm date.
+
+    Only for the notices the ladder sends while following a plan (stages
+    ``instalment_reminder`` and ``plan_missed``, templates ``instalment_reminder`` and
+    ``instalment_missed``): they set ``firm_date`` to the instalment's due date and
+    ``principal`` to what is still owed on it. A firm date before the first instalment,
+    with a down payment in the plan, is the down payment (number 0). ``None`` otherwise.
+    """
+    if plan is None or notice.firm_date is None:
+        return None
+    if notice.stage not in _INSTALMENT_STAGES and notice.template not in _INSTALMENT_STAGES:
+        return None
+    found: Mapping[str, Any] | None = None
+    for item in plan["instalments"]:
+        if item["due_date"] == notice.firm_date:
+            found = item
+            break
+    if found is not None:
+        number, amount = int(found["number"]), found["amount"]
+    elif plan["down_payment"] is not None and (
+        not plan["instalments"] or notice.firm_date < plan["instalments"][0]["due_date"]
+    ):
+        number, amount = 0, plan["down_payment"]
+    else:
+        return None
+    grace_until = extra.get("grace_until")
+    if isinstance(grace_until, str):
+        try:
+            grace_until = dt.date.fromisoformat(grace_until)
+        except ValueError:
+            raise ValidationError(
+                "template context", "extra.grace_until", f"{grace_until!r} is not an ISO date"
+            ) from None
+    if grace_until is not None and not isinstance(grace_until, dt.date):
+        raise ValidationError("template context", "extra.grace_until", "must be a date")
+    outstanding = notice.principal if notice.principal.amount <= amount.amount else amount
+    return {
+        "number": number,
+        "down_payment": number == 0,
+        "due_date": notice.firm_date,
+        "amount": amount,
+        "outstanding": outstanding,
+        "days_late": (notice.as_of - notice.firm_date).days,
+        "grace_until": grace_until,
+    }
+
+
+_RATE_LINE = re.compile(r"^rate (?P<label>.+?): (?P<rate>\d+(?:\.\d+)?) % \((?P<source>.*)\)$", re.DOTALL)
+_FIXED_SUFFIX = ", fixed for the debt's life"
+_CITATIONS = (
+    re.compile(r"BOE-A-\d{4}-\d+"),
+    re.compile(
+        r"Resolución de \d{1,2} de (?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre"
+        r"|noviembre|diciembre) de \d{4}(?: de la Secretaría General del Tesoro)?"
+    ),
+    re.compile(r"SFC Res\. \d+/\d{4}"),
+    re.compile(r"Ley \d+/\d{4}(?:,? art\. \d+(?:\.\d+)?)?"),
+    re.compile(r"LPGE \d{4}"),
+    re.compile(r"Código (?:de Comercio|Civil(?: Federal)?),? arts?\. \d+"),
+)
+"""Official references a debtor can look up, in order of preference. A rate table's source
+note is free text written by whoever researched the figure ("title seen, figure derived
+from…"); only one of these references is ever printed on a notice."""
+
+
+def rate_citation(source: str) -> str:
+    """The official reference in a rate table's source note, or ``""``.
+
+    >>> rate_citation("BOE-A-2025-13217 (Resolución de 25 de junio de 2025; title seen, figure derived…)")
+    'BOE-A-2025-13217'
+    >>> rate_citation("Bank Rate 4.75 % since 7 Nov 2024")
+    ''
+    """
+    for pattern in _CITATIONS:
+        match = pattern.search(source)
+        if match:
+            return match.group(0)
+    return ""
+
+
+def split_rate_sources(sources: Iterable[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Split an interest computation's sources into legal citations and per-period rates.
+
+    The interest calculator reports each rate it used as ``"rate <period>: <rate> %
+    (<source note>)"``, where the note is the rate table's research evidence (English
+    free text, for the creditor). Notices show instead a line built from the debtor's
+    labels: each rate comes back as ``{"period", "kind", "fixed", "rate", "citation"}``
+    (``kind`` is ``"period"``, ``"statutory"`` or ``"agreed"``; ``citation`` is the
+    official reference found in the note by :func:`rate_citation`, or ``""``).
+    """
+    legal: list[str] = []
+    rates: list[dict[str, Any]] = []
+    for source in sources:
+        match = _RATE_LINE.match(source)
+        if match is None:
+            legal.append(source)
+            continue
+        label = match["label"]
+        fixed = label.endswith(_FIXED_SUFFIX)
+        if fixed:
+            label = label[: -len(_FIXED_SUFFIX)]
+        kind = label if label in ("statutory", "agreed") else "period"
+        rates.append(
+            {
+                "period": "" if kind != "period" else label,
+                "kind": kind,
+                "fixed": fixed,
+                "rate": Decimal(match["rate"]),
+                "citation": rate_citation(match["source"]),
+            }
+        )
+    return legal, rates
+
+
+def rate_line(rate: Mapping[str, Any], labels: Mapping[str, str], fmt: Formatter) -> str:
+    """One per-period rate line in the debtor's words: ``tipo 2025-H2: 10,15 % (BOE-A-2025-13217)``.
+
+    Words come from the ``rate_period``, ``rate_statutory``, ``rate_agreed`` and
+    ``rate_fixed`` blocks of ``labels.txt``.
+    """
+
+    def label(name: str, default: str) -> str:
+        return " ".join(str(labels.get(name, default)).split())
+
+    if rate["kind"] == "statutory":
+        name = label("rate_statutory", "statutory rate")
+    elif rate["kind"] == "agreed":
+        name = label("rate_agreed", "agreed rate")
+    else:
+        name = f"{label('rate_period', 'rate')} {rate['period']}"
+    if rate["fixed"]:
+        name = f"{name}, {label('rate_fixed', 'fixed for the life of the debt')}"
+    line = f"{name}: {fmt.percent(rate['rate'])}"
+    return f"{line} ({rate['citation']})" if rate["citation"] else line
 
 
 def _figures(notice: Notice) -> dict[str, Any]:
@@ -704,6 +857,10 @@ class _Run:
         labels_template = self.find(chain, "labels.txt")
         assert labels_template is not None
         context["labels"] = self.all_blocks(labels_template, context)
+        if context["interest"] is not None:
+            context["interest"]["rate_lines"] = [
+                rate_line(rate, context["labels"], fmt) for rate in context["interest"]["rates"]
+            ]
         stage = self.notice.template
         template = None
         kind = self.kind
@@ -724,6 +881,10 @@ class _Run:
             "template_locale": template_locale,
             "figures": _figures(self.notice),
             "tone": self.notice.tone,
+            # the business date and the debtor's zone: channels date what they write from
+            # these (email Date header, call task, letter), never from the machine's clock
+            "as_of": self.notice.as_of.isoformat(),
+            "timezone": self.notice.debtor.timezone,
         }
         subject = ""
         html = ""
@@ -842,7 +1003,9 @@ def _letter_document(
             )
             for inv in context["invoices"]
         ]
-        totals = [(label("principal"), fmt.money(notice.principal))]
+        # a notice about one plan instalment asks for that instalment, not the invoices' total
+        first = label("instalment_due") if context["instalment"] is not None else label("principal")
+        totals = [(first, fmt.money(notice.principal))]
         if notice.interest is not None:
             if not notice.interest.interest.is_zero():
                 totals.append((label("interest"), fmt.money(notice.interest.interest)))
@@ -850,7 +1013,8 @@ def _letter_document(
                 totals.append((label("compensation"), fmt.money(notice.interest.compensation)))
         if not notice.fees.is_zero():
             totals.append((label("fees"), fmt.money(notice.fees)))
-        totals.append((label("total_due"), fmt.money(notice.total_due)))
+        if len(totals) > 1 or context["instalment"] is None:
+            totals.append((label("total_due"), fmt.money(notice.total_due)))
         debt = LetterTable(
             title=label("debt_title"),
             headers=(
@@ -892,7 +1056,7 @@ def _letter_document(
             totals=totals,
             numeric=(False, True, True, True, True),
         )
-        sources = summary.sources
+        sources = (*context["interest"]["sources"], *context["interest"]["rate_lines"])
     plan = None
     if notice.plan_offer is not None and notice.plan_offer.instalments:
         offer = notice.plan_offer
@@ -937,6 +1101,50 @@ def _letter_document(
         page_label=label("page"),
         title=subject,
     )
+
+
+BUSINESS_TIME = dt.time(8, 0)
+"""Time of day a message is dated at when no dispatch time is known: the start of the
+default contact window, in the debtor's time zone."""
+
+
+def message_datetime(message: Message, *, at: dt.time = BUSINESS_TIME) -> dt.datetime | None:
+    """When *message* is dated (email ``Date``, call task, letter), from the message itself.
+
+    ``metadata["sent_at"]`` (an ISO 8601 moment with its offset, set by a caller that
+    knows when it dispatches) wins; otherwise the notice's business date
+    (``metadata["as_of"]``, set by :func:`render_notice`) at *at* in the debtor's time
+    zone (``metadata["timezone"]``; UTC when unknown). ``None`` for a message that carries
+    neither (one not rendered by cobrokit): the channel then uses its own clock.
+
+    >>> m = Message("k", "t", "D-1", "oops", "email", "a@b.example", "", "x",
+    ...             metadata={"as_of": "2025-08-04", "timezone": "Europe/Madrid"})
+    >>> message_datetime(m).isoformat()
+    '2025-08-04T08:00:00+02:00'
+    """
+    sent_at = message.metadata.get("sent_at")
+    if sent_at:
+        try:
+            moment = dt.datetime.fromisoformat(str(sent_at))
+        except ValueError:
+            raise ValidationError(
+                f"message {message.key}", "metadata.sent_at", f"{sent_at!r} is not ISO 8601"
+            ) from None
+        if moment.tzinfo is None:
+            raise ValidationError(f"message {message.key}", "metadata.sent_at", "needs a UTC offset")
+        return moment
+    as_of = message.metadata.get("as_of")
+    if not as_of:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise ValidationError(f"message {message.key}", "metadata.as_of", f"{as_of!r} is not an ISO date") from None
+    try:
+        zone: dt.tzinfo = zoneinfo.ZoneInfo(str(message.metadata.get("timezone") or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    return dt.datetime.combine(day, at, tzinfo=zone)
 
 
 def render_notice(

@@ -81,7 +81,7 @@ def test_every_stage_renders_without_optional_figures(stage: str, locale: str, k
 
 
 @pytest.mark.parametrize("kind", ["email", "letter"])
-@pytest.mark.parametrize("stage", ["whats_wrong", "penalty_warning", "ultimatum", "plan_breach"])
+@pytest.mark.parametrize("stage", ["whats_wrong", "penalty_warning", "ultimatum", "instalment_missed", "plan_breach"])
 @pytest.mark.parametrize("locale", LOCALES)
 def test_firm_date_is_stated(stage: str, locale: str, kind: str) -> None:
     message = RENDERER.render(make_notice(stage=stage, locale=locale), kind)

@@ -19,6 +19,12 @@ Failures are receipts, never exceptions: a refused recipient or sender (5xx) and
 authentication failure are ``FAILED_PERMANENT``; a dropped connection, a timeout or a 4xx
 reply are ``FAILED_RETRYABLE``.
 
+Dates: the ``Date`` header is the notice's business date, not the machine's clock (see
+:func:`cobrokit.rendering.message_datetime`): ``metadata["sent_at"]`` when the caller
+set it, else the notice date (``metadata["as_of"]``) at 08:00 in the debtor's time zone.
+Only a message that carries neither (not rendered by cobrokit) is dated by the
+channel's ``clock``.
+
 Idempotency: the ``Message-ID`` is derived from the idempotency key
 (``<sha256(key)[:32]@domain>``), so a resend carries the same id and mail clients thread
 or de-duplicate it, but SMTP itself has no idempotency: if the process dies after the
@@ -47,8 +53,9 @@ from typing import Any
 import attrs
 
 from cobrokit.channel import ChannelType, DeliveryReceipt, DeliveryStatus, Message
-from cobrokit.errors import ConfigError
+from cobrokit.errors import ConfigError, ValidationError
 from cobrokit.plugins.markers import hookimpl
+from cobrokit.rendering import message_datetime
 
 __all__ = [
     "DEFAULT_PASSWORD_ENV",
@@ -258,7 +265,11 @@ class EmailChannel:
         recipients = [addr for _, addr in getaddresses([message.recipient]) if "@" in addr]
         if not recipients:
             return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail="no email address for this debtor")
-        email = build_email(message, self.settings, now=self._clock())
+        try:  # dated from the notice's business date, not the machine's clock
+            sent = message_datetime(message) or self._clock()
+        except ValidationError as exc:
+            return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail=str(exc))
+        email = build_email(message, self.settings, now=sent)
         message_id = str(email["Message-ID"])
         if self.settings.transport == "folder":
             return self._write(message, email, message_id)

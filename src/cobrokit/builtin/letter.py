@@ -41,6 +41,7 @@ from cobrokit.channel import ChannelType, DeliveryReceipt, DeliveryStatus, Messa
 from cobrokit.errors import ConfigError, ValidationError
 from cobrokit.letters import LetterDocument, LetterTable, letter_from_dict, split_paragraphs
 from cobrokit.plugins.markers import hookimpl
+from cobrokit.rendering import message_datetime
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -305,7 +306,8 @@ class LetterChannel:
                 font_regular=self.settings.font_regular,
                 font_bold=self.settings.font_bold,
                 paper=self.settings.paper,
-                created=self._clock(),
+                # the notice's business date, so the same notice gives the same file
+                created=message_datetime(message) or self._clock(),
             )
         except ValidationError as exc:
             return DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail=str(exc))

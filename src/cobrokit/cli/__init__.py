@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "run",
     "journal",
     "casework",
+    "calls",
     "interest",
     "plan",
     "promise",

@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
         "demo",
         help="build a demo portfolio and show what cobrokit does with it",
         description="Generate a demo portfolio as CSV, import it into a new SQLite store, run the "
-        "collection ladder and print the aging report. Everything goes into one folder.",
+        "collection ladder, write the call list and print the aging report. Everything goes into one folder.",
     )
     parser.add_argument(
         "--out",

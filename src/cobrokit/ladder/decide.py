@@ -87,6 +87,8 @@ class PlanView(NamedTuple):
     next_number: int = 0
     missed_since: dt.date | None = None
     missed_number: int = 0
+    missed_amount_minor: int = 0
+    """What is still owed on the missed instalment (minor units)."""
 
 
 class LadderState(NamedTuple):
@@ -458,7 +460,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
 
     # 5. after the due date
     post = ladder.post_due
-    oldest = min(overdue, key=_BY_DUE)
+    ordered = sorted(overdue, key=_BY_DUE) if len(overdue) > 1 else overdue
+    oldest = ordered[0]
     if ladder.calendar_days_only:
         target = bisect.bisect_right(ladder.post_offsets, (as_of - oldest.due).days) - 1
     else:
@@ -469,8 +472,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if state.stage_index < 0:
         # a first contact in a cycle never starts with a firm step (an old debt just imported)
         cap = ladder.index(config.run.first_contact_max)
-        if cap >= 0:
-            target = min(target, cap)
+        if 0 <= cap < target:
+            target = cap
     elif state.stage_date is not None:
         # keep the ladder's spacing after a late start: each step waits its distance from the last
         base = post[state.stage_index].offset
@@ -559,7 +562,6 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage_key = stage.id if not repeat else f"{stage.id}#{repeat}"
-    ordered = overdue if len(overdue) == 1 else sorted(overdue, key=_BY_DUE)
     invoice_ids = tuple(map(_INVOICE_ID, ordered))
     firm = _firm_date(as_of, stage.firm_date_days, pos.country, pos.region)
     # the hot path of a run: tuples built directly (same fields, in order)
@@ -660,8 +662,10 @@ def _follow_plan(
                         stage_key,
                         plan_cycle,
                         channels,
+                        firm_date=plan.missed_since,
+                        amount_minor=plan.missed_amount_minor,
                         detail=(
-                            ("template", "oops"),
+                            ("template", "instalment_missed"),
                             ("plan_id", plan.plan_id),
                             ("instalment", plan.missed_number),
                             ("missed_since", plan.missed_since.isoformat()),

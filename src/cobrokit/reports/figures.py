@@ -141,6 +141,7 @@ _STAGE_ORDER = (
     "handoff",
     "plan_confirmation",
     "instalment_reminder",
+    "plan_missed",
     "plan_breach",
     "thank_you",
 )
