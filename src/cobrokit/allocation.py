@@ -1,22 +1,24 @@
 """Allocating a payment within one debt: to fees, interest and principal, in a set order.
 
 When a debtor owes principal, late-payment interest and dunning fees, a partial payment
-must be applied to them in some order. The default is **fees → interest → principal**:
+must be applied to them in some order. The default is **interest → principal → fees**,
+the order the interest calculator (:mod:`cobrokit.interest.calculator`) applies payments in,
+so a plan's figures and the interest explained on a notice always agree:
 
 * Spanish Civil Code art. 1173: when the debt bears interest, no payment counts as paid
   on account of capital until the interest is covered;
-* the recovery costs (fees) come first, as German BGB §367 puts it ("costs, then interest,
-  then principal").
+* art. 1174: among debts due, the most onerous to the debtor is paid first — the capital,
+  which bears interest, before the fixed recovery compensation and the dunning fees.
 
-Some creditors (and some enforcement courts) apply payments to the principal first;
-:data:`PRINCIPAL_FIRST` gives that order, and any order of the three components can be
-configured (:func:`parse_order`).
+Other orders exist: German BGB §367 puts costs first (:data:`COSTS_FIRST`), some
+creditors and courts apply payments to the principal first (:data:`PRINCIPAL_FIRST`), and
+any order of the three components can be configured (:func:`parse_order`).
 
 **The regime decides.** Every interest regime names its imputation
 (:class:`cobrokit.interest.regimes.Imputation`); :data:`IMPUTATION_ORDERS` maps it to an
 order of the three components, and ``allocate_payment(…, regime=regime)`` uses it:
 
-* ``interest-first`` → fees → interest → principal (:data:`DEFAULT_ORDER`);
+* ``interest-first`` → interest → principal → fees (:data:`DEFAULT_ORDER`);
 * ``principal-first`` → principal → interest → fees (:data:`PRINCIPAL_FIRST`).
 
 The fees component holds the dunning fees *and* the regime's fixed compensation (both are
@@ -43,6 +45,7 @@ from cobrokit.interest.regimes import Imputation, Regime
 from cobrokit.money import Money
 
 __all__ = [
+    "COSTS_FIRST",
     "DEFAULT_ORDER",
     "IMPUTATION_ORDERS",
     "PRINCIPAL_FIRST",
@@ -69,8 +72,11 @@ class Component(enum.StrEnum):
     """The invoices' open principal (capital)."""
 
 
-DEFAULT_ORDER: tuple[Component, ...] = (Component.FEES, Component.INTEREST, Component.PRINCIPAL)
-"""Costs, then interest, then capital (Spanish CC art. 1173; BGB §367)."""
+DEFAULT_ORDER: tuple[Component, ...] = (Component.INTEREST, Component.PRINCIPAL, Component.FEES)
+"""Interest, then capital, then costs (Spanish CC arts. 1173 and 1174; the interest calculator's order)."""
+
+COSTS_FIRST: tuple[Component, ...] = (Component.FEES, Component.INTEREST, Component.PRINCIPAL)
+"""Costs, then interest, then capital (German BGB §367)."""
 
 PRINCIPAL_FIRST: tuple[Component, ...] = (Component.PRINCIPAL, Component.INTEREST, Component.FEES)
 """Capital first, then interest, then costs."""
@@ -107,25 +113,29 @@ def order_for_regime(regime: Regime) -> tuple[Component, ...]:
 
 
 def format_order(order: Sequence[Component]) -> str:
-    """An order as ``"fees,interest,principal"`` (what :func:`parse_order` reads back)."""
+    """An order as ``"interest,principal,fees"`` (what :func:`parse_order` reads back)."""
     return ",".join(Component(c).value for c in order)
 
 
 def parse_order(
     value: str | Iterable[str], *, record: str = "allocation", field: str = "order"
 ) -> tuple[Component, ...]:
-    """Parse an allocation order such as ``"fees,interest,principal"`` or ``"principal-first"``.
+    """Parse an allocation order such as ``"interest,principal,fees"`` or ``"principal-first"``.
 
     Accepts a comma-separated string, a sequence of names, or the shorthands ``"default"``
-    and ``"principal-first"``. Each of the three components must appear exactly once.
+    and ``"interest-first"`` (:data:`DEFAULT_ORDER`), ``"costs-first"`` and ``"fees-first"``
+    (:data:`COSTS_FIRST`) and ``"principal-first"`` (:data:`PRINCIPAL_FIRST`). Each of the
+    three components must appear exactly once.
 
     Raises:
         ValidationError: naming *record* and *field* for an unknown, missing or repeated component.
     """
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in ("default", "fees-first", "interest-first"):
+        if text in ("default", "interest-first"):
             return DEFAULT_ORDER
+        if text in ("costs-first", "fees-first"):
+            return COSTS_FIRST
         if text == "principal-first":
             return PRINCIPAL_FIRST
         names = [part.strip() for part in text.split(",") if part.strip()]
@@ -284,8 +294,8 @@ def allocate_payment(
 
     >>> eur = lambda s: Money(s, "EUR")
     >>> split = allocate_payment(eur("50"), DebtComponents(eur("100"), eur("12.30"), eur("40")))
-    >>> split.fees, split.interest, split.principal
-    (Money('40', 'EUR'), Money('10', 'EUR'), Money('0', 'EUR'))
+    >>> split.interest, split.principal, split.fees
+    (Money('12.30', 'EUR'), Money('37.70', 'EUR'), Money('0.00', 'EUR'))
 
     Raises:
         InvalidAmountError: a negative payment or one finer than the minor unit.

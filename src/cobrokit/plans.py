@@ -1032,7 +1032,7 @@ def evaluate_plan(
     Payments fill the instalments in order (the down payment first). Within an instalment
     the part paid is applied with :func:`~cobrokit.allocation.allocate_payment` in *order*
     — by default the order of the plan's regime (``plan.charges.order``), else
-    fees → interest → principal — so the plan interest is covered before the principal
+    interest → principal → fees — so the plan interest is covered before the principal
     under an interest-first regime (CC art. 1173) and after it under a principal-first one.
     When the plan carries itemised charges, :attr:`PlanStatus.with_charges` applies the
     receipts to the debt with those charges claimed, in the same order. An instalment

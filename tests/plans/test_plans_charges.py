@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cobrokit.allocation import DEFAULT_ORDER, PRINCIPAL_FIRST, Component
+from cobrokit.allocation import COSTS_FIRST, DEFAULT_ORDER, PRINCIPAL_FIRST, Component, DebtComponents
 from cobrokit.cli import main
 from cobrokit.errors import CurrencyMismatchError, InvalidAmountError
 from cobrokit.ladder.config import default_config_text
@@ -111,7 +111,7 @@ def test_without_a_regime_only_the_fees_count(store: SQLiteStore) -> None:
     assert before([PlanDebt("F1", eur("1210.00"))]) is None
 
 
-def test_a_plan_with_late_charges_consumes_fees_then_interest_then_principal(store: SQLiteStore) -> None:
+def test_a_plan_with_late_charges_consumes_interest_then_principal_then_fees(store: SQLiteStore) -> None:
     plan = propose_for_debtor(
         store,
         tenant="default",
@@ -133,12 +133,21 @@ def test_a_plan_with_late_charges_consumes_fees_then_interest_then_principal(sto
     status = evaluate_plan(stored, store.iter_payments("default", "D1"), dt.date(2025, 5, 20))
     # as agreed (charges waived): the 403.33 paid all went to principal → 1210.00 − 403.33 = 806.67 left
     assert status.remaining_principal == eur("806.67")
-    # with the charges claimed, the regime (interest-first) takes fees 15.00 + compensation 40.00,
-    # then interest 11.46, and only 403.33 − 66.46 = 336.87 reaches the principal: 873.13 left
+    # with the charges claimed, the regime (interest-first, as the interest calculator) takes the
+    # interest 11.46 first, then 403.33 − 11.46 = 391.87 of principal, and nothing for the fees
+    # 15.00 + compensation 40.00 = 55.00: principal 1210.00 − 391.87 = 818.13 left, 818.13 + 55.00 = 873.13 owed
     split = status.with_charges
     assert split is not None and split.order == DEFAULT_ORDER
+    assert (split.interest, split.principal, split.fees) == (eur("11.46"), eur("391.87"), eur("0.00"))
+    assert split.remaining == DebtComponents(eur("818.13"), eur("0.00"), eur("55.00"))
+    assert split.remaining.total == eur("873.13")
+    # costs first (BGB §367) instead: fees 55.00, interest 11.46, then 403.33 − 66.46 = 336.87 of
+    # principal: 1210.00 − 336.87 = 873.13 left, all of it principal
+    costs_first = evaluate_plan(stored, store.iter_payments("default", "D1"), dt.date(2025, 5, 20), order=COSTS_FIRST)
+    split = costs_first.with_charges
+    assert split is not None and split.order == COSTS_FIRST
     assert (split.fees, split.interest, split.principal) == (eur("55.00"), eur("11.46"), eur("336.87"))
-    assert split.remaining.principal == eur("873.13") and split.remaining.total == eur("873.13")
+    assert split.remaining == DebtComponents(eur("873.13"), eur("0.00"), eur("0.00"))
 
 
 def _write_config(tmp_path: Path, by_country: str) -> Path:
@@ -169,7 +178,7 @@ def test_cli_falls_back_to_the_configured_regime(
         "compensation": "40.00",
         "fees": "15.00",
         "total": "66.46",
-        "allocation_order": ["fees", "interest", "principal"],
+        "allocation_order": ["interest", "principal", "fees"],  # es-commercial imputes interest-first
     }
     # --config maps Spain to the civil-law regime: legal interest, no fixed compensation
     config = _write_config(tmp_path, '{ ES = "es-legal" }')
@@ -188,7 +197,7 @@ def test_cli_falls_back_to_the_configured_regime(
         "compensation": "0.00",
         "fees": "15.00",
         "total": "15.00",
-        "allocation_order": ["fees", "interest", "principal"],
+        "allocation_order": ["interest", "principal", "fees"],  # no regime: DEFAULT_ORDER
     }
     assert data["late_charges"] == "15.00"
     # an explicit --regime wins; "none" leaves the fees only
@@ -205,7 +214,7 @@ def test_cli_text_itemises_the_charges(
     assert "late charges if no plan is agreed: EUR 66.46" in out
     assert (
         "Late charges (es-commercial, as of 2025-04-03): interest EUR 11.46, compensation EUR 40.00, "
-        "dunning fees EUR 15.00; a payment goes to fees → interest → principal"
+        "dunning fees EUR 15.00; a payment goes to interest → principal → fees"
     ) in out
 
 

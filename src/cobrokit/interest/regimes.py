@@ -79,9 +79,9 @@ class Imputation(enum.Enum):
     """Order in which a partial payment is applied."""
 
     INTEREST_FIRST = "interest-first"
-    """Accrued interest, then principal, then compensation (Spanish Civil Code art. 1173)."""
+    """Accrued interest, then principal, then compensation and fees (Spanish Civil Code arts. 1173, 1174)."""
     PRINCIPAL_FIRST = "principal-first"
-    """Principal, then accrued interest, then compensation (a contract or court may choose it)."""
+    """Principal, then accrued interest, then compensation and fees (a contract or court may choose it)."""
 
 
 class Compounding(enum.Enum):
