@@ -247,7 +247,7 @@ def debtor_positions(
         for _, currency, inv, issue, due, amount, open_minor, disputed, inv_hold in rows:
             by_currency.setdefault(currency, []).append(
                 _new(
-                    OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, bool(disputed), bool(inv_hold))
+                    OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, disputed != 0, inv_hold != 0)
                 )
             )
 
@@ -296,6 +296,7 @@ def debtor_positions(
 
 
 _NO_TAGS: frozenset[str] = frozenset()
+_RUN_CACHE_KIB = -32768  # SQLite page cache of the writing connection during a run: 32 MiB
 _new = tuple.__new__
 _day_text = functools.lru_cache(maxsize=64)(dt.date.isoformat)
 _CONTACT_POINTS: dict[tuple[bool, bool, bool], frozenset[str]] = {
@@ -488,8 +489,11 @@ def _run(
     # write-ahead log and with it every batch before it; the dispatcher's commits are FULL too,
     # so nothing is delivered from a decision that is not on disk.
     durable = store.conn.execute("PRAGMA synchronous").fetchone()[0]
+    cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
     if not dry_run:
         store.conn.execute("PRAGMA synchronous = NORMAL")
+        # a batch's pages stay in memory until its commit instead of spilling to the log midway
+        store.conn.execute(f"PRAGMA cache_size = {_RUN_CACHE_KIB}")
     try:
         for debtor_id, pos, timezone in debtor_positions(
             reader,
@@ -552,6 +556,7 @@ def _run(
             new_rows += _flush(store, batch)
     finally:
         store.conn.execute(f"PRAGMA synchronous = {int(durable)}")
+        store.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if collecting:
             gc.enable()
         reader.close()

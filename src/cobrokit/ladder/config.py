@@ -95,16 +95,17 @@ class Stage:
     offer_plan: bool = False
     show_interest: bool = False
     attach_statement: bool = False
+    has_conditions: bool = attrs.field(init=False, eq=False, repr=False)
+    """True when the stage has a balance, segment or risk condition (derived)."""
+
+    def __attrs_post_init__(self) -> None:
+        conditions = bool(self.min_balance or self.tags_any or self.tags_none or self.max_risk is not None)
+        object.__setattr__(self, "has_conditions", conditions)
 
     @property
     def pre_due(self) -> bool:
         """True for reminders before the due date."""
         return self.offset < 0
-
-    @property
-    def has_conditions(self) -> bool:
-        """True when the stage has a balance, segment or risk condition."""
-        return bool(self.min_balance or self.tags_any or self.tags_none or self.max_risk is not None)
 
     @property
     def template_name(self) -> str:

@@ -486,7 +486,6 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if target < 0:
         return Decision(state, tuple(actions), tuple(journal))
 
-    open_minor = sum(map(_OPEN_MINOR, overdue))
     sent = state.sent
     chosen: int | None = None
     repeat = 0
@@ -525,16 +524,14 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         if chosen is not None:
             for missed in candidates:
                 if missed < chosen:
-                    journal.append(
-                        Entry(
-                            "skipped", post[missed].id, f"catch-up policy '{policy}': missed step not sent", "catch_up"
-                        )
-                    )
+                    reason = f"catch-up policy '{policy}': missed step not sent"
+                    journal.append(_new(Entry, ("skipped", post[missed].id, reason, "catch_up")))
                     sent = sent | {post[missed].id}
     if chosen is None:
         return Decision(state._replace(sent=sent), tuple(actions), tuple(journal))
 
     stage = post[chosen]
+    open_minor = sum(map(_OPEN_MINOR, overdue)) if stage.has_conditions or stage.fee is not None else 0
     why_not = _conditions(stage, pos, open_minor) if stage.has_conditions else ""
     if why_not:
         journal.append(Entry("skipped", stage.id, why_not, "stage_condition"))
