@@ -38,6 +38,7 @@ from cobrokit.ladder.config import Config, Ladder
 from cobrokit.ladder.decide import (
     Action,
     Decision,
+    LadderState,
     OpenInvoice,
     PlanView,
     Position,
@@ -50,9 +51,12 @@ from cobrokit.store import journal as jr
 from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import OPEN_AMOUNTS_CTE, SQLiteStore
 
-__all__ = ["PlannedAction", "RunResult", "debtor_positions", "preview_debtor", "run_ladder", "stage_of"]
+__all__ = ["PlannedAction", "RunEntry", "RunResult", "debtor_positions", "preview_debtor", "run_ladder", "stage_of"]
 
 log = logging.getLogger(__name__)
+
+HARDSHIP_DAYS = 90
+"""How long a reported cash-flow hardship makes the ladder's notices offer a payment plan."""
 
 WINDOWED_CHANNELS = frozenset({"email", "sms", "whatsapp", "call"})
 """Channels that reach the debtor directly and so respect the contact window."""
@@ -90,6 +94,34 @@ class PlannedAction:
     invoice_ids: tuple[str, ...] = ()
     firm_date: dt.date | None = None
     amount_minor: int = 0
+    detail: tuple[tuple[str, Any], ...] = ()
+    """Why and with what: ``days_overdue``, plan and instalment numbers…"""
+
+    @property
+    def why(self) -> str:
+        """A short reason for a person (``"124 days overdue"``, ``"instalment 2 of plan PLAN-00001"``)."""
+        facts = dict(self.detail)
+        if "days_overdue" in facts:
+            days = facts["days_overdue"]
+            overdue = f"{days} day{'s' if days != 1 else ''} overdue"
+            return overdue + (", reported hardship" if facts.get("hardship") else "")
+        if "instalment" in facts and "plan_id" in facts:
+            return f"instalment {facts['instalment']} of plan {facts['plan_id']}"
+        if self.cycle.startswith("pre-"):  # a reminder before the due date
+            return f"due on {self.cycle[4:]}"
+        return str(facts.get("reason", ""))
+
+
+@attrs.frozen(slots=True)
+class RunEntry:
+    """A journal line a run wrote (or would write, in a dry run): a skip, a deferral, a pause…"""
+
+    debtor_id: str
+    currency: str
+    kind: str
+    stage: str
+    reason: str
+    code: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -118,6 +150,8 @@ class RunResult:
     """Open invoices evaluated."""
     errors: int = 0
     """Debtors whose decision failed (journaled as ``error`` and left for the next run)."""
+    entries: tuple[RunEntry, ...] = ()
+    """Every journal line of the run, with its reason (kept with the actions: ``collect_actions``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The run's figures as the ``cobrokit run --json`` object."""
@@ -208,6 +242,7 @@ def debtor_positions(
     limitation_years: Callable[[str], int] | None = None,
     only_debtor: str | None = None,
     risks: dict[str, int] | None = None,
+    hardship: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, Position, str]]:
     """Stream ``(debtor_id, position, timezone)`` per debtor and currency, merged by debtor id.
 
@@ -246,9 +281,7 @@ def debtor_positions(
         by_currency: dict[str, list[OpenInvoice]] = {}
         for _, currency, inv, issue, due, amount, open_minor, disputed, inv_hold in rows:
             by_currency.setdefault(currency, []).append(
-                _new(
-                    OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, disputed != 0, inv_hold != 0)
-                )
+                _new(OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, disputed != 0, inv_hold != 0))
             )
 
         state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows}
@@ -289,6 +322,7 @@ def debtor_positions(
                         risks.get(debtor_id),
                         recent,
                         limitation,
+                        debtor_id in hardship,
                     ),
                 ),
                 timezone,
@@ -337,6 +371,12 @@ def not_before(as_of: dt.date, timezone: str, start: dt.time) -> str:
     return local.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=256)
+def _fallback_text(channels: tuple[str, ...]) -> str:
+    """The outbox ``fallback`` column: the channels after the first, comma-separated."""
+    return ",".join(channels[1:])
+
+
 _LIMITATION_YEARS = {"ES": SPAIN_CIVIL.years, "GB": UK_SIMPLE_CONTRACT.years, "UK": UK_SIMPLE_CONTRACT.years}
 
 
@@ -354,7 +394,7 @@ def run_ladder(
     now: dt.datetime,
     dry_run: bool = False,
     check_freshness: bool = True,
-    backend: str = "sqlite",
+    backend: str | None = None,
     batch_size: int = 5000,
     progress: bool | None = None,
     promises: dict[str, PromiseView] | None = None,
@@ -368,7 +408,9 @@ def run_ladder(
             record timestamps; the decisions themselves depend only on *as_of*.
         dry_run: decide and return what would happen, writing nothing.
         check_freshness: pause when the backend's payments were synced longer ago than
-            ``config.run.freshness_hours`` (off for simulations).
+            ``config.run.freshness_hours``, or never for an external backend (off for simulations).
+        backend: whose last sync the freshness guard checks (default: ``[backend] name`` of
+            the configuration, else ``"sqlite"``, the embedded store fed by ``cobrokit import``).
         promises, plans: current promise and plan views per debtor id (defaults: loaded
             from the store by :mod:`cobrokit.commitments`).
         collect_actions: keep every planned action in the result (turn off for large runs:
@@ -383,38 +425,29 @@ def run_ladder(
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     journal_counts: Counter[str] = Counter()
 
+    backend = backend or config.backend.name or "sqlite"
     if check_freshness:
         synced = store.last_synced(tenant, backend)
-        if synced is not None:
+        reason = ""
+        if synced is None and backend != "sqlite":
+            reason = (
+                f"payments from backend {backend!r} were never synced into this store; reminders paused so "
+                f"nobody who already paid is chased — run `cobrokit sync --backend {backend}` and run again"
+            )
+        elif synced is not None and now - synced > dt.timedelta(hours=config.run.freshness_hours):
             age = now - synced
-            if age > dt.timedelta(hours=config.run.freshness_hours):
-                reason = (
-                    f"payments from backend {backend!r} were last synced {synced.isoformat(timespec='minutes')} "
-                    f"({age.total_seconds() / 3600:.0f} h ago, limit {config.run.freshness_hours} h); "
-                    "reminders paused so nobody who already paid is chased — sync and run again"
+            reason = (
+                f"payments from backend {backend!r} were last synced {synced.isoformat(timespec='minutes')} "
+                f"({age.total_seconds() / 3600:.0f} h ago, limit {config.run.freshness_hours} h); "
+                "reminders paused so nobody who already paid is chased — sync and run again"
+            )
+        if reason:
+            if not dry_run:
+                jr.append_journal(
+                    store, [(tenant, run_id, as_of.isoformat(), "", "paused", "", "", "", "", reason, "{}", stamp)]
                 )
-                if not dry_run:
-                    jr.append_journal(
-                        store,
-                        [
-                            (
-                                tenant,
-                                run_id,
-                                as_of.isoformat(),
-                                "",
-                                "paused",
-                                "",
-                                "",
-                                "",
-                                "",
-                                reason,
-                                "{}",
-                                stamp,
-                            )
-                        ],
-                    )
-                log.warning("run paused: %s", reason)
-                return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
+            log.warning("run paused: %s", reason)
+            return RunResult(run_id, as_of, tenant, dry_run, 0, 0, (), 0, Counter({"paused": 1}), reason)
 
     with contextlib.ExitStack() as guard:
         if not dry_run:
@@ -426,7 +459,6 @@ def run_ladder(
                 if changes:
                     log.info("run %s: %d payment plan transition(s) saved", run_id, len(changes))
         loaded = _Inputs.load(store, tenant, as_of, config, promises=promises, plans=plans)
-        promises, plans, risks, window = loaded.promises, loaded.plans, loaded.risks, loaded.window
         return _run(
             store,
             as_of,
@@ -435,10 +467,7 @@ def run_ladder(
             dry_run,
             batch_size,
             progress,
-            promises,
-            plans,
-            risks,
-            window,
+            loaded,
             collect_actions,
             run_id,
             stamp,
@@ -454,10 +483,7 @@ def _run(
     dry_run: bool,
     batch_size: int,
     progress: bool | None,
-    promises: dict[str, PromiseView],
-    plans: dict[str, PlanView],
-    risks: dict[str, int],
-    window: int,
+    inputs: _Inputs,
     collect_actions: bool,
     run_id: str,
     stamp: str,
@@ -466,6 +492,7 @@ def _run(
     reader = _open_reader(store)
     ladder_cache: dict[tuple[frozenset[str], str], Ladder] = {}
     planned: list[PlannedAction] = []
+    lines: list[RunEntry] = []
     notice_counts: Counter[tuple[str, str]] = Counter()  # (stage key, channel) -> notices
     entry_counts: Counter[tuple[str, str]] = Counter()  # (kind, reason code) -> journal lines
     skipped: Counter[str] = Counter()
@@ -494,24 +521,34 @@ def _run(
         store.conn.execute("PRAGMA synchronous = NORMAL")
         # a batch's pages stay in memory until its commit instead of spilling to the log midway
         store.conn.execute(f"PRAGMA cache_size = {_RUN_CACHE_KIB}")
+    total = 0
+    if show:
+        total = reader.execute("SELECT COUNT(*) FROM debtor WHERE tenant = ?", (tenant,)).fetchone()[0]
+    previous = _NO_DECISION
     try:
         for debtor_id, pos, timezone in debtor_positions(
             reader,
             tenant,
             as_of,
-            contacts_since=as_of - dt.timedelta(days=window),
-            promises=promises,
-            plans=plans,
+            contacts_since=as_of - dt.timedelta(days=inputs.window),
+            promises=inputs.promises,
+            plans=inputs.plans,
             limitation_years=_limitation_years,
-            risks=risks,
+            risks=inputs.risks,
+            hardship=inputs.hardship,
         ):
             positions += 1
             invoices_seen += len(pos.items)
             if debtor_id != last_debtor:
                 debtors_seen += 1
                 last_debtor = debtor_id
+                today: tuple[tuple[dt.date, str], ...] = ()
                 if show and debtors_seen % 10_000 == 0:
-                    print(f"\r  {debtors_seen} debtors…", end="", file=sys.stderr, flush=True)
+                    _progress(debtors_seen, total)
+            else:  # another currency of the same debtor: today's notices count for its gap and caps
+                today += tuple((as_of, a.channels[0]) for a in previous.actions if a.kind == "notice" and a.channels)
+                if today:
+                    pos = pos._replace(recent_contacts=(*pos.recent_contacts, *today))
             key = (pos.tags, pos.country)
             ladder = ladder_cache.get(key)
             if ladder is None:
@@ -524,7 +561,11 @@ def _run(
                 log.warning("run %s: decision failed for one debtor (%s); left for the next run", run_id, exc)
                 reason = f"{type(exc).__name__}: {exc}"
                 batch["journal"].append((tenant, run_id, day, debtor_id, "error", "", "", reason, stamp))
+                if collect_actions:
+                    lines.append(RunEntry(debtor_id, pos.currency, "error", "", reason, "error"))
+                previous = _NO_DECISION
                 continue
+            previous = decision
             if decision.state.status:
                 skipped[status_code(decision.state.status)] += 1
             if not decision.actions and not decision.journal and decision.state == pos.state:
@@ -542,6 +583,7 @@ def _run(
                 planned if collect_actions else None,
                 entry_counts,
                 notice_counts,
+                lines if collect_actions else None,
             )
             if not dry_run and len(pending) >= batch_size:
                 new_rows += _flush(store, batch)
@@ -586,9 +628,19 @@ def _run(
         skipped=skipped,
         invoices_seen=invoices_seen,
         errors=errors,
+        entries=tuple(lines),
     )
     log.info("%s", result.summary())
     return result
+
+
+_NO_DECISION = Decision(LadderState(""), (), ())
+
+
+def _progress(done: int, total: int) -> None:
+    """A progress line on the terminal (stderr), rewritten in place."""
+    share = f" ({100 * done // total}%)" if total else ""
+    print(f"\r  {done:,}/{total:,} debtors{share}", end="", file=sys.stderr, flush=True)
 
 
 def _flush(store: SQLiteStore, batch: dict[str, list[Any]]) -> int:
@@ -624,6 +676,7 @@ def _record(
     planned: list[PlannedAction] | None,
     entries: Counter[tuple[str, str]],
     notices: Counter[tuple[str, str]],
+    lines: list[RunEntry] | None = None,
 ) -> None:
     tenant, debtor_id, currency = pos.tenant, pos.debtor_id, pos.currency
     day = _day_text(as_of)
@@ -632,6 +685,8 @@ def _record(
         cycle = f"{currency}{decision.state.cycle}"
         for entry in decision.journal:
             entries[entry.kind, entry.code] += 1
+            if lines is not None:
+                lines.append(RunEntry(debtor_id, currency, entry.kind, entry.stage, entry.reason, entry.code))
             batch["journal"].append(
                 (tenant, run_id, day, debtor_id, entry.kind, entry.stage, cycle, entry.reason, stamp)
             )
@@ -672,7 +727,7 @@ def _record(
                 action.stage,
                 action.cycle,
                 channel,
-                ",".join(channels[1:]),
+                _fallback_text(channels),
                 action.kind,
                 day,
                 start,
@@ -697,6 +752,7 @@ def _record(
                     action.invoice_ids,
                     action.firm_date,
                     action.amount_minor,
+                    action.detail,
                 )
             )
 
@@ -723,6 +779,8 @@ def _payload_constant(ladder: Ladder, stage_key: str, template: str | None, conf
     if stage is not None:
         if stage.action:
             part["action"] = stage.action
+        if stage.handoff_to:
+            part["handoff_to"] = stage.handoff_to
         if stage.offer_plan:
             part["offer_plan"] = True
         if stage.attach_statement:
@@ -766,6 +824,8 @@ class _Inputs:
     plans: dict[str, PlanView]
     risks: dict[str, int]
     window: int
+    hardship: frozenset[str]
+    """Debtors who reported cash-flow hardship in the last :data:`HARDSHIP_DAYS` days and have no plan."""
 
     @classmethod
     def load(
@@ -790,7 +850,13 @@ class _Inputs:
 
             risks = risk_scores(store, tenant, as_of)
         window = max([days for _, days in config.guardrails.caps.values()] + [config.guardrails.min_gap_days, 1])
-        return cls(promises, plans, risks, window)
+        reported = store.conn.execute(
+            "SELECT DISTINCT debtor_id FROM contact "
+            "WHERE tenant = ? AND reason = 'hardship' AND date > ? AND date <= ?",
+            (tenant, (as_of - dt.timedelta(days=HARDSHIP_DAYS)).isoformat(), as_of.isoformat()),
+        ).fetchall()
+        hardship = frozenset(debtor for (debtor,) in reported if debtor not in plans)
+        return cls(promises, plans, risks, window, hardship)
 
 
 def preview_debtor(
@@ -814,6 +880,7 @@ def preview_debtor(
             plans=loaded.plans,
             limitation_years=_limitation_years,
             risks=loaded.risks,
+            hardship=loaded.hardship,
         ):
             out.append((pos, decide(pos, config.ladder_for(pos.tags, pos.country), config, as_of)))
         return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from cobrokit.engine import PlannedAction, run_ladder
+from cobrokit.engine import PlannedAction, RunEntry, run_ladder
 from cobrokit.ladder.config import Config
 from cobrokit.model import DEFAULT_TENANT
 from cobrokit.store.sqlite import SQLiteStore
@@ -30,6 +30,8 @@ class SimulatedDay:
 
     day: dt.date
     actions: tuple[PlannedAction, ...]
+    entries: tuple[RunEntry, ...] = ()
+    """Why others were not contacted that day: skips, deferrals, pauses (each once, when it starts)."""
 
 
 def simulate(
@@ -58,5 +60,5 @@ def simulate(
                 )
                 with copy.transaction() as conn:
                     conn.execute("UPDATE outbox SET status = 'sent', detail = 'simulated' WHERE status = 'planned'")
-                yield SimulatedDay(day, result.planned)
+                yield SimulatedDay(day, result.planned, result.entries)
                 day += dt.timedelta(days=1)

@@ -111,14 +111,21 @@ def test_journal_command_lists_every_entry_as_json_lines(db: str, capsys: pytest
     assert "2026-03-20 D1 paused oops [paused] — paused: manual hold on the debtor" in capsys.readouterr().out
 
 
-def test_simulate_prints_day_by_day(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_prints_day_by_day_with_the_reasons(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--db", db, "--from", "2026-02-20", "--to", "2026-03-20", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(a["date"], a["stage"]) for a in lines if a["kind"] == "notice"] == [
-        ("2026-02-23", "courtesy"),
-        ("2026-03-03", "oops"),
-        ("2026-03-17", "whats_wrong"),
+    assert [(a["date"], a["stage"], a["why"]) for a in lines if a["kind"] == "notice"] == [
+        ("2026-02-23", "courtesy", "due on 2026-03-02"),
+        ("2026-03-03", "oops", "1 day overdue"),
+        ("2026-03-17", "whats_wrong", "15 days overdue"),
     ]
+    # the ultimatum is a letter and there is no address on file: the text says so on the day
+    assert main(["simulate", "--db", db, "--from", "2026-02-20", "--to", "2026-04-05"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-03-24  1 action(s)\n  D1 EUR: penalty_warning via email [F1] firm date" in out
+    assert (
+        "2026-04-01  0 action(s)\n  D1 EUR: skipped ultimatum — skipped: no usable channel (letter: no address)" in out
+    )
     with SQLiteStore.open(db) as store:  # the real store was only read
         assert store.conn.execute("SELECT COUNT(*) FROM ladder_state").fetchone()[0] == 0
 

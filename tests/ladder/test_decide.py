@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from cobrokit.ladder.config import default_config
 from cobrokit.ladder.decide import (
+    LIMITATION_CHECKED,
     REASONS,
     LadderState,
     OpenInvoice,
@@ -265,11 +266,26 @@ def test_repeat_interval_is_capped() -> None:
     assert sent == [(15, "whats_wrong"), (17, "whats_wrong#1"), (19, "whats_wrong#2")]
 
 
-def test_limitation_warning_goes_to_the_creditor() -> None:
-    decision = decide(pos(inv(), limitation_date=day(60)), LADDER, CONFIG, day(1))
-    warnings = [a for a in decision.actions if a.kind == "creditor_warning"]
-    assert len(warnings) == 1 and warnings[0].firm_date == day(60)
-    assert "becomes time-barred on" in dict(warnings[0].detail)["reason"]
+def test_limitation_warning_goes_to_the_creditor_instead_of_a_notice() -> None:
+    _, state = run_days(pos(inv()), -10, 1)  # "oops" sent at +1
+    near = pos(inv(), state=state, limitation_date=day(100))
+    decision = decide(near, LADDER, CONFIG, day(15))  # 85 days left (warning window: 90)
+    assert notices(decision) == []  # no "what's wrong?": the creditor decides
+    (warning,) = [a for a in decision.actions if a.kind == "creditor_warning"]
+    assert warning.firm_date == day(100) and warning.channels == ("creditor",)
+    assert "becomes time-barred on" in dict(warning.detail)["reason"]
+    assert decision.journal[0].kind == "paused" and decision.journal[0].code == "limitation"
+    assert status_code(decision.state.status) == "limitation"
+    again = decide(near._replace(state=decision.state), LADDER, CONFIG, day(16))
+    assert notices(again) == [] and again.journal == ()  # journaled once; the warning's key dedups it
+    passed = decide(near._replace(state=decision.state), LADDER, CONFIG, day(120))
+    assert notices(passed) == [] and "became time-barred" in passed.state.status
+    # the creditor checked that the claim is alive (interrupted by a formal demand): tag the debtor
+    checked = near._replace(state=decision.state, tags=frozenset({LIMITATION_CHECKED}))
+    resumed = decide(checked, LADDER, CONFIG, day(16))
+    assert notices(resumed) == [("whats_wrong", "call")] and resumed.journal[0].kind == "resumed"
+    far = decide(pos(inv(), state=state, limitation_date=day(200)), LADDER, CONFIG, day(15))
+    assert notices(far) == [("whats_wrong", "call")]  # 185 days left: the ladder goes on
 
 
 @given(
@@ -293,3 +309,26 @@ def test_a_stage_inserted_in_the_config_does_not_shift_a_stored_state() -> None:
     decision = decide(pos(inv(), state=state), ladder, CONFIG, day(23))
     assert decision.state.stage_index == ladder.index("penalty_warning") == 3
     assert notices(decision) == []  # no step re-sent because an index moved
+
+
+def test_repeats_do_not_push_the_next_steps_back() -> None:
+    stages = list(LADDER.stages)
+    stages[2] = attrs.evolve(stages[2], repeat_every=3, repeat_max=2)  # whats_wrong at +15, again at +18, +21
+    ladder = attrs.evolve(LADDER, stages=tuple(stages))
+    config = attrs.evolve(CONFIG, guardrails=attrs.evolve(CONFIG.guardrails, min_gap_days=0))
+    state = None
+    sent = {}
+    for offset in range(-10, 35):
+        decision = decide(pos(inv(), state=state), ladder, config, day(offset))
+        state = decision.state
+        for stage, _ in notices(decision):
+            sent[offset] = stage
+    assert sent == {
+        -7: "courtesy",
+        1: "oops",
+        15: "whats_wrong",
+        18: "whats_wrong#1",
+        21: "whats_wrong#2",
+        22: "penalty_warning",  # on its own offset, not 7 days after the last repeat
+        30: "ultimatum",
+    }

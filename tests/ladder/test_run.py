@@ -513,3 +513,62 @@ def test_the_run_saves_where_each_payment_plan_stands(ledger: SQLiteStore) -> No
         ("activated", "active"),
         ("breached", "breached"),
     ]
+
+
+def test_the_minimum_gap_holds_across_a_debtors_currencies(ledger: SQLiteStore) -> None:
+    ledger.save(invoices=[make_invoice("F2", "D1", "500.00", due=DUE.isoformat(), currency="USD")])
+    day, now = at(1)
+    first = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert [(a.currency, a.stage) for a in first.planned] == [("EUR", "oops")]  # one contact a day, not two
+    assert first.skipped == {"contact_gap": 1}
+    (deferred,) = [e for e in jr.journal_entries(ledger, "default") if e.kind == "deferred"]
+    assert deferred.cycle == "USD1" and "minimum gap is 3 days" in deferred.reason
+    later = [run_ladder(ledger, d, config=CONFIG, now=n).planned for d, n in (at(2), at(3), at(4))]
+    assert [[(a.currency, a.stage) for a in p] for p in later] == [[], [], [("USD", "oops")]]
+
+
+def test_a_logged_call_counts_as_a_contact_for_the_gap_but_a_missed_one_does_not(ledger: SQLiteStore) -> None:
+    record_contact(ledger, debtor_id="D1", on=DUE, outcome="no_answer", now=at(0)[1])
+    day, now = at(1)
+    assert [a.stage for a in run_ladder(ledger, day, config=CONFIG, now=now, dry_run=True).planned] == ["oops"]
+    record_contact(ledger, debtor_id="D1", on=DUE, outcome="answered", reason="forgot", now=at(0)[1])
+    blocked = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert blocked.planned == () and blocked.skipped == {"contact_gap": 1}
+    assert [a.stage for a in run_ladder(ledger, at(3)[0], config=CONFIG, now=at(3)[1]).planned] == ["oops"]
+
+
+def test_reported_hardship_makes_the_next_notices_offer_a_plan(ledger: SQLiteStore) -> None:
+    from cobrokit.dispatch import build_notice
+
+    for offset in range(-7, 2):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)  # courtesy, oops
+    record_contact(ledger, debtor_id="D1", on=at(5)[0], outcome="answered", reason="hardship", now=at(5)[1])
+    for offset in range(2, 31):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+    rows = {r.stage: r for r in jr.iter_outbox(ledger, "default", debtor_id="D1")}
+    assert rows["oops"].payload_data.get("offer_plan") is None  # before the client spoke
+    assert rows["whats_wrong"].payload_data["offer_plan"] is True  # the stage offers one anyway
+    assert rows["ultimatum"].payload_data["offer_plan"] is True  # it offers none by default: hardship does
+    assert rows["ultimatum"].payload_data["hardship"] is True
+    notice = build_notice(ledger, rows["ultimatum"], CONFIG)
+    assert notice.plan_offer is not None and len(notice.plan_offer.instalments) == CONFIG.plans.offer_instalments
+
+
+def test_freshness_guard_checks_the_configured_backend_and_one_never_synced(ledger: SQLiteStore) -> None:
+    import attrs
+
+    from cobrokit.ladder.config import BackendPolicy
+
+    day, now = at(1)
+    xero = attrs.evolve(CONFIG, backend=BackendPolicy(name="xero"))
+    never = run_ladder(ledger, day, config=xero, now=now)
+    assert "'xero' were never synced" in never.paused_reason and "cobrokit sync --backend xero" in never.paused_reason
+    ledger.record_sync("default", "xero", now - dt.timedelta(hours=50))
+    stale = run_ladder(ledger, day, config=xero, now=now)
+    assert "last synced" in stale.paused_reason and "50 h ago" in stale.paused_reason
+    ledger.record_sync("default", "xero", now - dt.timedelta(hours=2))
+    assert [a.stage for a in run_ladder(ledger, day, config=xero, now=now).planned] == ["oops"]
+    # the embedded store needs no sync: what was imported is what it knows
+    assert run_ladder(ledger, at(2)[0], config=CONFIG, now=at(2)[1]).paused_reason == ""

@@ -11,7 +11,7 @@ from typing import Any
 
 from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.dispatch import dispatch
-from cobrokit.engine import PlannedAction, preview_debtor, run_ladder
+from cobrokit.engine import PlannedAction, RunEntry, preview_debtor, run_ladder
 from cobrokit.ladder.config import load_config
 from cobrokit.money import Money
 from cobrokit.plugins import get_plugin_host
@@ -54,9 +54,9 @@ def register(sub: Any) -> None:
     run.add_argument("--no-dispatch", action="store_true", help="record decisions only; deliver later")
     run.add_argument(
         "--backend",
-        default="sqlite",
+        default=None,
         metavar="NAME",
-        help="whose sync time the freshness guard checks (default: sqlite)",
+        help="whose sync time the freshness guard checks (default: [backend] name in the config, else sqlite)",
     )
     run.add_argument("--json", action="store_true", help="JSON output")
     run.set_defaults(func=run_command)
@@ -105,7 +105,24 @@ def _action_json(day: dt.date, a: PlannedAction) -> dict[str, Any]:
         "invoices": list(a.invoice_ids),
         "firm_date": a.firm_date.isoformat() if a.firm_date else None,
         "amount_minor": a.amount_minor,
+        "why": a.why,
     }
+
+
+def _entry_json(day: dt.date, e: RunEntry) -> dict[str, Any]:
+    return {
+        "date": day.isoformat(),
+        "debtor_id": e.debtor_id,
+        "currency": e.currency,
+        "kind": e.kind,
+        "stage": e.stage,
+        "code": e.code,
+        "reason": e.reason,
+    }
+
+
+def _entry_line(e: RunEntry) -> str:
+    return f"  {e.debtor_id} {e.currency}: {e.kind} {e.stage or '-'} — {e.reason}"
 
 
 def _action_line(a: PlannedAction) -> str:
@@ -113,7 +130,8 @@ def _action_line(a: PlannedAction) -> str:
     via = f" via {a.channel}" if a.channel else ""
     invoices = f" [{', '.join(a.invoice_ids)}]" if a.invoice_ids else ""
     firm = f" firm date {a.firm_date.isoformat()}" if a.firm_date else ""
-    return f"  {a.debtor_id} {a.currency}: {what}{via}{invoices}{firm}"
+    why = f" ({a.why})" if a.why else ""
+    return f"  {a.debtor_id} {a.currency}: {what}{via}{invoices}{firm}{why}"
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -160,6 +178,7 @@ def run_command(args: argparse.Namespace) -> int:
         out = result.to_json()
         if args.dry_run:
             out["planned"] = [_action_json(as_of, a) for a in result.planned]
+            out["entries"] = [_entry_json(as_of, e) for e in result.entries]
         out["dispatch"] = dict(delivered.outcomes) if delivered else None
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -168,6 +187,8 @@ def run_command(args: argparse.Namespace) -> int:
         if args.dry_run:
             for planned in result.planned:
                 print(_action_line(planned))
+            for line in result.entries:
+                print(_entry_line(line))
         if delivered is not None:
             print(delivered.summary())
     return 3 if result.paused_reason else 0
@@ -199,8 +220,12 @@ def simulate_command(args: argparse.Namespace) -> int:
             if args.json:
                 for action in day.actions:
                     print(json.dumps(_action_json(day.day, action)))
-            elif day.actions:
+                for entry in day.entries:
+                    print(json.dumps(_entry_json(day.day, entry)))
+            elif day.actions or day.entries:
                 print(f"{day.day.isoformat()}  {len(day.actions)} action(s)")
                 for action in day.actions:
                     print(_action_line(action))
+                for entry in day.entries:
+                    print(_entry_line(entry))
     return 0

@@ -45,6 +45,8 @@ __all__ = [
 
 CATCH_UP_POLICIES = ("current", "replay", "skip")
 ACTIONS = ("", "suspend_service", "handoff")
+HANDOFF_TARGETS = ("agency", "legal")
+"""Where a ``handoff`` stage sends the case: a collection agency or a lawyer (court)."""
 TONES = ("friendly", "concerned", "firm", "formal", "grateful")
 WRITE_BACK_NAMES = ("add_note", "post_charge")
 """What the dispatcher may write back to the accounting backend (``[backend] write_back``)."""
@@ -95,6 +97,8 @@ class Stage:
     offer_plan: bool = False
     show_interest: bool = False
     attach_statement: bool = False
+    handoff_to: str = ""
+    """For ``action = "handoff"``: ``agency`` (default) or ``legal``; given to the ``cobrokit_handoff`` hook."""
     has_conditions: bool = attrs.field(init=False, eq=False, repr=False)
     """True when the stage has a balance, segment or risk condition (derived)."""
 
@@ -327,6 +331,11 @@ def _stage(reader: _Reader) -> Stage:
     channels = reader.strings("channels")
     if not channels:
         raise reader.fail("channels", "list at least one channel")
+    handoff_to = reader.get("handoff_to", str, "agency" if action == "handoff" else "")
+    if action == "handoff" and handoff_to not in HANDOFF_TARGETS:
+        raise reader.fail("handoff_to", f"{handoff_to!r} is not one of {', '.join(HANDOFF_TARGETS)}")
+    if action != "handoff" and handoff_to:
+        raise reader.fail("handoff_to", 'only a stage with action = "handoff" hands the case over')
     stage = Stage(
         id=stage_id,
         offset=reader.get("offset", int, 0),
@@ -346,6 +355,7 @@ def _stage(reader: _Reader) -> Stage:
         offer_plan=reader.get("offer_plan", bool, False),
         show_interest=reader.get("show_interest", bool, False),
         attach_statement=reader.get("attach_statement", bool, False),
+        handoff_to=handoff_to,
     )
     if stage.repeat_every < 0 or stage.repeat_max < 0 or stage.firm_date_days < 0:
         raise reader.fail("repeat_every", "repeat_every, repeat_max and firm_date_days must not be negative")

@@ -137,6 +137,8 @@ class Position(NamedTuple):
     recent_contacts: Sequence[tuple[dt.date, str]] = ()
     """(date, channel) of recent contacts with this debtor, for caps and gaps."""
     limitation_date: dt.date | None = None
+    hardship: bool = False
+    """The debtor recently said they cannot pay because of cash-flow hardship: notices offer a plan."""
 
 
 class Action(NamedTuple):
@@ -174,6 +176,7 @@ REASONS = {
     "channel_cap": "every reachable channel is at its frequency cap",
     "contact_gap": "deferred: the minimum gap since the last contact",
     "holiday": "deferred: a public holiday in the debtor's country",
+    "limitation": "paused: the debt nears or passed its limitation date; the creditor decides",
 }
 """Reason codes of skipped, deferred, paused and stopped steps, with what they mean."""
 
@@ -189,6 +192,11 @@ _STATUS_CODES = {
 }
 
 
+LIMITATION_CHECKED = "limitation-checked"
+"""The debtor tag that lets the ladder go on past a limitation warning (the creditor checked
+that the claim is still alive, e.g. interrupted by a formal demand)."""
+
+
 def status_code(status: str) -> str:
     """The reason code of a ladder state's pause or stop (``""`` when the debtor is active)."""
     if not status:
@@ -196,7 +204,9 @@ def status_code(status: str) -> str:
     code = _STATUS_CODES.get(status)
     if code is not None:
         return code
-    return "promise_pending" if status.startswith("paused: promise") else status.split(":", 1)[0]
+    if status.startswith("paused: promise"):
+        return "promise_pending"
+    return "limitation" if status.startswith("paused: limitation") else status.split(":", 1)[0]
 
 
 class Decision(NamedTuple):
@@ -211,6 +221,7 @@ _BY_DUE = operator.itemgetter(2, 0)  # (due, invoice_id) of an OpenInvoice
 _INVOICE_ID = operator.itemgetter(0)
 _OPEN_MINOR = operator.itemgetter(4)
 _new = tuple.__new__
+_HARDSHIP_OFFER = (("offer_plan", True), ("hardship", True))
 
 # channel -> contact point it needs
 CHANNEL_NEEDS = {
@@ -362,34 +373,45 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             )
             promise_seen = pos.promise.promise_id
             escalate = bool(overdue)
+    # limitation: when a debt nears (or passes) its limitation date the creditor decides, not the ladder
+    if (
+        not status
+        and pos.limitation_date is not None
+        and overdue_all
+        and (pos.limitation_date - as_of).days <= config.run.limitation_warning_days
+        and LIMITATION_CHECKED not in pos.tags
+    ):
+        left = (pos.limitation_date - as_of).days
+        oldest_all = min(overdue_all, key=_BY_DUE)
+        when = pos.limitation_date.isoformat()
+        if left >= 0:
+            status = f"paused: limitation — invoice {oldest_all.invoice_id} becomes time-barred on {when}"
+        else:
+            status = f"paused: limitation — invoice {oldest_all.invoice_id} became time-barred on {when}"
+        actions.append(
+            Action(
+                "creditor_warning",
+                "limitation",
+                f"limit-{oldest_all.invoice_id}",
+                ("creditor",),
+                (oldest_all.invoice_id,),
+                pos.limitation_date,
+                detail=(
+                    (
+                        "reason",
+                        f"invoice {oldest_all.invoice_id} becomes time-barred on {when} ({left} days): "
+                        "decide whether to interrupt it (a formal demand, a claim in court) or let it go; "
+                        f"reminders are paused until you tag the debtor {LIMITATION_CHECKED!r}",
+                    ),
+                ),
+            )
+        )
     if status != state.status:
         kind = "resumed" if not status else status.split(":", 1)[0]
         journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}", status_code(status)))
     if status != state.status or promise_seen != state.promise_seen:
         state = state._replace(status=status, promise_seen=promise_seen)
 
-    # limitation: warn the creditor before a debt becomes time-barred
-    if pos.limitation_date is not None and overdue_all:
-        left = (pos.limitation_date - as_of).days
-        if 0 <= left <= config.run.limitation_warning_days:
-            oldest_all = min(overdue_all, key=_BY_DUE)
-            actions.append(
-                Action(
-                    "creditor_warning",
-                    "limitation",
-                    f"limit-{oldest_all.invoice_id}",
-                    ("creditor",),
-                    (oldest_all.invoice_id,),
-                    pos.limitation_date,
-                    detail=(
-                        (
-                            "reason",
-                            f"invoice {oldest_all.invoice_id} becomes time-barred on "
-                            f"{pos.limitation_date.isoformat()} ({left} days)",
-                        ),
-                    ),
-                )
-            )
     if status:
         return Decision(state, tuple(actions), tuple(journal))
 
@@ -496,7 +518,9 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             current.repeat_every
             and state.repeats < current.repeat_max
             and state.stage_date is not None
-            and (as_of - state.stage_date).days >= current.repeat_every
+            # repeats are counted from the day the step was taken, which also keeps the next
+            # step's distance: the Nth repeat is due N * repeat_every days after the step
+            and (as_of - state.stage_date).days >= current.repeat_every * (state.repeats + 1)
         ):
             chosen, repeat = post.index(current), state.repeats + 1
     else:
@@ -573,7 +597,9 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                 invoice_ids,
                 firm,
                 0,
-                (("days_overdue", (as_of - oldest.due).days),),
+                (("days_overdue", (as_of - oldest.due).days), *_HARDSHIP_OFFER)
+                if pos.hardship and not stage.offer_plan
+                else (("days_overdue", (as_of - oldest.due).days),),
             ),
         )
     )
@@ -594,7 +620,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             state.cycle,
             stage.id,
             chosen,
-            as_of,
+            as_of if not repeat else state.stage_date,  # the step's own date, not the repeat's
             repeat,
             as_of,
             sent | {stage.id},

@@ -389,14 +389,29 @@ def iter_journal(
         yield JournalRow(*row)
 
 
+UNREACHED_OUTCOMES = ("no_answer", "busy", "wrong_number")
+"""Logged contact attempts that did not reach the debtor: they are not contacts."""
+
+
 def recent_contacts(conn: sqlite3.Connection, tenant: str, since: dt.date) -> Iterator[tuple[str, str, str]]:
-    """(debtor_id, as_of, channel) of notices planned or sent since *since*, by debtor."""
+    """(debtor_id, date, channel) of every contact since *since*, by debtor and date.
+
+    Contacts are the notices planned or sent (outbox), and the calls, visits and replies
+    people logged (contact log) except attempts that did not reach the debtor. Logged ones
+    carry the channel ``logged:<channel>``: they count for the minimum gap between two
+    contacts, not for the channel caps, which count what cobrokit planned (a call task and
+    the outcome logged for it are one call, not two).
+    """
+    unreached = {f"u{i}": outcome for i, outcome in enumerate(UNREACHED_OUTCOMES)}
     return iter(
         conn.execute(
-            "SELECT debtor_id, as_of, channel FROM outbox WHERE tenant = ? AND as_of >= ? AND kind = 'notice' "
-            "AND status NOT IN ('refused', 'render_failed', 'superseded', 'failed_permanent') "
-            "ORDER BY debtor_id, as_of",
-            (tenant, since.isoformat()),
+            "SELECT debtor_id, as_of, channel FROM outbox WHERE tenant = :tenant AND as_of >= :since "
+            "AND kind = 'notice' AND status NOT IN ('refused', 'render_failed', 'superseded', 'failed_permanent') "
+            "UNION ALL "
+            "SELECT debtor_id, date, 'logged:' || channel FROM contact WHERE tenant = :tenant AND date >= :since "
+            f"AND outcome NOT IN ({', '.join(':' + name for name in unreached)}) "
+            "ORDER BY 1, 2",
+            {"tenant": tenant, "since": since.isoformat(), **unreached},
         )
     )
 
