@@ -145,3 +145,15 @@ def test_sync_time_needs_a_timezone(store: SQLiteStore) -> None:
     when = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
     store.record_sync("default", "sqlite", when)
     assert store.last_synced("default", "sqlite") == when
+
+
+def test_the_runs_read_of_open_invoices_uses_a_covering_index(tmp_path: Path) -> None:
+    from cobrokit.engine import _OPEN_SQL
+
+    with SQLiteStore.open(tmp_path / "books.db") as store:
+        plan = " / ".join(
+            row[3]
+            for row in store.conn.execute("EXPLAIN QUERY PLAN " + _OPEN_SQL, {"tenant": "t", "day": "2026-01-01"})
+        )
+    assert "SEARCH i USING COVERING INDEX invoice_by_debtor" in plan  # in debtor order, no sort, no table lookup
+    assert "TEMP B-TREE" not in plan
