@@ -92,6 +92,7 @@ BUILTIN_STAGES: tuple[str, ...] = (
     "ultimatum",
     "suspension",
     "handoff",
+    "legal",
     "thank_you",
     "plan_confirmation",
     "instalment_reminder",

@@ -24,10 +24,20 @@ def test_default_ladder_follows_the_seeds() -> None:
         ("ultimatum", 30),
         ("suspension", 45),
         ("handoff", 60),
+        ("legal", 90),
     ]
     assert ladder.stages[4].channels == ("letter",)  # the ultimatum is a letter
     assert ladder.stages[2].channels[0] == "call"  # a phone call first, then email
     assert ladder.stages[5].action == "suspend_service"
+    # the agency at +60, the lawyer at +90, each with the case file
+    assert [(s.action, s.handoff_to) for s in ladder.stages[6:]] == [("handoff", "agency"), ("handoff", "legal")]
+
+
+def test_handoff_to_is_checked() -> None:
+    with pytest.raises(ConfigError, match=r"stages\[7\].handoff_to: 'police' is not one of agency, legal"):
+        parse_config(_with('handoff_to = "legal"', 'handoff_to = "police"'))
+    with pytest.raises(ConfigError, match=r'stages\[4\].handoff_to: only a stage with action = "handoff"'):
+        parse_config(_with('id = "ultimatum"', 'id = "ultimatum"\n  handoff_to = "legal"'))
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,7 @@ _STAGE_ORDER = (
     "ultimatum",
     "suspension",
     "handoff",
+    "legal",
     "plan_confirmation",
     "instalment_reminder",
     "plan_missed",
