@@ -5,11 +5,17 @@ The dispatcher takes outbox rows that are due, and for each one:
 1. checks it is still wanted: a notice whose invoices were paid after the decision is
    marked ``superseded`` and not sent (chasing a client who already paid is the worst
    failure of a dunning tool);
-2. checks the contact window in the debtor's time zone (outside it, the row waits);
+2. checks the contact window in the debtor's time zone (outside it, the row waits) and,
+   with ``guardrails.no_contact_on_holidays``, the public holidays of the debtor's country
+   and region on the day it would go out (on a holiday, the row waits for the window start
+   of the next day that is not one) — for windowed channels (email, SMS, WhatsApp, calls);
+   letters and service actions are not windowed. Each wait is journaled ``deferred`` with
+   its reason;
 3. builds the :class:`~cobrokit.notice.Notice` from the decision's payload and the store
-   (interest with its explanation, fees, plan offer, pay-now link) and renders it; a
-   notice that cannot be rendered is marked ``render_failed`` with the reason and never
-   sent;
+   (interest with its explanation, fees, plan offer — or, for a missed plan instalment,
+   the agreed plan and its grace date — pay-now link) and renders it; a notice that cannot
+   be rendered is marked ``render_failed`` with the reason and never sent. The message is
+   dated at the dispatch moment (``metadata["sent_at"]``, in the debtor's time zone);
 4. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
    it ``sent`` with the provider's id, or ``failed_retryable`` (tried again later with
    backoff), or ``failed_permanent`` — and then the next channel of the stage is planned;
@@ -21,9 +27,13 @@ The dispatcher takes outbox rows that are due, and for each one:
    (``backend_note_failed`` / ``backend_charge_failed``) and never un-sends the notice.
 
 A crash between 4's two commits leaves the row ``sending``. On the next dispatch a channel
-that honours idempotency keys gets the same key again (the provider drops the duplicate);
-for other channels ``run.on_unknown`` decides: ``resend`` (at most one duplicate per
-crash) or ``hold`` (mark ``unknown`` for a person to check).
+that honours idempotency keys gets the same key again (the provider drops the duplicate).
+A channel that cannot deduplicate cannot tell whether the message went out, so the row is
+first marked ``unknown`` (journaled ``delivery_unknown`` with the reason), and then
+``run.on_unknown`` decides: ``resend`` (the default: journaled
+``delivery_retry_after_crash`` and sent again — at most one duplicate per crash; the row
+stays ``unknown`` until the resend settles it, and a crash before that resend is picked
+up by the next dispatch) or ``hold`` (the row stays ``unknown`` for a person to check).
 """
 
 from __future__ import annotations
@@ -33,10 +43,11 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from cobrokit.calendar import calendar_for
 from cobrokit.channel import Attachment, Channel, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.engine import WINDOWED_CHANNELS, outbox_key, stage_of, zone_of
 from cobrokit.errors import CobrokitError
@@ -51,11 +62,20 @@ from cobrokit.store.lock import exclusive
 from cobrokit.store.sqlite import SQLiteStore
 from cobrokit.writeback import WriteBack
 
+if TYPE_CHECKING:
+    from cobrokit.model import Debtor
+    from cobrokit.plans import PaymentPlan
+
 __all__ = ["DispatchResult", "build_notice", "dispatch", "record_receipt"]
 
 log = logging.getLogger(__name__)
 
 PENDING = ("planned", "failed_retryable", "sending")
+RESEND_PENDING = "crashed while sending; resend pending (run.on_unknown = resend)"
+"""The ``detail`` of an ``unknown`` row the dispatcher will send again (``run.on_unknown =
+"resend"``): such rows are due like ``planned`` ones, so a crash between marking the row
+``unknown`` and resending it loses nothing."""
+HELD = "crashed while sending; held for review (run.on_unknown = hold)"
 MAX_ATTEMPTS = 6
 INTERNAL = frozenset({"service", "creditor"})
 
@@ -159,8 +179,17 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
     if payload.get("interest_regime") and invoices:
         interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
     plan_offer = None
+    extra: dict[str, Any] = {
+        "cycle": row.cycle,
+        "channel": row.channel,
+        "attach_statement": bool(payload.get("attach_statement")),
+    }
     if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
-        plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
+        plan, plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
+        if plan is not None and payload.get("missed_since"):
+            # a missed instalment: the plan's grace days after its due date (plans.evaluate_plan)
+            missed_since = dt.date.fromisoformat(payload["missed_since"])
+            extra["grace_until"] = (missed_since + dt.timedelta(days=plan.terms.grace_days)).isoformat()
     if payload.get("offer_plan") and principal.amount > 0:
         plan_offer = _plan_offer(
             principal, as_of, config, debtor.country, interest, Money.from_minor(fee_minor, currency)
@@ -183,20 +212,20 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         firm_date=dt.date.fromisoformat(firm) if firm else None,
         plan_offer=plan_offer,
         action=payload.get("action", ""),
-        extra={"cycle": row.cycle, "channel": row.channel, "attach_statement": bool(payload.get("attach_statement"))},
+        extra=extra,
     )
 
 
 def _agreed_plan(
     store: SQLiteStore, row: jr.OutboxRow, plan_id: str, as_of: dt.date, lines: list[NoticeLine], principal: Money
-) -> tuple[Any, list[NoticeLine], Money]:
-    """The agreed plan's schedule, and (when the notice lists no invoice) the plan's invoices."""
+) -> tuple[PaymentPlan | None, Any, list[NoticeLine], Money]:
+    """The agreed plan and its schedule, and (when the notice lists no invoice) the plan's invoices."""
     from cobrokit.plans import to_plan_offer
     from cobrokit.store.plans import PlanRepository
 
     plan = PlanRepository(store).load_plan(row.tenant, plan_id)
     if plan is None:
-        return None, lines, principal
+        return None, None, lines, principal
     if not lines:
         opens = store.open_amounts(row.tenant, as_of, invoice_ids=list(plan.invoice_ids))
         for invoice_id in plan.invoice_ids:
@@ -216,7 +245,7 @@ def _agreed_plan(
             )
         if lines and not payload_amount(row):
             principal = Money.total((line.open for line in lines), row.currency)
-    return to_plan_offer(plan), lines, principal
+    return plan, to_plan_offer(plan), lines, principal
 
 
 def payload_amount(row: jr.OutboxRow) -> int:
@@ -227,7 +256,6 @@ def payload_amount(row: jr.OutboxRow) -> int:
 def _plan_offer(
     principal: Money, as_of: dt.date, config: Config, country: str, interest: InterestSummary | None, fees: Money
 ) -> Any:
-    from cobrokit.calendar import calendar_for
     from cobrokit.plans import Frequency, LateCharges, PlanTerms, plan_offer
 
     try:
@@ -308,19 +336,75 @@ def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
     return channel
 
 
-def _window_wait(row: jr.OutboxRow, timezone: str, config: Config, now: dt.datetime) -> str:
-    """'' when the row may be sent now, else the UTC time to wait for."""
+HOLIDAY_LOOKAHEAD_DAYS = 31
+"""How far the holiday guardrail looks for a day that is not a public holiday (a calendar
+with a longer run of holidays is a data error: the row then waits for the day after)."""
+
+
+def _day_text(day: dt.date) -> str:
+    """``25 December 2025`` (for the creditor's journal, in English whatever the locale)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _window_wait(row: jr.OutboxRow, debtor: Debtor | None, config: Config, now: dt.datetime) -> tuple[str, str]:
+    """``("", "")`` when *row* may be sent now, else (the UTC time to wait for, why).
+
+    A windowed channel sends only inside the contact window in the debtor's time zone and,
+    with ``guardrails.no_contact_on_holidays``, never on a public holiday of the debtor's
+    country and region (the debtor's local date): it waits for the window start of the
+    next day that is not a holiday.
+    """
     if row.channel not in WINDOWED_CHANNELS:
-        return ""
+        return "", ""
     if row.not_before and now < dt.datetime.fromisoformat(row.not_before):
-        return row.not_before
-    local = now.astimezone(zone_of(timezone))
+        return row.not_before, ""
+    timezone = debtor.timezone if debtor is not None else "UTC"
+    zone = zone_of(timezone)
+    local = now.astimezone(zone)
     guard = config.guardrails
-    if guard.window_start <= local.time() < guard.window_end:
-        return ""
-    day = local.date() if local.time() < guard.window_start else local.date() + dt.timedelta(days=1)
-    start = dt.datetime.combine(day, guard.window_start, tzinfo=zone_of(timezone))
-    return start.astimezone(dt.UTC).isoformat(timespec="seconds")
+    country = debtor.country if debtor is not None else ""
+    region = debtor.address.region if debtor is not None else ""
+    calendar = calendar_for(country, region) if guard.no_contact_on_holidays and country else None
+
+    def holiday(day: dt.date) -> bool:
+        return calendar is not None and calendar.is_holiday(day)
+
+    today = local.date()
+    in_window = guard.window_start <= local.time() < guard.window_end
+    if in_window and not holiday(today):
+        return "", ""
+    day = today if local.time() < guard.window_start else today + dt.timedelta(days=1)
+    holidays: list[dt.date] = [today] if holiday(today) and day != today else []
+    for _ in range(HOLIDAY_LOOKAHEAD_DAYS):
+        if not holiday(day):
+            break
+        holidays.append(day)
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, guard.window_start, tzinfo=zone)
+    wait = start.astimezone(dt.UTC).isoformat(timespec="seconds")
+    where = f"{country}-{region}" if region else country
+    reasons = [] if in_window else [f"outside the contact window in {timezone}"]
+    if holidays:
+        days = ", ".join(_day_text(d) for d in holidays)
+        verb = "is a public holiday" if len(holidays) == 1 else "are public holidays"
+        reasons.append(f"{days} {verb} in {where}")
+    return wait, f"{'; '.join(reasons)}; waits until {wait} UTC"
 
 
 def dispatch(
@@ -357,8 +441,13 @@ def dispatch(
         write_back = WriteBack.from_config(host.backend, config.backend)
     outcomes: Counter[str] = Counter()
     handled: list[tuple[str, str]] = []
+    resend = config.run.on_unknown == "resend"
     with exclusive(store.path, "dispatch"):  # one dispatcher per store: no notice is sent twice
-        rows = list(jr.iter_outbox(store, tenant, statuses=PENDING))
+        rows = [
+            row
+            for row in jr.iter_outbox(store, tenant, statuses=(*PENDING, "unknown") if resend else PENDING)
+            if row.status != "unknown" or row.detail == RESEND_PENDING  # held rows wait for a person
+        ]
         for row in rows[: limit if limit is not None else len(rows)]:
             status = _deliver_one(store, host, row, config, now, stamp, built, render, write_back)
             outcomes[status] += 1
@@ -428,42 +517,29 @@ def _deliver_one(
     if row.not_before and row.channel not in WINDOWED_CHANNELS and now < dt.datetime.fromisoformat(row.not_before):
         return "waiting"
     if row.status == "sending":
-        channel_obj = built.get(row.channel)
-        idempotent = bool(getattr(channel_obj, "honours_idempotency", False)) if channel_obj else False
-        if row.channel not in INTERNAL and not idempotent and config.run.on_unknown == "hold":
-            _update(store, row.key, stamp, status="unknown", detail="crashed while sending; held for review")
+        if row.channel in INTERNAL or _honours_idempotency(host, row, config, built):
             _journal(
                 store,
                 row,
-                "delivery_unknown",
-                "crashed while sending; not resent (run.on_unknown = hold)",
+                "delivery_retry_after_crash",
+                "crashed while sending; sending again with the same idempotency key",
                 stamp,
             )
-            return "unknown"
-        _journal(
-            store,
-            row,
-            "delivery_retry_after_crash",
-            "crashed while sending; sending again with the same idempotency key",
-            stamp,
-        )
+        else:
+            row = _mark_unknown(store, row, config, stamp)
+            if row.detail == HELD:
+                return "unknown"
 
     if row.kind in ("suspend_service", "restore_service", "handoff", "creditor_warning"):
         return _internal(store, host, row, stamp, config)
 
     debtor = store.get_debtor(row.tenant, row.debtor_id)
-    timezone = debtor.timezone if debtor else "UTC"
-    wait = _window_wait(row, timezone, config, now)
+    wait, why = _window_wait(row, debtor, config, now)
     if wait:
         if wait != row.not_before:
-            _update(store, row.key, stamp, not_before=wait)
-            _journal(
-                store,
-                row,
-                "deferred",
-                f"outside the contact window in {timezone}; waits until {wait} UTC",
-                stamp,
-            )
+            with store.transaction():
+                _update(store, row.key, stamp, not_before=wait)
+                _journal(store, row, "deferred", why, stamp, {"not_before": wait})
         return "waiting"
 
     payload = row.payload_data
@@ -484,13 +560,15 @@ def _deliver_one(
         log.warning("notice %s not sent: %s", row.key, type(exc).__name__)
         return "render_failed"
 
-    channel = built.get(row.channel)
-    if channel is None:
-        try:
-            channel = host.channel(row.channel, config.channels.get(row.channel, {}))
-        except CobrokitError as exc:
-            return _failed(store, row, DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail=str(exc)), stamp)
-        built[row.channel] = channel
+    try:
+        channel = _channel(host, row, config, built)
+    except CobrokitError as exc:
+        return _failed(store, row, DeliveryReceipt(DeliveryStatus.FAILED_PERMANENT, detail=str(exc)), stamp)
+    # dated at the real send moment, in the debtor's zone (email Date header, call task, letter)
+    zone = zone_of(debtor.timezone if debtor is not None else "UTC")
+    message = attrs.evolve(
+        message, metadata={**message.metadata, "sent_at": now.astimezone(zone).isoformat(timespec="seconds")}
+    )
     _update(store, row.key, stamp, status="sending", attempts=row.attempts + 1)
     try:
         receipt = channel.send(message)
@@ -515,6 +593,55 @@ def _deliver_one(
         host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
         return "sent"
     return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
+
+
+def _channel(host: PluginHost, row: jr.OutboxRow, config: Config, built: dict[str, Channel]) -> Channel:
+    """The channel object for *row* (built once per dispatch from the plugin host)."""
+    channel = built.get(row.channel)
+    if channel is None:
+        channel = host.channel(row.channel, config.channels.get(row.channel, {}))
+        built[row.channel] = channel
+    return channel
+
+
+def _honours_idempotency(host: PluginHost, row: jr.OutboxRow, config: Config, built: dict[str, Channel]) -> bool:
+    """True when *row*'s channel passes idempotency keys to a provider that drops repeats."""
+    try:
+        channel = _channel(host, row, config, built)
+    except CobrokitError:  # cannot be built: nothing vouches for it (the send fails later)
+        return False
+    return bool(getattr(channel, "honours_idempotency", False))
+
+
+def _mark_unknown(store: SQLiteStore, row: jr.OutboxRow, config: Config, stamp: str) -> jr.OutboxRow:
+    """A crash hit while *row* was sending on a channel that cannot deduplicate: mark it ``unknown``.
+
+    The status change and its journal lines commit together. With ``run.on_unknown =
+    "resend"`` the row is marked for resending (:data:`RESEND_PENDING`, picked up again by
+    the next dispatch if this one dies first) and journaled ``delivery_retry_after_crash``;
+    with ``"hold"`` it stays ``unknown`` (:data:`HELD`). Returns the row as updated.
+    """
+    hold = config.run.on_unknown == "hold"
+    detail = HELD if hold else RESEND_PENDING
+    with store.transaction():
+        _update(store, row.key, stamp, status="unknown", detail=detail)
+        _journal(
+            store,
+            row,
+            "delivery_unknown",
+            f"crashed while sending on {row.channel}, which cannot deduplicate: the message may or may not "
+            + ("have gone out; not resent (run.on_unknown = hold)" if hold else "have gone out"),
+            stamp,
+        )
+        if not hold:
+            _journal(
+                store,
+                row,
+                "delivery_retry_after_crash",
+                "sending again (run.on_unknown = resend): at most one duplicate per crash",
+                stamp,
+            )
+    return row._replace(status="unknown", detail=detail)
 
 
 def _fee_of(store: SQLiteStore, row: jr.OutboxRow) -> tuple[str, Money] | None:
