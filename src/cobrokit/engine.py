@@ -261,6 +261,7 @@ def debtor_positions(
     states = _Groups(jr.iter_states(conn, tenant))
     contacts = _Groups(jr.recent_contacts(conn, tenant, contacts_since))
     fromiso = dt.date.fromisoformat
+    years_by_country: dict[str, int] = {}
     for (
         debtor_id,
         tags_json,
@@ -284,7 +285,7 @@ def debtor_positions(
                 _new(OpenInvoice, (inv, fromiso(issue), fromiso(due), amount, open_minor, disputed != 0, inv_hold != 0))
             )
 
-        state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows}
+        state_by_currency = {r[1]: jr.state_from_row(r[2:]) for r in state_rows} if state_rows else _NO_STATES
         for currency in state_by_currency:
             by_currency.setdefault(currency, [])
         tags = frozenset(json.loads(tags_json)) if tags_json != "[]" else _NO_TAGS
@@ -296,7 +297,9 @@ def debtor_positions(
             emails != "[]", phones != "[]", '"lines": []' not in address_json or '"city": ""' not in address_json
         ]
         recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows) if contact_rows else ()
-        years = limitation_years(country) if limitation_years is not None else 0
+        years = years_by_country.get(country)
+        if years is None:
+            years = years_by_country[country] = limitation_years(country) if limitation_years is not None else 0
         for currency, invoices in sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items():
             # invoices arrive in due-date order: the first is the oldest
             limitation = _limitation(invoices[0].due, years) if years and invoices else None
@@ -313,9 +316,9 @@ def debtor_positions(
                         tags,
                         country,
                         region,
-                        bool(cease),
-                        bool(insolvent),
-                        bool(hold),
+                        cease != 0,
+                        insolvent != 0,
+                        hold != 0,
                         points_set,
                         promises.get(debtor_id),
                         plans.get(debtor_id),
@@ -330,6 +333,7 @@ def debtor_positions(
 
 
 _NO_TAGS: frozenset[str] = frozenset()
+_NO_STATES: dict[str, LadderState] = {}
 _RUN_CACHE_KIB = -32768  # SQLite page cache of the writing connection during a run: 32 MiB
 _new = tuple.__new__
 _day_text = functools.lru_cache(maxsize=64)(dt.date.isoformat)
