@@ -172,7 +172,7 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
         principal = Money.from_minor(int(payload["amount_minor"]), currency)
     fee_minor = store.conn.execute(
         "SELECT COALESCE(SUM(amount_minor), 0) FROM fee "
-        "WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND as_of <= ?",
+        "WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND as_of <= ? AND voided_on = ''",
         (row.tenant, row.debtor_id, row.cycle, row.as_of),
     ).fetchone()[0]
     interest = None
@@ -547,8 +547,16 @@ def _deliver_one(
         ids = [i for i, _ in payload["invoices"]]
         still_open = store.open_amounts(row.tenant, now.date(), invoice_ids=ids)
         if not any(still_open.values()):
-            _update(store, row.key, stamp, status="superseded", detail="paid before sending")
-            _journal(store, row, "superseded", "every invoice in the notice was paid before it was sent", stamp)
+            with store.transaction() as conn:
+                _update(store, row.key, stamp, status="superseded", detail="paid before sending")
+                _journal(store, row, "superseded", "every invoice in the notice was paid before it was sent", stamp)
+                voided = conn.execute(  # a fee for a demand that never went out is not owed
+                    "UPDATE fee SET voided_on = ? WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ? "
+                    "AND voided_on = ''",
+                    (now.date().isoformat(), row.tenant, row.debtor_id, stage_of(row.stage), row.cycle),
+                ).rowcount
+                if voided:
+                    _journal(store, row, "fee_voided", "the notice was superseded: its fee is not charged", stamp)
             return "superseded"
 
     try:
@@ -647,7 +655,8 @@ def _mark_unknown(store: SQLiteStore, row: jr.OutboxRow, config: Config, stamp: 
 def _fee_of(store: SQLiteStore, row: jr.OutboxRow) -> tuple[str, Money] | None:
     """``(key, amount)`` of the fee the run charged for *row*'s stage and cycle, if any."""
     found = store.conn.execute(
-        "SELECT key, currency, amount_minor FROM fee WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ?",
+        "SELECT key, currency, amount_minor FROM fee "
+        "WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ? AND voided_on = ''",
         (row.tenant, row.debtor_id, stage_of(row.stage), row.cycle),
     ).fetchone()
     return None if found is None else (found[0], Money.from_minor(int(found[2]), found[1]))

@@ -477,7 +477,8 @@ def test_plan_offer_on_a_notice_adds_interest_compensation_and_the_cycles_fees(l
     assert offered == Money("1210.00", "EUR") and with_charges == offered + charges
     with ledger.transaction() as conn:  # a fee charged earlier in the same cycle
         conn.execute(
-            "INSERT INTO fee VALUES ('default/D1/x/EUR1/fee', 'default', 'D1', 'x', 'EUR1', 'EUR', 1500, ?)",
+            "INSERT INTO fee (key, tenant, debtor_id, stage, cycle, currency, amount_minor, as_of) "
+            "VALUES ('default/D1/x/EUR1/fee', 'default', 'D1', 'x', 'EUR1', 'EUR', 1500, ?)",
             (row.as_of,),
         )
     after = build_notice(ledger, row, CONFIG)
@@ -572,3 +573,73 @@ def test_freshness_guard_checks_the_configured_backend_and_one_never_synced(ledg
     assert [a.stage for a in run_ladder(ledger, day, config=xero, now=now).planned] == ["oops"]
     # the embedded store needs no sync: what was imported is what it knows
     assert run_ladder(ledger, at(2)[0], config=CONFIG, now=at(2)[1]).paused_reason == ""
+
+
+def test_a_fee_for_a_demand_that_never_went_out_is_voided(ledger: SQLiteStore) -> None:
+    from cobrokit.reports.statement import debtor_statement
+    from cobrokit.store.plans import current_cycle_fees
+
+    host = get_plugin_host(autoload=False)
+    chans = recorders()
+    for offset in range(-7, 30):  # every step up to the penalty warning is sent
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+        dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    day, now = at(30)
+    run_ladder(ledger, day, config=CONFIG, now=now)  # the ultimatum and its EUR 15.00 fee are decided
+    assert current_cycle_fees(ledger, "default", "D1", "EUR", day) == Money("15.00", "EUR")
+    ledger.save(  # the client pays in part the same morning: the ultimatum still goes out
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=day,
+                amount=Money("10.00", "EUR"),
+                allocations=(Allocation("F1", Money("10.00", "EUR")),),
+            )
+        ]
+    )
+    assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {"sent": 1}
+    assert current_cycle_fees(ledger, "default", "D1", "EUR", day) == Money("15.00", "EUR")  # owed: it was sent
+
+    # a second debtor pays everything before their ultimatum goes out: no fee
+    ledger.save(
+        debtors=[
+            Debtor(
+                id="D2",
+                name="Otra SL",
+                emails=("a@b.example",),
+                country="ES",
+                address=Address(lines=("Calle 2",), city="Madrid", postal_code="28001", country="ES"),
+            )
+        ],
+        invoices=[make_invoice("F2", "D2", "300.00", due=DUE.isoformat())],
+    )
+    for offset in range(1, 31):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+        if offset < 30:
+            dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render)
+    ledger.save(
+        payments=[
+            Payment(
+                id="P2",
+                debtor_id="D2",
+                date=day,
+                amount=Money("300.00", "EUR"),
+                allocations=(Allocation("F2", Money("300.00", "EUR")),),
+            )
+        ]
+    )
+    assert dispatch(ledger, host, config=CONFIG, now=now, channels=chans, render=plain_render).outcomes == {
+        "superseded": 1
+    }
+    assert current_cycle_fees(ledger, "default", "D2", "EUR", day) == Money("0.00", "EUR")
+    entries = [(e.kind, e.status) for e in jr.journal_entries(ledger, "default", debtor_id="D2") if "fee" in e.kind]
+    assert entries == [("fee", "voided"), ("fee_voided", "voided")]
+    (eur,) = debtor_statement(ledger, "D2", day).currencies
+    assert eur.fees_minor == 0  # the statement does not ask for it either
+    (sent,) = debtor_statement(ledger, "D1", day).currencies
+    assert sent.fees_minor == 1500
+    run_ladder(ledger, day, config=CONFIG, now=now)  # the same day again: no new fee
+    assert ledger.conn.execute("SELECT COUNT(*) FROM fee WHERE debtor_id = 'D2'").fetchone()[0] == 1

@@ -417,7 +417,7 @@ def debtor_statement(
     cycles = _current_cycles(store, tenant, debtor_id)
     for stage, cycle, fee_currency, minor, fee_day in store.conn.execute(
         "SELECT stage, cycle, currency, amount_minor, as_of FROM fee WHERE tenant = ? AND debtor_id = ? "
-        "AND as_of <= ? ORDER BY as_of, key",
+        "AND as_of <= ? AND voided_on = '' ORDER BY as_of, key",
         (tenant, debtor_id, day),
     ):
         if cycles.get(fee_currency) != cycle or not minor:

@@ -450,6 +450,7 @@ JOURNAL_STATUS = {
     "backend_note": "done",
     "backend_charge": "done",
     "backend_note_failed": "failed",
+    "fee_voided": "voided",
     "backend_charge_failed": "failed",
 }
 """The ``status`` a journal line reports, by its kind (other kinds, such as the actions a
@@ -504,7 +505,8 @@ UNION ALL
 SELECT created_at, 1, 0, as_of, kind, debtor_id, stage, cycle, channel, key, status, detail, run_id, 0 FROM outbox
  WHERE tenant = :tenant AND (:debtor IS NULL OR debtor_id = :debtor) AND as_of >= :since
 UNION ALL
-SELECT COALESCE(o.created_at, f.as_of), 2, 0, f.as_of, 'fee', f.debtor_id, f.stage, f.cycle, '', f.key, 'charged',
+SELECT COALESCE(o.created_at, f.as_of), 2, 0, f.as_of, 'fee', f.debtor_id, f.stage, f.cycle, '', f.key,
+       CASE WHEN f.voided_on = '' THEN 'charged' ELSE 'voided' END,
        f.currency || ' ' || f.amount_minor || ' (minor units)', COALESCE(o.run_id, ''), 0
   FROM fee AS f LEFT JOIN outbox AS o ON o.key = (
        SELECT MIN(x.key) FROM outbox AS x

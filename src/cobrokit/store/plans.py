@@ -1103,7 +1103,7 @@ def current_cycle_fees(store: SQLiteStore, tenant: str, debtor_id: str, currency
         "SELECT COALESCE(SUM(f.amount_minor), 0) FROM fee AS f "
         "JOIN ladder_state AS s ON s.tenant = f.tenant AND s.debtor_id = f.debtor_id AND s.currency = f.currency "
         "WHERE f.tenant = ? AND f.debtor_id = ? AND f.currency = ? AND f.as_of <= ? "
-        "AND f.cycle = s.currency || s.cycle",
+        "AND f.cycle = s.currency || s.cycle AND f.voided_on = ''",
         (tenant, debtor_id, currency, as_of.isoformat()),
     ).fetchone()
     return Money.from_minor(int(row[0]), currency)
