@@ -13,6 +13,9 @@ Facts used (see README.md for what was verified):
 * ``GET /v1/subscriptions?customer=<id>&status=all``; ``POST /v1/subscriptions/<id>`` with
   ``pause_collection[behavior]=void|mark_uncollectible|keep_as_draft`` pauses collection,
   ``pause_collection=`` (empty) clears it;
+* ``invoice_pdf``: "the link to download the PDF for the invoice", null until the invoice is
+  finalized; the link itself grants access (it is downloaded without the secret key, following
+  Stripe's redirect) and expires after a while, so it is read afresh before each download;
 * ``Idempotency-Key`` header on POSTs (up to 255 characters); auth with the secret key as a
   bearer token; 429 when rate limited (25 requests/s in test mode).
 """
@@ -24,6 +27,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from cobrokit.backend import Capability
 from cobrokit.errors import InvalidAmountError
@@ -37,6 +41,7 @@ from cobrokit.http import (
     bearer_token,
     paginate_cursor,
 )
+from cobrokit.invoice_copies import MAX_COPY_BYTES, PDF, CopyRefused, checked_pdf
 from cobrokit.model import Address, Debtor, Invoice
 from cobrokit.money import Money, minor_units
 from cobrokit.receivables import Receivable, ReceivablesBackend
@@ -49,6 +54,7 @@ __all__ = [
     "STRIPE_ZERO_DECIMAL",
     "StripeBackend",
     "date_from_unix",
+    "is_stripe_file_url",
     "receivable_from_stripe",
     "stripe_money",
 ]
@@ -130,6 +136,18 @@ def date_from_unix(value: object, *, record: str = "stripe", field: str = "date"
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{record}: {field}: {value!r} is not a Unix timestamp")
     return dt.datetime.fromtimestamp(value, dt.UTC).date()
+
+
+def is_stripe_file_url(url: object) -> bool:
+    """True for an ``https://`` URL on ``stripe.com`` or one of its subdomains (``pay.stripe.com``).
+
+    Only such links are downloaded: an ``invoice_pdf`` pointing elsewhere is refused.
+    """
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host == "stripe.com" or host.endswith(".stripe.com"))
 
 
 def _customer_id(record: Mapping[str, Any]) -> str:
@@ -216,9 +234,20 @@ class StripeBackend(ReceivablesBackend):
         page_size: int = 100,
         collection_method: str = "",
         clock: Clock = SYSTEM_CLOCK,
+        files: HttpClient | None = None,
     ) -> None:
         super().__init__(clock=clock)
         self.http = http
+        # Invoice PDFs are downloaded from their own links: no secret key, paths hidden in logs.
+        self.files = files or HttpClient(
+            "stripe",
+            headers={"Accept": PDF},
+            timeout=http.timeout,
+            retry=http.retry,
+            idempotency_header=None,
+            hide_path=True,
+            clock=clock,
+        )
         self.pause_behavior = pause_behavior
         self.page_size = page_size
         self.collection_method = collection_method
@@ -285,6 +314,27 @@ class StripeBackend(ReceivablesBackend):
             if isinstance(url, str) and url.startswith("https://"):
                 return url
         return None
+
+    def invoice_pdf(self, invoice_id: str, *, max_bytes: int = MAX_COPY_BYTES) -> bytes:
+        """The PDF Stripe renders for invoice *invoice_id*.
+
+        Reads the invoice (``GET /v1/invoices/{id}``) for a fresh ``invoice_pdf`` link and
+        downloads it without the secret key; both requests retry on 429 (``Retry-After``),
+        5xx and timeouts.
+
+        Raises:
+            CopyRefused: the invoice has no PDF (not finalized), its link is not on
+                ``stripe.com``, or the file is over *max_bytes* or not a PDF.
+            AdapterError: a request failed (after the client's retries).
+        """
+        payload = self.http.get_json(f"v1/invoices/{quote(invoice_id, safe='')}")
+        url = payload.get("invoice_pdf") if isinstance(payload, Mapping) else None
+        if not url:
+            raise CopyRefused("stripe", f"invoice {invoice_id}: Stripe has no PDF for it (not finalized)")
+        if not is_stripe_file_url(url):
+            raise CopyRefused("stripe", f"invoice {invoice_id}: its invoice_pdf link is not an https URL on stripe.com")
+        response = self.files.request("GET", str(url))
+        return checked_pdf(response.content, provider="stripe", invoice_id=invoice_id, max_bytes=max_bytes)
 
     def _subscriptions(self, customer: str) -> list[Mapping[str, Any]]:
         pages = paginate_cursor(

@@ -4,14 +4,17 @@
 * ``cobrokit_suspend_service`` / ``cobrokit_restore_service`` carry out the ladder's
   "no pay, no service" step by pausing (and later resuming) the customer's subscription
   collection;
-* ``cobrokit_payment_link`` gives the hosted invoice page as the notice's pay-now link.
+* ``cobrokit_payment_link`` gives the hosted invoice page as the notice's pay-now link;
+* ``cobrokit_notice_attachments`` attaches the PDF of each Stripe invoice of an email notice
+  (``<number>.pdf``; see :mod:`cobrokit.invoice_copies` for the rules).
 
 The effect hooks run inside ``cobrokit run``/``dispatch``, where no backend settings are
 passed around: the installed plugin reads them from the environment —
 ``STRIPE_API_KEY`` (or the variable named by ``COBROKIT_STRIPE_API_KEY_ENV``) and
 ``COBROKIT_STRIPE_PAUSE_BEHAVIOR`` — and does nothing (answers ``None``: "not mine") when no
-key is set. An application that embeds cobrokit registers its own :class:`StripeHooks`
-instead (``get_plugin_host(plugins=[("stripe-hooks", StripeHooks(backend))])``).
+key is set. ``COBROKIT_STRIPE_ATTACH_INVOICES=0`` turns the invoice copies off. An
+application that embeds cobrokit registers its own :class:`StripeHooks` instead
+(``get_plugin_host(plugins=[("stripe-hooks", StripeHooks(backend))])``).
 Only Stripe customers (``cus_…``) and invoices (``in_…``) are handled.
 """
 
@@ -19,18 +22,39 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from cobrokit.backend import BackendType, Capability, supports
+from cobrokit.channel import Attachment
 from cobrokit.engine import outbox_key
-from cobrokit.notice import Notice
+from cobrokit.invoice_copies import ATTACHING_CHANNELS, MAX_COPY_BYTES, collect_copies
+from cobrokit.notice import Notice, NoticeLine
 from cobrokit.plugins import hookimpl
 from cobrokit_stripe.backend import SETTINGS, StripeBackend
 
-__all__ = ["StripeHooks", "cobrokit_register_backends", "from_environment"]
+__all__ = ["StripeHooks", "cobrokit_register_backends", "from_environment", "from_stripe"]
 
 log = logging.getLogger(__name__)
+
+ENV_ATTACH = "COBROKIT_STRIPE_ATTACH_INVOICES"
+"""Set to ``0`` (``false``, ``no``, ``off``) to stop attaching invoice copies."""
+
+_INVOICE_ID = re.compile(r"^in_[A-Za-z0-9]+$")
+
+
+def from_stripe(line: NoticeLine) -> bool:
+    """True when the invoice of notice line *line* came from Stripe.
+
+    The line's ``source`` decides when notice lines carry one (``Invoice.source``, ``"stripe"``
+    for invoices synced from Stripe); without it, the shape of Stripe invoice ids (``in_…``).
+    Either way the id must look like a Stripe invoice id, since it goes into a URL.
+    """
+    source = getattr(line, "source", None)
+    if isinstance(source, str) and source != "stripe":
+        return False
+    return bool(_INVOICE_ID.match(line.invoice_id))
 
 
 @hookimpl
@@ -51,11 +75,22 @@ class StripeHooks:
 
     Args:
         backend: the backend, or a callable returning it (or ``None`` when unconfigured).
+        attach_invoices: attach invoice PDFs to email notices; ``None`` reads
+            ``COBROKIT_STRIPE_ATTACH_INVOICES`` at each notice (on unless ``0``/``false``/``no``/``off``).
+        max_copy_bytes: the cap on one invoice PDF (larger ones are skipped and logged).
     """
 
-    def __init__(self, backend: StripeBackend | Callable[[], StripeBackend | None]) -> None:
+    def __init__(
+        self,
+        backend: StripeBackend | Callable[[], StripeBackend | None],
+        *,
+        attach_invoices: bool | None = None,
+        max_copy_bytes: int = MAX_COPY_BYTES,
+    ) -> None:
         self._backend = backend
         self._built: StripeBackend | None = backend if isinstance(backend, StripeBackend) else None
+        self.attach_invoices = attach_invoices
+        self.max_copy_bytes = max_copy_bytes
 
     def backend(self) -> StripeBackend | None:
         """The backend, built on first use; ``None`` when not configured."""
@@ -100,6 +135,32 @@ class StripeHooks:
             return None
         return backend.payment_link(tenant=notice.tenant, debtor_id=notice.debtor.id, invoice_ids=ids)
 
+    def _attaching(self) -> bool:
+        if self.attach_invoices is not None:
+            return self.attach_invoices
+        return os.environ.get(ENV_ATTACH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+    @hookimpl
+    def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
+        """The PDFs of the notice's Stripe invoices, for email notices; nothing on any failure."""
+        if channel not in ATTACHING_CHANNELS or not self._attaching() or not any(map(from_stripe, notice.lines)):
+            return []
+        try:
+            backend = self.backend()
+        except Exception as exc:  # misconfigured: the notice goes without copies
+            log.warning("stripe: invoice copies not attached, the backend is not available (%s)", type(exc).__name__)
+            return []
+        if backend is None:
+            return []
+        return collect_copies(
+            notice,
+            channel,
+            provider="stripe",
+            owns=from_stripe,
+            fetch=lambda invoice_id: backend.invoice_pdf(invoice_id, max_bytes=self.max_copy_bytes),
+            logger=log,
+        )
+
 
 def from_environment(environ: Mapping[str, str] | None = None) -> StripeBackend | None:
     """A backend configured from the environment, or ``None`` when no key is set."""
@@ -116,3 +177,4 @@ _default = StripeHooks(from_environment)
 cobrokit_suspend_service = _default.cobrokit_suspend_service
 cobrokit_restore_service = _default.cobrokit_restore_service
 cobrokit_payment_link = _default.cobrokit_payment_link
+cobrokit_notice_attachments = _default.cobrokit_notice_attachments

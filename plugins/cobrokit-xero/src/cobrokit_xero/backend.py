@@ -13,7 +13,10 @@ Facts used (see README.md for what was verified):
   ``UpdatedDateUTC``, ``Payments[]`` (``PaymentID``, ``Date``, ``Amount``);
 * 60 calls per minute per tenant, 429 with ``Retry-After``; ``Idempotency-Key`` on writes;
 * ``PUT /Invoices/{InvoiceID}/History`` and ``PUT /Contacts/{ContactID}/History`` with
-  ``{"HistoryRecords": [{"Details": "…"}]}`` (``Details`` at most 450 characters).
+  ``{"HistoryRecords": [{"Details": "…"}]}`` (``Details`` at most 450 characters);
+* ``GET /Invoices/{InvoiceID}`` with ``Accept: application/pdf`` answers the invoice as a PDF
+  (``getInvoiceAsPdf`` in Xero's OpenAPI spec and generated SDKs; scope
+  ``accounting.transactions.read``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from cobrokit.backend import Capability
 from cobrokit.errors import MalformedDateError
@@ -36,6 +40,7 @@ from cobrokit.http import (
     bearer_token,
     paginate_pages,
 )
+from cobrokit.invoice_copies import MAX_COPY_BYTES, PDF, checked_pdf
 from cobrokit.model import Allocation, Debtor, Invoice, Payment, PaymentMethod
 from cobrokit.money import Money
 from cobrokit.receivables import Receivable, ReceivablesBackend
@@ -236,6 +241,17 @@ class XeroBackend(ReceivablesBackend):
             "PUT", path, json_body={"HistoryRecords": [{"Details": details}]}, idempotency_key=key[:128]
         )
         return f"xero: note added to {'invoice ' + invoice_id if invoice_id else 'contact ' + debtor_id}"
+
+    def invoice_pdf(self, invoice_id: str, *, max_bytes: int = MAX_COPY_BYTES) -> bytes:
+        """The invoice *invoice_id* as Xero renders it: ``GET /Invoices/{InvoiceID}`` with
+        ``Accept: application/pdf`` (rate-limited and retried like every call of this backend).
+
+        Raises:
+            CopyRefused: the file is over *max_bytes* or not a PDF.
+            AdapterError: the request failed (after the client's retries).
+        """
+        response = self.http.request("GET", f"Invoices/{quote(invoice_id, safe='')}", headers={"Accept": PDF})
+        return checked_pdf(response.content, provider="xero", invoice_id=invoice_id, max_bytes=max_bytes)
 
 
 def _page_count(payload: Any) -> int | None:
