@@ -17,6 +17,8 @@ retried write never acts twice. See ``docs/backends.md``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,8 +41,58 @@ __all__ = [
     "RegistersPlans",
     "SetsCreditHold",
     "SuspendsService",
+    "counting_skips",
+    "report_skip",
     "supports",
 ]
+
+
+RECORD_KINDS = {
+    "debtors": "debtors",
+    "debtor": "debtors",
+    "customer": "debtors",
+    "contact": "debtors",
+    "client": "debtors",
+    "invoices": "invoices",
+    "invoice": "invoices",
+    "payments": "payments",
+    "payment": "payments",
+    "receipt": "payments",
+    "charge": "payments",
+    "credit_notes": "credit_notes",
+    "credit_note": "credit_notes",
+    "credit note": "credit_notes",
+    "refund": "credit_notes",
+}
+"""How a backend may name the kind of a record it skips → the sync's kind."""
+
+_SKIPS: contextvars.ContextVar[dict[tuple[str, str], None] | None] = contextvars.ContextVar(
+    "cobrokit_backend_skips", default=None
+)
+
+
+def report_skip(kind: str, record_id: str) -> None:
+    """Tell the sync that is reading this backend that it left a record out.
+
+    A backend skips a record it cannot convert (and logs why); calling this too makes the
+    sync's report count it (``cobrokit sync``: ``invoices: … 1 skipped``).
+    :func:`cobrokit.http.convert_records` calls it for you. The same record reported twice
+    (a backend reading its source once per stream) counts once. Outside a sync: nothing.
+    """
+    seen = _SKIPS.get()
+    if seen is not None:
+        seen[RECORD_KINDS.get(kind.lower(), kind), str(record_id)] = None
+
+
+@contextlib.contextmanager
+def counting_skips() -> Iterator[dict[tuple[str, str], None]]:
+    """Collect the ``(kind, record id)`` of every :func:`report_skip` made inside the block."""
+    seen: dict[tuple[str, str], None] = {}
+    token = _SKIPS.set(seen)
+    try:
+        yield seen
+    finally:
+        _SKIPS.reset(token)
 
 
 class Capability(enum.StrEnum):

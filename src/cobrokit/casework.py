@@ -219,11 +219,12 @@ def record_contact(
         invoice = store.get_invoice(tenant, invoice_id)
         if invoice is None or invoice.debtor_id != debtor_id:
             raise UnknownReferenceError(record, "invoice_id", f"debtor {debtor_id} has no invoice {invoice_id!r}")
-    if reason == "promise" and (promise_date is None or promise_amount is None):
+    promised = outcome == "promise" or reason == "promise"
+    if promised and (promise_date is None or promise_amount is None):
         raise ValidationError(record, "promise_date", "a promise needs a date and an amount")
 
     promise = None
-    if reason == "promise":
+    if promised:
         from cobrokit.promises import make_promise
         from cobrokit.store.plans import PlanRepository
 
@@ -289,7 +290,8 @@ def record_contact(
             now,
         )
         effects.append("offer a payment plan (cobrokit plan propose)")
-    elif outcome == "paid":
+    # the outcome's own effect, whatever reason came with it
+    if outcome == "paid":
         set_hold(
             store,
             debtor_id=debtor_id,

@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from cobrokit.calendar import has_holiday_data
 from cobrokit.errors import StoreError
 from cobrokit.interest.limitation import SPAIN_CIVIL, UK_SIMPLE_CONTRACT, add_years
 from cobrokit.ladder.config import Config, Ladder
@@ -107,8 +108,8 @@ class PlannedAction:
             return overdue + (", reported hardship" if facts.get("hardship") else "")
         if "instalment" in facts and "plan_id" in facts:
             return f"instalment {facts['instalment']} of plan {facts['plan_id']}"
-        if self.cycle.startswith("pre-"):  # a reminder before the due date
-            return f"due on {self.cycle[4:]}"
+        if "pre-" in self.cycle:  # a reminder before the due date: the cycle ends with it
+            return f"due on {self.cycle[-10:]}"
         return str(facts.get("reason", ""))
 
 
@@ -298,8 +299,10 @@ def debtor_positions(
         ]
         recent = tuple((fromiso(d), ch) for _, d, ch in contact_rows) if contact_rows else ()
         years = years_by_country.get(country)
-        if years is None:
+        if years is None:  # the first debtor of this country
             years = years_by_country[country] = limitation_years(country) if limitation_years is not None else 0
+            if not has_holiday_data(country):  # the decision uses the calendar quietly: say it once here
+                log.warning("no public-holiday data for country %r: business days count weekends only", country)
         for currency, invoices in sorted(by_currency.items()) if len(by_currency) > 1 else by_currency.items():
             # invoices arrive in due-date order: the first is the oldest
             limitation = _limitation(invoices[0].due, years) if years and invoices else None
@@ -462,6 +465,11 @@ def run_ladder(
                 changes = refresh_plans(store, tenant, as_of, now=now)
                 if changes:
                     log.info("run %s: %d payment plan transition(s) saved", run_id, len(changes))
+            from cobrokit.store.settlements import refresh_settlements
+
+            settled = refresh_settlements(store, tenant, as_of, now=now)  # honoured ones close the debt first
+            if settled:
+                log.info("run %s: %d settlement(s) honoured or lapsed", run_id, len(settled))
         loaded = _Inputs.load(store, tenant, as_of, config, promises=promises, plans=plans)
         return _run(
             store,
@@ -607,7 +615,7 @@ def _run(
             gc.enable()
         reader.close()
         if show:
-            print("\r", end="", file=sys.stderr, flush=True)
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)  # clear the progress line
     by_stage: Counter[str] = Counter()
     by_channel: Counter[str] = Counter()
     for (stage_key, channel), n in notice_counts.items():

@@ -54,6 +54,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import attrs
 import requests
 
+from cobrokit.backend import report_skip
 from cobrokit.errors import (
     AdapterError,
     AuthError,
@@ -893,6 +894,7 @@ def convert_records(
                 ident = "<no id>"
             reason = _short(str(exc) or type(exc).__name__, 200)
             out.warning("%s: skipped %s %s: %s: %s", provider, kind, ident, type(exc).__name__, reason)
+            report_skip(kind, ident)  # counted in the sync's report
             continue
         if converted is not None:
             yield converted

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from cobrokit.backend import Backend, ListsOpenInvoices
+from cobrokit.backend import Backend, ListsOpenInvoices, counting_skips
 from cobrokit.errors import CobrokitError, ValidationError
 from cobrokit.http import SYSTEM_CLOCK, Clock
 from cobrokit.model import DEFAULT_TENANT, Allocation, CreditNote, Debtor, Invoice, Payment, PaymentMethod
@@ -66,7 +66,10 @@ class SyncReport:
         tenant: the creditor synced.
         since: the *since* asked for (``None``: a complete read).
         synced_at: the sync time recorded for the freshness guard.
-        inserted, updated, unchanged, skipped: counts per kind (``"debtors"``…).
+        inserted, updated, unchanged, skipped: counts per kind (``"debtors"``…). ``skipped``
+            counts what the sync left out (another tenant's record, an unknown debtor or
+            invoice, a record the store refuses) and what the backend could not convert
+            (reported with :func:`cobrokit.backend.report_skip`).
         closed: invoices taken as settled at the source (no longer listed as open).
         withdrawn: derived settlements removed because the invoice is fully open again.
     """
@@ -281,10 +284,21 @@ def sync(
             return None
         return note
 
-    writer.write("debtors", backend.iter_debtors(tenant=tenant, since=since), prepare_debtor)
-    invoices = writer.write("invoices", backend.iter_invoices(tenant=tenant, since=since), prepare_invoice)
-    writer.write("payments", backend.iter_payments(tenant=tenant, since=since), prepare_payment)
-    writer.write("credit_notes", backend.iter_credit_notes(tenant=tenant, since=since), prepare_note)
+    left_out: set[tuple[str, str]] = set()  # what the backend itself could not convert
+
+    def read(kind: str, records: Iterable[R], prepare: Callable[[R], R | None]) -> list[R]:
+        with counting_skips() as reported:
+            written = writer.write(kind, records, prepare)
+        for named, record_id in reported:
+            if (named, record_id) not in left_out:  # a backend reading its source once per stream reports again
+                left_out.add((named, record_id))
+                counts.add("skipped", named if named in KINDS else kind)  # a kind it did not name: the stream
+        return written
+
+    read("debtors", backend.iter_debtors(tenant=tenant, since=since), prepare_debtor)
+    invoices = read("invoices", backend.iter_invoices(tenant=tenant, since=since), prepare_invoice)
+    read("payments", backend.iter_payments(tenant=tenant, since=since), prepare_payment)
+    read("credit_notes", backend.iter_credit_notes(tenant=tenant, since=since), prepare_note)
 
     withdrawn = _withdraw_settlements(store, tenant, [i.id for i in invoices], seen_settlements)
     closed: tuple[str, ...] = ()

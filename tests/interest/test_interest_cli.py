@@ -239,7 +239,7 @@ def test_missing_month_message_lists_the_covered_months_and_a_working_remedy(
         "cobrokit: error: co-usury: no published rate for the month 2024-12 (2024-12-01 to 2024-12-31); "
         "the table covers 2024-01 to 2024-02, 2025-01, 2025-07 to 2025-08, 2025-10 to 2026-02; "
         "supply it with --period-rate 2024-12=PCT (cobrokit interest), "
-        'rates = { "2024-12" = "PCT" } under [interest] in cobrokit.toml, '
+        '[interest.rates.co-usury] "2024-12" = "PCT" in cobrokit.toml, '
         "or extra_rates={'2024-12': Decimal(...)} in Python\n"
     )
     # an agreed rate is only compared with the cap, so --rate alone cannot fill the gap
@@ -295,12 +295,12 @@ def test_the_cobrokit_toml_and_python_remedies_work_too() -> None:
     with pytest.raises(MissingRateError) as info:
         compute_interest(regime, principal, due, until)
     # the TOML the message quotes, put in the [interest] table of the starter cobrokit.toml
-    snippet = str(info.value).split("(cobrokit interest), ", 1)[1].split(" under [interest]", 1)[0]
-    assert snippet == 'rates = { "2024-12" = "PCT" }'
-    text = default_config_text()
-    assert "\nrates = {}\n" in text
-    config = parse_config(tomllib.loads(text.replace("\nrates = {}\n", "\n" + snippet.replace("PCT", "25.00") + "\n")))
-    from_config = compute_interest(regime, principal, due, until, extra_rates=config.interest_rates)
+    snippet = str(info.value).split("(cobrokit interest), ", 1)[1].split(" in cobrokit.toml", 1)[0]
+    assert snippet == '[interest.rates.co-usury] "2024-12" = "PCT"'
+    table, entry = snippet.split("] ", 1)
+    text = default_config_text() + f"\n{table}]\n{entry.replace('PCT', '25.00')}\n"  # appended as a TOML table
+    config = parse_config(tomllib.loads(text))
+    from_config = compute_interest(regime, principal, due, until, extra_rates=config.rates_for("co-usury"))
     from_python = compute_interest(regime, principal, due, until, extra_rates={"2024-12": Decimal("25.00")})
     # same hand computation as the CLI test above: 48.92312… + 30.45628… = 79.37940… → 79.38
     assert from_config.interest == from_python.interest == Money("79.38", "COP")

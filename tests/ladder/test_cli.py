@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cobrokit.cli import main
+from cobrokit.ladder.config import default_config_text
 from cobrokit.store.sqlite import SQLiteStore
 from tests.factories import make_debtor, make_invoice
 
@@ -147,3 +148,21 @@ def test_bad_config_is_one_clear_line(db: str, tmp_path: Path, capsys: pytest.Ca
     assert main(["run", "--db", db, "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"cobrokit: error: {bad}: run.catch_up: 'everything' is not one of current, replay, skip"]
+
+
+def test_the_starter_creditor_details_are_flagged(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: [creditor] name, tax_id, email, bank_account still hold the starter file's sample values" in err
+    config = tmp_path / "mine.toml"
+    text = default_config_text()
+    for old, new in (
+        ("Your Company SL", "Talleres Ruiz SL"),
+        ("B00000000", "B12345678"),
+        ("cobros@yourcompany.example", "cobros@ruiz.example"),
+        ("ES91 2100 0418 4502 0005 1332", "ES76 0049 1500 0512 3456 7892"),
+    ):
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
+    assert main(["run", "--db", db, "--as-of", "2026-03-03", "--dry-run", "--config", str(config)]) == 0
+    assert "warning" not in capsys.readouterr().err

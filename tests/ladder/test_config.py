@@ -80,6 +80,31 @@ def test_ladders_are_chosen_per_debtor_by_tag() -> None:
     assert config.ladder_for(frozenset({"retail"})).name == "default"
 
 
+def test_first_contact_max_must_name_a_stage_and_caps_ladders_without_it() -> None:
+    import datetime as dt
+
+    from cobrokit.ladder.decide import OpenInvoice, Position, decide
+
+    with pytest.raises(ConfigError, match=r"run.first_contact_max: no ladder has a stage 'whats-wrong'"):
+        parse_config(_with('first_contact_max = "whats_wrong"', 'first_contact_max = "whats-wrong"'))
+    data = tomllib.loads(default_config_text())
+    vip = dict(data["ladders"][0], name="vip", tags=["vip"])
+    vip["stages"] = [s for s in vip["stages"] if s["id"] in ("oops", "penalty_warning", "ultimatum")]
+    data["ladders"] = [vip, *data["ladders"]]
+    config = parse_config(data)
+    ladder = config.ladder_for(frozenset({"vip"}))
+    due = dt.date(2026, 1, 5)
+    old_debt = Position("t", "D1", "EUR", [OpenInvoice("F1", due, due, 100, 100)], tags=frozenset({"vip"}))
+    decision = decide(old_debt, ladder, config, dt.date(2026, 4, 1))  # 86 days overdue, first contact
+    # "what's wrong?" is at +15 in the default ladder; the vip ladder's last stage by then is "oops"
+    assert [a.stage for a in decision.actions if a.kind == "notice"] == ["oops"]
+
+
+def test_a_repeat_needs_its_cap() -> None:
+    with pytest.raises(ConfigError, match=r"stages\[2\].repeat_max: repeat_every needs repeat_max"):
+        parse_config(_with('id = "whats_wrong"', 'id = "whats_wrong"\n  repeat_every = 3'))
+
+
 def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

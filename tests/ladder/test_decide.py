@@ -6,6 +6,7 @@ at most whats_wrong; min gap 3 days; caps call 7/7d, email 3/7d, sms 2/7d.
 """
 
 import datetime as dt
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -47,12 +48,12 @@ def notices(decision):  # type: ignore[no-untyped-def]
     return [(a.stage, a.channels[0]) for a in decision.actions if a.kind == "notice"]
 
 
-def run_days(position: Position, start: int, end: int, config=CONFIG):  # type: ignore[no-untyped-def]
+def run_days(position: Position, start: int, end: int, config=CONFIG, ladder=LADDER):  # type: ignore[no-untyped-def]
     """Decide every day from start to end (offsets from DUE), carrying the state; return sent stages by day."""
     state = position.state
     sent = {}
     for offset in range(start, end + 1):
-        decision = decide(position._replace(state=state), LADDER, config, day(offset))
+        decision = decide(position._replace(state=state), ladder, config, day(offset))
         state = decision.state
         for stage, _ in notices(decision):
             sent[offset] = stage
@@ -332,3 +333,61 @@ def test_repeats_do_not_push_the_next_steps_back() -> None:
         22: "penalty_warning",  # on its own offset, not 7 days after the last repeat
         30: "ultimatum",
     }
+
+
+def test_every_reminder_before_the_due_date_with_its_conditions() -> None:
+    stages = list(LADDER.stages)
+    early = attrs.evolve(stages[0], id="early", offset=-14)
+    late = attrs.evolve(stages[0], min_balance={"EUR": Decimal("500.00")})  # courtesy at -7, only from EUR 500
+    ladder = attrs.evolve(LADDER, stages=(early, late, *stages[1:]))
+    big, small = pos(inv(open_minor=100_000)), pos(inv(open_minor=20_000))
+    sent, state = run_days(big, -20, -1, ladder=ladder)
+    assert sent == {-14: "early", -7: "courtesy"}
+    sent, state = run_days(small, -20, -1, ladder=ladder)
+    assert sent == {-14: "early"}  # EUR 200.00: below the courtesy reminder's minimum
+    skipped = decide(small._replace(state=state), ladder, CONFIG, day(-7))
+    assert skipped.journal == () and notices(skipped) == []  # skipped once, on its day, not again
+    # an old-style state (a bare due date) means every reminder before it was taken
+    legacy = LadderState(ladder.name, pre_due=DUE.isoformat())
+    assert notices(decide(big._replace(state=legacy), ladder, CONFIG, day(-7))) == []
+
+
+def test_reminders_before_the_due_date_are_keyed_by_currency() -> None:
+    eur = decide(pos(inv()), LADDER, CONFIG, day(-7))
+    usd = decide(pos(inv())._replace(currency="USD"), LADDER, CONFIG, day(-7))
+    (a,), (b,) = eur.actions, usd.actions
+    assert (a.stage, b.stage) == ("courtesy", "courtesy") and a.cycle != b.cycle  # two notices, two keys
+    assert (a.cycle, b.cycle) == (f"EUR-pre-{DUE.isoformat()}", f"USD-pre-{DUE.isoformat()}")
+
+
+@pytest.mark.parametrize(
+    ("flags", "channel"),
+    [
+        ({}, "email"),
+        ({"cease_contact": True}, None),
+        ({"insolvent": True}, None),
+        ({"contact_points": frozenset()}, None),
+    ],
+)
+def test_paid_closes_the_cycle_and_thanks_only_who_may_be_contacted(flags: dict, channel: str | None) -> None:  # type: ignore[type-arg]
+    _, state = run_days(pos(inv()), -10, 2)
+    decision = decide(pos(inv(open_minor=0), state=state, **flags), LADDER, CONFIG, day(3))
+    assert decision.state.cycle == 2 and decision.journal[0].kind == "cycle_closed"
+    thanks = [a.channels[0] for a in decision.actions if a.kind == "notice"]
+    assert thanks == ([channel] if channel else [])
+    if channel is None:
+        assert "no thank-you" in decision.journal[0].reason
+
+
+def test_a_renegotiated_plan_is_confirmed_and_followed_anew() -> None:
+    v1 = PlanView("PL1", "active", next_due=day(40), next_amount_minor=33_334, next_number=1)
+    first = decide(pos(inv(), plan=v1), LADDER, CONFIG, day(20))
+    assert notices(first) == [("plan_confirmation", "email")] and first.actions[0].cycle == "plan-PL1"
+    reminded = decide(pos(inv(), plan=v1, state=first.state), LADDER, CONFIG, day(37))
+    assert notices(reminded) == [("instalment_reminder#1", "email")]
+    v2 = PlanView("PL1", "active", next_due=day(50), next_amount_minor=20_000, next_number=1, version=2)
+    again = decide(pos(inv(), plan=v2, state=reminded.state), LADDER, CONFIG, day(38))
+    assert notices(again) == [("plan_confirmation", "email")] and again.actions[0].cycle == "plan-PL1v2"
+    later = decide(pos(inv(), plan=v2, state=again.state), LADDER, CONFIG, day(47))
+    assert notices(later) == [("instalment_reminder#1", "email")]  # instalment 1 of the new version
+    assert later.actions[0].cycle == "plan-PL1v2"

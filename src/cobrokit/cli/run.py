@@ -12,7 +12,7 @@ from typing import Any
 from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.dispatch import dispatch
 from cobrokit.engine import PlannedAction, RunEntry, preview_debtor, run_ladder
-from cobrokit.ladder.config import load_config
+from cobrokit.ladder.config import Config, load_config
 from cobrokit.money import Money
 from cobrokit.plugins import get_plugin_host
 from cobrokit.simulation import simulate
@@ -134,10 +134,21 @@ def _action_line(a: PlannedAction) -> str:
     return f"  {a.debtor_id} {a.currency}: {what}{via}{invoices}{firm}{why}"
 
 
+def _warn_placeholders(config: Config) -> None:
+    left = config.placeholders()
+    if left:
+        print(
+            f"cobrokit: warning: [creditor] {', '.join(left)} still hold the starter file's sample values; "
+            "notices would print them — edit cobrokit.toml (cobrokit init writes one)",
+            file=sys.stderr,
+        )
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit run``."""
     _require_db(args.db)
     config = load_config(resolve_config_path(args.config))
+    _warn_placeholders(config)
     as_of = args.as_of or today()
     now = dt.datetime.now(dt.UTC)
     with SQLiteStore.open(args.db) as store:
@@ -198,6 +209,7 @@ def dispatch_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit dispatch``."""
     _require_db(args.db)
     config = load_config(resolve_config_path(args.config))
+    _warn_placeholders(config)
     with SQLiteStore.open(args.db) as store:
         result = dispatch(
             store,

@@ -23,7 +23,7 @@ class MissingRateError(CobrokitError):
 
         co-usury: no published rate for the month 2024-12 (2024-12-01 to 2024-12-31); the
         table covers 2024-01 to 2024-02, 2025-01, …; supply it with --period-rate 2024-12=PCT
-        (cobrokit interest), rates = { "2024-12" = "PCT" } under [interest] in cobrokit.toml,
+        (cobrokit interest), [interest.rates.co-usury] "2024-12" = "PCT" in cobrokit.toml,
         or extra_rates={'2024-12': Decimal(...)} in Python
 
     Attributes:
@@ -70,10 +70,10 @@ class MissingRateError(CobrokitError):
         else:
             flags = " ".join(f"--period-rate {p}=PCT" for p in self.periods)
             toml = ", ".join(f'"{p}" = "PCT"' for p in self.periods)
-            toml = f"rates = {{ {toml} }}"
+            toml = f"[interest.rates.{regime}] {toml}"
             python = ", ".join(f"'{p}': Decimal(...)" for p in self.periods)
             hint = (
-                f"supply it with {flags} (cobrokit interest), {toml} under [interest] in cobrokit.toml, "
+                f"supply it with {flags} (cobrokit interest), {toml} in cobrokit.toml, "
                 f"or extra_rates={{{python}}} in Python"
             )
             if unverified is not None:

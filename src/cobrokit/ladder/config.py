@@ -183,6 +183,11 @@ class PlanPolicy:
     reminder_days: int = 3
     grace_days: int = 5
     breach_resume: str = "penalty_warning"
+    reward_percent: Decimal | None = None
+    """A reward for paying by an agreed date (``[plans] reward_percent = "5"``: 5 % off the
+    next purchase, shown on the thank-you); ``None``: no rewards."""
+    reward_valid_days: int = 90
+    reward_min_days_early: int = 0
 
 
 @attrs.frozen(slots=True)
@@ -216,13 +221,23 @@ class Config:
     """Regime for debtors whose country has no entry in :attr:`interest_by_country`."""
     interest_by_country: Mapping[str, str] = attrs.field(factory=dict)
     """Country (ISO 3166 alpha-2) → regime name; ``""`` means no statutory interest."""
-    interest_rates: Mapping[str, Decimal] = attrs.field(factory=dict)
-    """Rates for periods the shipped tables lack, by label (``{"2026-H2": Decimal("10.40")}``)."""
+    interest_rates: Mapping[str, Mapping[str, Decimal]] = attrs.field(factory=dict)
+    """Rates for periods the shipped tables lack, by regime and period label
+    (``{"es-commercial": {"2026-H2": Decimal("10.40")}}``); see :meth:`rates_for`."""
     channels: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     template_dirs: tuple[str, ...] = ()
     """Folders searched before the shipped templates (your overrides)."""
     backend: BackendPolicy = attrs.field(factory=BackendPolicy)
     source: str = "<default>"
+
+    def placeholders(self) -> list[str]:
+        """The ``[creditor]`` fields still holding the starter file's sample values (notices would print them)."""
+        sample = _STARTER_CREDITOR
+        return [name for name, value in sample.items() if getattr(self.creditor, name) == value]
+
+    def rates_for(self, regime: str) -> Mapping[str, Decimal]:
+        """The configured rates of *regime* (period label → percent), for ``extra_rates=``."""
+        return self.interest_rates.get(regime, {})
 
     def regime_for(self, country: str) -> str:
         """The interest regime for a debtor in *country* (``""``: none)."""
@@ -361,6 +376,8 @@ def _stage(reader: _Reader) -> Stage:
         raise reader.fail("repeat_every", "repeat_every, repeat_max and firm_date_days must not be negative")
     if stage.repeat_max and not stage.repeat_every:
         raise reader.fail("repeat_every", "repeat_max needs repeat_every (days between repeats)")
+    if stage.repeat_every and not stage.repeat_max:
+        raise reader.fail("repeat_max", "repeat_every needs repeat_max (how many repeats at most)")
     reader.check_unknown()
     return stage
 
@@ -490,7 +507,16 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
         reminder_days=plan_table.get("reminder_days", int, 3),
         grace_days=plan_table.get("grace_days", int, 5),
         breach_resume=plan_table.get("breach_resume", str, "penalty_warning"),
+        reward_percent=plan_table.decimal("reward_percent", None),
+        reward_valid_days=plan_table.get("reward_valid_days", int, 90),
+        reward_min_days_early=plan_table.get("reward_min_days_early", int, 0),
     )
+    if plans.reward_percent is not None and not Decimal(0) < plans.reward_percent <= Decimal(100):
+        raise plan_table.fail(
+            "reward_percent", f"expected a percentage above 0 and at most 100, got {plans.reward_percent}"
+        )
+    if plans.reward_valid_days < 0 or plans.reward_min_days_early < 0:
+        raise plan_table.fail("reward_valid_days", "reward_valid_days and reward_min_days_early must not be negative")
     if plans.offer_every not in ("week", "fortnight", "month"):
         raise plan_table.fail("offer_every", "expected week, fortnight or month")
     plan_table.check_unknown()
@@ -499,8 +525,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
     regime = interest_table.get("regime", str, "")
     by_country_table = interest_table.table("by_country")
     by_country = {code.upper(): by_country_table.get(code, str, "") for code in by_country_table.data}
-    rates_table = interest_table.table("rates")
-    rates = {label: rates_table.decimal(label, None) or Decimal(0) for label in rates_table.data}
+    rates = _rates(interest_table, regime, by_country)
     interest_table.check_unknown()
 
     templates_table = top.table("templates")
@@ -522,6 +547,13 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
     for ladder in ladders:
         if ladder.index(plans.breach_resume) < 0:
             raise plan_table.fail("breach_resume", f"ladder {ladder.name!r} has no stage {plans.breach_resume!r}")
+    if run.first_contact_max and all(ladder.index(run.first_contact_max) < 0 for ladder in ladders):
+        stage_ids = sorted({st.id for ladder in ladders for st in ladder.post_due})
+        raise run_table.fail(
+            "first_contact_max",
+            f"no ladder has a stage {run.first_contact_max!r} after the due date "
+            f'(stages: {", ".join(stage_ids)}); name one of them, or "" for no limit',
+        )
     top.check_unknown()
     return Config(
         ladders=ladders,
@@ -537,6 +569,46 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
         backend=backend,
         source=source,
     )
+
+
+def _rates(table: _Reader, regime: str, by_country: Mapping[str, str]) -> dict[str, dict[str, Decimal]]:
+    """``[interest] rates``: per regime (``[interest.rates.es-commercial] "2026-H2" = "10.15"``).
+
+    The older flat form (``rates = { "2026-H2" = "10.15" }``) is read as the rates of the one
+    regime the configuration uses; with several it is refused, since a rate belongs to one
+    regime (the Spanish and the UK statutory rates differ).
+    """
+    rates_table = table.table("rates")
+    nested: dict[str, dict[str, Decimal]] = {}
+    flat: dict[str, Decimal] = {}
+    for key in rates_table.data:
+        if isinstance(rates_table.data[key], dict):
+            per_regime = rates_table.table(key)
+            nested[key] = {label: per_regime.decimal(label, None) or Decimal(0) for label in per_regime.data}
+            per_regime.used.update(per_regime.data)
+        else:
+            flat[key] = rates_table.decimal(key, None) or Decimal(0)
+    rates_table.used.update(rates_table.data)
+    if flat:
+        in_use = sorted({regime, *by_country.values()} - {""})
+        if len(in_use) != 1:
+            example = in_use[0] if in_use else "es-commercial"
+            label = next(iter(flat))
+            raise rates_table.fail(
+                label,
+                f'say which regime this rate is for: [interest.rates.{example}] {label!r} = "{flat[label]}" '
+                f"(this configuration uses {', '.join(in_use) or 'no regime'})",
+            )
+        nested.setdefault(in_use[0], {}).update(flat)
+    return nested
+
+
+_STARTER_CREDITOR = {
+    "name": "Your Company SL",
+    "tax_id": "B00000000",
+    "email": "cobros@yourcompany.example",
+    "bank_account": "ES91 2100 0418 4502 0005 1332",
+}
 
 
 def default_config_text() -> str:

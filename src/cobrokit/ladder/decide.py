@@ -89,6 +89,13 @@ class PlanView(NamedTuple):
     missed_number: int = 0
     missed_amount_minor: int = 0
     """What is still owed on the missed instalment (minor units)."""
+    version: int = 1
+    """The plan's version (a renegotiation makes a new one, confirmed and followed anew)."""
+
+    @property
+    def key(self) -> str:
+        """How the ladder names this version in keys and markers (``PLAN-00001``, ``PLAN-00001v2``)."""
+        return self.plan_id if self.version == 1 else f"{self.plan_id}v{self.version}"
 
 
 class LadderState(NamedTuple):
@@ -236,7 +243,7 @@ CHANNEL_NEEDS = {
 @functools.lru_cache(maxsize=65536)
 def _trigger(due: dt.date, offset: int, business: bool, country: str, region: str) -> dt.date:
     if business:
-        return calendar_for(country, region).add_business_days(due, offset)
+        return calendar_for(country, region, warn=False).add_business_days(due, offset)
     return due + dt.timedelta(days=offset)
 
 
@@ -246,14 +253,35 @@ def _cycle_id(currency: str, cycle: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _holiday(country: str, region: str, day: dt.date) -> bool:
-    return calendar_for(country, region).is_holiday(day)
+    return calendar_for(country, region, warn=False).is_holiday(day)
 
 
 @functools.lru_cache(maxsize=4096)
 def _firm_date(as_of: dt.date, days: int, country: str, region: str) -> dt.date | None:
     if not days:
         return None
-    return calendar_for(country, region).roll_forward(as_of + dt.timedelta(days=days))
+    return calendar_for(country, region, warn=False).roll_forward(as_of + dt.timedelta(days=days))
+
+
+def _first_contact_cap(ladder: Ladder, config: Config) -> int:
+    """For a ladder without the ``first_contact_max`` stage: its last stage no later than that stage's offset."""
+    offsets = [st.offset for other in config.ladders for st in other.post_due if st.id == config.run.first_contact_max]
+    if not offsets:
+        return -1
+    return bisect.bisect_right(ladder.post_offsets, offsets[0]) - 1
+
+
+def _pre_due_done(marker: str, due_text: str, ladder: Ladder) -> int:
+    """Index of the last reminder before *due_text* already taken (-1: none).
+
+    The state keeps ``"<due date>|<stage id>"``; a bare date (older states) means all of them.
+    """
+    if not marker.startswith(due_text):
+        return -1
+    if "|" not in marker:
+        return len(ladder.pre_due) - 1
+    stage_id = marker.split("|", 1)[1]
+    return next((i for i, st in enumerate(ladder.pre_due) if st.id == stage_id), len(ladder.pre_due) - 1)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -334,10 +362,18 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
 
     # 1. paid: close the cycle with thanks
     if state.stage_index >= 0 and not overdue_all:
-        actions.append(Action("notice", "thank_you", cycle, ladder.thank_you_channels))
+        closed = f"overdue balance paid; cycle {cycle} closed"
+        if pos.insolvent or pos.cease_contact:  # paid, but no contact: the cycle closes quietly
+            closed += "; no thank-you (the debtor is not to be contacted)"
+        else:
+            thanks, why = _channels(pos, ladder.thank_you_channels, config, as_of)
+            if thanks:
+                actions.append(Action("notice", "thank_you", cycle, thanks))
+            else:
+                closed += f"; no thank-you ({why})"
         if state.suspended:
             actions.append(Action("restore_service", "thank_you", cycle))
-        journal.append(Entry("cycle_closed", state.stage, f"overdue balance paid; cycle {cycle} closed"))
+        journal.append(Entry("cycle_closed", state.stage, closed))
         fresh = LadderState(
             ladder=ladder.name,
             cycle=state.cycle + 1,
@@ -421,7 +457,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         plan = pos.plan
         if plan.state == "active":
             return _follow_plan(pos, plan, state, ladder, config, as_of, actions, journal)
-        if plan.state == "breached" and state.plan_seen != plan.plan_id:
+        if plan.state == "breached" and state.plan_seen != plan.key:
             journal.append(
                 Entry(
                     "plan_breached",
@@ -436,7 +472,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                     Action(
                         "notice",
                         "plan_breach",
-                        f"plan-{plan.plan_id}",
+                        f"plan-{plan.key}",
                         channels,
                         tuple(i.invoice_id for i in overdue),
                         detail=(
@@ -450,7 +486,7 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                 journal.append(Entry("skipped", "plan_breach", f"no usable channel ({why})", "no_channel"))
             # the resumed ladder keeps its spacing from today's breach notice
             state = state._replace(
-                plan_seen=plan.plan_id,
+                plan_seen=plan.key,
                 stage_index=max(state.stage_index, resume_at - 1),
                 stage=ladder.post_due[max(resume_at - 1, 0)].id,
                 stage_date=as_of,
@@ -463,20 +499,30 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         upcoming = [i for i in pos.items if i.open_minor > 0 and i.due >= as_of and not i.disputed and not i.hold]
         if upcoming and ladder.pre_due:
             soonest = min(i.due for i in upcoming)
-            marker = soonest.isoformat()
-            stage = ladder.pre_due[-1]
-            trigger = _trigger(soonest, stage.offset, stage.business_days, pos.country, pos.region)
-            if as_of >= trigger and state.pre_due != marker:
+            due_text = soonest.isoformat()
+            done = _pre_due_done(state.pre_due, due_text, ladder)
+            stage = None  # the latest reminder before the due date whose day has come
+            for index, candidate in enumerate(ladder.pre_due):
+                if as_of >= _trigger(soonest, candidate.offset, candidate.business_days, pos.country, pos.region):
+                    stage = candidate if index > done else None
+            if stage is not None:
+                marker = f"{due_text}|{stage.id}"
+                invoice_ids = tuple(sorted(i.invoice_id for i in upcoming if i.due == soonest))
+                amount = sum(i.open_minor for i in upcoming if i.due == soonest)
+                why_not = _conditions(stage, pos, amount) if stage.has_conditions else ""
                 blocked = _gap_blocks(pos, state, config, as_of)
                 channels, why = _channels(pos, stage.channels, config, as_of)
-                invoice_ids = tuple(sorted(i.invoice_id for i in upcoming if i.due == soonest))
-                if blocked is not None:
+                if why_not:
+                    journal.append(Entry("skipped", stage.id, why_not, "stage_condition"))
+                    state = state._replace(pre_due=marker)
+                elif blocked is not None:
                     journal.append(blocked._replace(stage=stage.id))
                 elif not channels:
                     journal.append(Entry("skipped", stage.id, f"no usable channel ({why})", "no_channel"))
                     state = state._replace(pre_due=marker)
                 else:
-                    actions.append(Action("notice", stage.id, f"pre-{marker}", channels, invoice_ids))
+                    pre_cycle = f"{pos.currency}-pre-{due_text}"
+                    actions.append(Action("notice", stage.id, pre_cycle, channels, invoice_ids))
                     state = state._replace(pre_due=marker, last_contact=as_of)
         return Decision(state, tuple(actions), tuple(journal))
 
@@ -494,6 +540,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
     if state.stage_index < 0:
         # a first contact in a cycle never starts with a firm step (an old debt just imported)
         cap = ladder.index(config.run.first_contact_max)
+        if cap < 0 and config.run.first_contact_max:
+            cap = _first_contact_cap(ladder, config)
         if 0 <= cap < target:
             target = cap
     elif state.stage_date is not None:
@@ -648,8 +696,8 @@ def _follow_plan(
     if state.suspended:  # an accepted plan restores the service
         actions.append(Action("restore_service", "plan", _cycle_id(pos.currency, state.cycle)))
         state = state._replace(suspended=False)
-    plan_cycle = f"plan-{plan.plan_id}"
-    confirmed = f"plan_confirmation@{plan.plan_id}"
+    plan_cycle = f"plan-{plan.key}"
+    confirmed = f"plan_confirmation@{plan.key}"
     if confirmed not in state.sent:
         channels, why = _channels(pos, ("email", "letter"), config, as_of)
         if channels:
@@ -671,7 +719,8 @@ def _follow_plan(
         )
     if plan.missed_since is not None:
         stage_key = f"plan_missed#{plan.missed_number}"
-        if stage_key not in state.sent:
+        marker = f"{stage_key}@{plan.key}"
+        if marker not in state.sent:
             channels, why = _channels(pos, ("email", "sms"), config, as_of)
             blocked = _gap_blocks(pos, state._replace(last_contact=None), config, as_of)
             if blocked is not None:
@@ -695,12 +744,13 @@ def _follow_plan(
                         ),
                     )
                 )
-                state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
+                state = state._replace(sent=state.sent | {marker}, last_contact=as_of)
         return Decision(state, tuple(actions), tuple(journal))
     if plan.next_due is not None:
         remind_on = plan.next_due - dt.timedelta(days=config.plans.reminder_days)
         stage_key = f"instalment_reminder#{plan.next_number}"
-        if remind_on <= as_of <= plan.next_due and stage_key not in state.sent:
+        marker = f"{stage_key}@{plan.key}"
+        if remind_on <= as_of <= plan.next_due and marker not in state.sent:
             channels, why = _channels(pos, ("email", "sms"), config, as_of)
             if channels:
                 actions.append(
@@ -718,7 +768,7 @@ def _follow_plan(
                         ),
                     )
                 )
-                state = state._replace(sent=state.sent | {stage_key}, last_contact=as_of)
+                state = state._replace(sent=state.sent | {marker}, last_contact=as_of)
             else:
                 journal.append(Entry("deferred", "instalment_reminder", f"no usable channel ({why})", "no_channel"))
     return Decision(state, tuple(actions), tuple(journal))

@@ -451,6 +451,8 @@ JOURNAL_STATUS = {
     "backend_charge": "done",
     "backend_note_failed": "failed",
     "fee_voided": "voided",
+    "interest_omitted": "omitted",
+    "invoices_left_out": "left_out",
     "backend_charge_failed": "failed",
 }
 """The ``status`` a journal line reports, by its kind (other kinds, such as the actions a

@@ -31,7 +31,7 @@ import attrs
 from beancount import loader
 from beancount.core import data
 
-from cobrokit.backend import Capability
+from cobrokit.backend import Capability, report_skip
 from cobrokit.errors import CobrokitError, ConfigError, ValidationError
 from cobrokit.http import SYSTEM_CLOCK, Clock
 from cobrokit.model import Allocation, CreditNote, Debtor, Invoice, Payment, PaymentMethod
@@ -147,6 +147,7 @@ def read_ledger(path: str | Path, tenant: str, *, receivable_account: str = "Ass
                 credits.append((entry, -total))
         except _SKIP as exc:
             log.warning("beancount: skipped %s: %s", _where(entry), exc)
+            report_skip("invoice", _where(entry))
     payments: list[Payment] = []
     notes: list[CreditNote] = []
     for (
@@ -191,6 +192,7 @@ def read_ledger(path: str | Path, tenant: str, *, receivable_account: str = "Ass
             )
         except _SKIP as exc:
             log.warning("beancount: skipped %s: %s", _where(entry), exc)
+            report_skip("payment", _where(entry))
     return LedgerRecords(
         tuple(debtors.values()),
         tuple(invoices.values()),
