@@ -221,6 +221,14 @@ def _priority(task: CallTask, order: Sequence[str], rates: Mapping[str, Decimal]
     return tuple(key)
 
 
+def _interleaved(queues: Sequence[list[CallTask]]) -> list[CallTask]:
+    """One queue taking turns from each of *queues* (each already in priority order)."""
+    merged: list[CallTask] = []
+    for index in range(max((len(q) for q in queues), default=0)):
+        merged.extend(q[index] for q in queues if index < len(q))
+    return merged
+
+
 def schedule_calls(
     tasks: Iterable[CallTask],
     *,
@@ -230,6 +238,7 @@ def schedule_calls(
     order: Sequence[str] = PRIORITY_FIELDS,
     rates: Mapping[str, Decimal] | None = None,
     is_working_day: Callable[[dt.date], bool] | None = None,
+    can_call: Callable[[CallTask, dt.date], bool] | None = None,
 ) -> CallSchedule:
     """Place *tasks* on working days from *start*, highest priority first, per team.
 
@@ -239,12 +248,22 @@ def schedule_calls(
     key, so the list is deterministic). One debtor is called once: when several tasks
     share ``(tenant, debtor_id)``, only the most recent (then highest-priority) one is kept.
 
-    Amounts in several currencies can only be ranked with *rates* (currency → factor to a
-    common reference currency); without them, mixed currencies are an error.
+    *is_working_day* says which days the teams call (default: Monday to Friday);
+    *can_call* says whether one task's debtor may be called on a day (e.g. not on a public
+    holiday of the debtor's country: :func:`cobrokit.builtin.calls.write_call_list` passes
+    the debtor's :func:`cobrokit.calendar.calendar_for`). A task whose debtor cannot be
+    called that day keeps its place for the next working day; the day's capacity goes to
+    the next tasks in order.
+
+    Amounts in several currencies are ranked on one scale with *rates* (currency → factor
+    to a common reference currency). Without rates, each currency is ranked on its own
+    and the currencies take turns in each team's day (the first call of each currency,
+    in currency-code order, then the second…), so no amount is compared with an amount
+    in another currency.
 
     Raises:
         ValidationError: an unknown order field, a capacity below 1, a team with no
-            capacity, or mixed currencies without rates.
+            capacity, or a currency missing from *rates*.
     """
     for name in order:
         if name not in PRIORITY_FIELDS:
@@ -262,35 +281,53 @@ def schedule_calls(
         if current is None or (task.created, task.key) > (current.created, current.key):
             latest[ident] = task
     pending = list(latest.values())
-    currencies = {t.total_due.currency for t in pending}
-    if len(currencies) > 1 and "amount" in order and rates is None:
-        raise ValidationError(
-            "call schedule",
-            "rates",
-            f"tasks are in several currencies ({', '.join(sorted(currencies))}): give rates to rank amounts",
-        )
+    currencies = sorted({t.total_due.currency for t in pending})
+    separate = len(currencies) > 1 and "amount" in order and rates is None
     effective_rates = rates if len(currencies) > 1 else None
     by_team: dict[str, list[CallTask]] = {}
     for task in pending:
         if task.team not in capacity and default_capacity is None:
             raise ValidationError(task.record, "team", f"team {task.team!r} has no daily capacity")
         by_team.setdefault(task.team, []).append(task)
+
+    def ranked(group: Iterable[CallTask]) -> list[CallTask]:
+        return sorted(
+            group, key=lambda t: (tuple(-v for v in _priority(t, order, effective_rates)), t.debtor_id, t.key)
+        )
+
     calls: list[ScheduledCall] = []
     for team in sorted(by_team):
-        queue = sorted(
-            by_team[team],
-            key=lambda t: (tuple(-v for v in _priority(t, order, effective_rates)), t.debtor_id, t.key),
-        )
+        if separate:
+            queue = _interleaved(
+                [ranked(t for t in by_team[team] if t.total_due.currency == code) for code in currencies]
+            )
+        else:
+            queue = ranked(by_team[team])
         per_day = capacity.get(team, default_capacity or 1)
         day = start
         while queue:
             while not working(day):
                 day += dt.timedelta(days=1)
-            today, queue = queue[:per_day], queue[per_day:]
+            today: list[CallTask] = []
+            later: list[CallTask] = []
+            for task in queue:
+                if len(today) < per_day and (can_call is None or can_call(task, day)):
+                    today.append(task)
+                else:
+                    later.append(task)
             calls.extend(ScheduledCall(day, team, index, task) for index, task in enumerate(today, start=1))
+            queue = later
             day += dt.timedelta(days=1)
+            if (day - start).days > _MAX_SCHEDULE_DAYS:
+                raise ValidationError(
+                    "call schedule", "can_call", f"no day to call {queue[0].debtor_id} within {_MAX_SCHEDULE_DAYS} days"
+                )
     calls.sort(key=lambda c: (c.day, c.team, c.position))
     return CallSchedule(tuple(calls))
+
+
+_MAX_SCHEDULE_DAYS = 3660
+"""A call list never reaches ten years ahead: a *can_call* that never says yes is an error."""
 
 
 # -- export -------------------------------------------------------------------------------

@@ -76,10 +76,10 @@ def _config_text(folder: Path) -> str:
     text = text.replace('folder = "outbox/calls"', f'folder = "{(folder / "outbox" / "calls").as_posix()}"')
     text = text.replace('# folder = "outbox/dossiers"', f'folder = "{(folder / "outbox" / "dossiers").as_posix()}"')
     text = text.replace(
-        "rates = {}",
-        "# The BOE had not published the 2026-H2 rate when this demo was written; 10.40 % is the\n"
-        "# figure of one unconfirmed report (ECB 2.40 % + 8). Confirm it before relying on it.\n"
-        'rates = { "2026-H2" = "10.40" }',
+        '# [interest.rates.es-commercial]\n# "2026-H2" = "PCT"\n',
+        "# The demo's 2026-H2 figure (10.40 %) is one unconfirmed report (ECB 2.40 % + 8), not\n"
+        "# the BOE's: confirm the official rate before relying on it.\n"
+        '[interest.rates.es-commercial]\n"2026-H2" = "10.40"\n',
     )
     return text
 
@@ -127,6 +127,7 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
     rng = random.Random(seed)
     sent: Counter[str] = Counter()
     effects: Counter[str] = Counter()
+    recorded: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     with SQLiteStore.open(db) as store:
         imported = import_csv(store, invoices=invoices, payments=_split_payments(payments, start))
@@ -158,16 +159,24 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
         report = aging_report(store, as_of)
         calls_folder = Path(str(config.channels["call"]["folder"]))
         call_list = write_call_list(
-            store, calls_folder, as_of=as_of, rates=_RANKING_RATES, csv_path=calls_folder / CALL_LIST_NAME
+            store,
+            calls_folder,
+            as_of=as_of,
+            rates=_RANKING_RATES,
+            csv_path=calls_folder / CALL_LIST_NAME,
+            config=config,
+            host=host,
         )
-        effects.update(
-            dict(
-                store.conn.execute(
-                    "SELECT kind, COUNT(*) FROM outbox WHERE channel IN ('service', 'creditor') AND status = 'sent' "
-                    "GROUP BY kind"
-                ).fetchall()
+        for status, counter in (("sent", effects), ("recorded", recorded)):
+            counter.update(
+                dict(
+                    store.conn.execute(
+                        "SELECT kind, COUNT(*) FROM outbox WHERE channel IN ('service', 'creditor') AND status = ? "
+                        "GROUP BY kind",
+                        (status,),
+                    ).fetchall()
+                )
             )
-        )
     files = {
         "emails (.eml)": len(list((folder / "outbox" / "email").glob("*.eml"))),
         "letters (.pdf)": len(list((folder / "outbox" / "letters").glob("*.pdf"))),
@@ -188,11 +197,15 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
         "",
         "Other effects (carried out by plugins, journaled): "
         + (", ".join(f"{k} {v}" for k, v in sorted(effects.items())) or "none"),
+        "Recorded only (no plugin acted on them): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(recorded.items())) or "none"),
         "Delivery outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
         "Files in outbox/: " + ", ".join(f"{n} {k}" for k, n in files.items()),
         f"Call list: {len(call_list.calls)} pending call(s) from {as_of.isoformat()}, highest priority first "
         f"({(calls_folder / CALL_LIST_NAME).relative_to(folder).as_posix()}; "
-        f"`cobrokit calls --db {db} --config {config_path}` writes it again)",
+        f"`cobrokit calls --db {db} --config {config_path} --as-of {as_of.isoformat()} "
+        + " ".join(f"--rate {code}={factor}" for code, factor in sorted(_RANKING_RATES.items()))
+        + f" --out {calls_folder / CALL_LIST_NAME}` writes it again)",
         "",
         render_table(report, top=10),
         "",

@@ -2,31 +2,51 @@
 
 The dispatcher takes outbox rows that are due, and for each one:
 
-1. checks it is still wanted: a notice whose invoices were paid after the decision is
-   marked ``superseded`` and not sent (chasing a client who already paid is the worst
-   failure of a dunning tool);
-2. checks the contact window in the debtor's time zone (outside it, the row waits) and,
+1. checks the contact window in the debtor's time zone (outside it, the row waits) and,
    with ``guardrails.no_contact_on_holidays``, the public holidays of the debtor's country
    and region on the day it would go out (on a holiday, the row waits for the window start
-   of the next day that is not one) — for windowed channels (email, SMS, WhatsApp, calls);
-   letters and service actions are not windowed. Each wait is journaled ``deferred`` with
-   its reason;
-3. builds the :class:`~cobrokit.notice.Notice` from the decision's payload and the store
+   of the next day that is not one); call tasks never fall on a Saturday or Sunday in the
+   debtor's zone (they wait for the next weekday's window start) — for windowed channels
+   (email, SMS, WhatsApp, calls); letters and service actions are not windowed. Each wait
+   is journaled ``deferred`` with its reason;
+2. checks the contact is still allowed, as the store says now: a debtor flagged
+   ``cease_contact``, ``insolvent`` or ``hold`` since the decision gets no notice (a
+   thank-you still goes to a debtor on hold) — the row is marked ``refused`` with the
+   reason and journaled ``refused`` (the ladder pauses on its next run). Invoices disputed
+   or put on hold since the decision are left out of the notice (journaled
+   ``invoices_left_out`` when it is sent); when none is left, the notice is ``refused``;
+3. checks it is still wanted: a notice whose invoices were paid after the decision is
+   marked ``superseded`` and not sent (chasing a client who already paid is the worst
+   failure of a dunning tool);
+4. builds the :class:`~cobrokit.notice.Notice` from the decision's payload and the store
    (interest with its explanation, fees, plan offer — or, for a missed plan instalment,
    the agreed plan and its grace date — pay-now link) and renders it; a notice that cannot
-   be rendered is marked ``render_failed`` with the reason and never sent. The message is
-   dated at the dispatch moment (``metadata["sent_at"]``, in the debtor's time zone);
-4. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
+   be rendered is marked ``render_failed`` with the reason and never sent. A statutory rate
+   that is not published (:class:`~cobrokit.interest.errors.MissingRateError`) does not
+   block the notice: it goes out without the interest section (principal and fees are
+   right) and ``interest_omitted`` is journaled with the message saying how to supply the
+   rate. The message is dated at the dispatch moment (``metadata["sent_at"]``, in the
+   debtor's time zone);
+5. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
    it ``sent`` with the provider's id, or ``failed_retryable`` (tried again later with
-   backoff), or ``failed_permanent`` — and then the next channel of the stage is planned;
-5. once the notice is ``sent``, writes back to the debtor's accounting backend when one is
+   backoff), or ``failed_permanent`` — and then the next channel of the stage is planned.
+   Each status change commits together with its journal lines (and the fallback row);
+6. once the notice is ``sent``, writes back to the debtor's accounting backend when one is
    configured (:mod:`cobrokit.writeback`): a note on the customer record saying what was
    sent, and the stage's fee posted as a charge — each only if the backend declares it,
    once (journaled as ``backend_note`` / ``backend_charge``, checked before writing again,
    with a deterministic idempotency key). A failed write-back is journaled
    (``backend_note_failed`` / ``backend_charge_failed``) and never un-sends the notice.
 
-A crash between 4's two commits leaves the row ``sending``. On the next dispatch a channel
+A fee is owed only for a notice that went out: when a stage's notice is ``superseded``,
+``refused`` or ``render_failed`` (and no notice of that stage went out before), the stage's
+fee is voided in the same transaction and ``fee_voided`` is journaled.
+
+Effects (suspend or restore the service, hand-offs, creditor warnings) go to the plugins'
+hooks: the row is ``sent`` with what the plugins report, or ``recorded`` when no plugin
+carried it out (nobody acted: it is only in the journal, with that reason).
+
+A crash between 5's two commits leaves the row ``sending``. On the next dispatch a channel
 that honours idempotency keys gets the same key again (the provider drops the duplicate).
 A channel that cannot deduplicate cannot tell whether the message went out, so the row is
 first marked ``unknown`` (journaled ``delivery_unknown`` with the reason), and then
@@ -42,7 +62,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -51,6 +71,7 @@ from cobrokit.calendar import calendar_for
 from cobrokit.channel import Attachment, Channel, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.engine import WINDOWED_CHANNELS, outbox_key, stage_of, zone_of
 from cobrokit.errors import CobrokitError
+from cobrokit.interest.errors import MissingRateError
 from cobrokit.ladder.config import Config
 from cobrokit.model import DEFAULT_TENANT, Invoice
 from cobrokit.money import Money
@@ -112,7 +133,7 @@ def _interest(
     regime = regimes.get(regime_name)
     if regime is None:
         raise CobrokitError(f"interest regime {regime_name!r} is not installed (known: {', '.join(sorted(regimes))})")
-    extra = {k: v for k, v in config.interest_rates.items()}
+    extra = dict(config.rates_for(regime_name))
     interest = compensation = None
     segments: list[InterestLine] = []
     sources: list[str] = []
@@ -141,8 +162,27 @@ def _interest(
     )
 
 
-def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: PluginHost | None = None) -> Notice:
-    """Rebuild the notice an outbox row stands for, from its payload and the store."""
+def build_notice(
+    store: SQLiteStore,
+    row: jr.OutboxRow,
+    config: Config,
+    host: PluginHost | None = None,
+    *,
+    leave_out: Collection[str] = (),
+    omitted: list[str] | None = None,
+) -> Notice:
+    """Rebuild the notice an outbox row stands for, from its payload and the store.
+
+    A statutory rate the tables lack (:class:`~cobrokit.interest.errors.MissingRateError`)
+    leaves the interest section out (``interest=None``: principal and fees are still
+    right); any other error propagates.
+
+    Args:
+        leave_out: ids of invoices not to list (the dispatcher passes those disputed or on
+            hold when the notice goes out).
+        omitted: when given, receives the reason of each section left out (the missing
+            rate's message, which says how to supply it).
+    """
     payload = row.payload_data
     as_of = dt.date.fromisoformat(row.as_of)
     debtor = store.get_debtor(row.tenant, row.debtor_id)
@@ -152,7 +192,7 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
     invoices = []
     for invoice_id, open_minor in payload.get("invoices", []):
         invoice = store.get_invoice(row.tenant, invoice_id)
-        if invoice is None:
+        if invoice is None or invoice.id in leave_out:
             continue
         invoices.append(invoice)
         lines.append(
@@ -164,6 +204,7 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
                 days_overdue=(as_of - invoice.due_date).days,
                 amount=invoice.amount,
                 open=Money.from_minor(int(open_minor), invoice.currency),
+                source=invoice.source,
             )
         )
     currency = row.currency
@@ -177,13 +218,23 @@ def build_notice(store: SQLiteStore, row: jr.OutboxRow, config: Config, host: Pl
     ).fetchone()[0]
     interest = None
     if payload.get("interest_regime") and invoices:
-        interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
+        try:
+            interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
+        except MissingRateError as exc:  # no published rate: the notice goes out without interest
+            if omitted is not None:
+                omitted.append(str(exc))
     plan_offer = None
     extra: dict[str, Any] = {
         "cycle": row.cycle,
         "channel": row.channel,
         "attach_statement": bool(payload.get("attach_statement")),
     }
+    if payload.get("instalment") is not None:  # a plan notice names the instalment it is about
+        extra["instalment"] = int(payload["instalment"])
+    if stage_of(row.stage) == "thank_you" and config.plans.reward_percent is not None:
+        reward = _reward(store, row, as_of, config)
+        if reward is not None:
+            extra["reward"] = reward
     if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
         plan, plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
         if plan is not None and payload.get("missed_since"):
@@ -241,6 +292,7 @@ def _agreed_plan(
                     days_overdue=(as_of - invoice.due_date).days,
                     amount=invoice.amount,
                     open=Money.from_minor(opens[invoice_id], invoice.currency),
+                    source=invoice.source,
                 )
             )
         if lines and not payload_amount(row):
@@ -251,6 +303,31 @@ def _agreed_plan(
 def payload_amount(row: jr.OutboxRow) -> int:
     """The amount an outbox row's payload carries (an instalment), in minor units, or 0."""
     return int(row.payload_data.get("amount_minor") or 0)
+
+
+def _reward(store: SQLiteStore, row: jr.OutboxRow, as_of: dt.date, config: Config) -> dict[str, Any] | None:
+    """The reward the thank-you of *row*'s paid cycle announces (granted once per cycle), if earned."""
+    from cobrokit.settlements import RewardPolicy
+    from cobrokit.store.settlements import reward_for_paid_cycle
+
+    assert config.plans.reward_percent is not None
+    policy = RewardPolicy(
+        percent=config.plans.reward_percent,
+        valid_days=config.plans.reward_valid_days,
+        min_days_early=config.plans.reward_min_days_early,
+    )
+    reward = reward_for_paid_cycle(
+        store,
+        tenant=row.tenant,
+        debtor_id=row.debtor_id,
+        currency=row.currency,
+        cycle=row.cycle,
+        as_of=as_of,
+        policy=policy,
+    )
+    if reward is None:
+        return None
+    return {"code": reward.code, "percent": reward.percent, "amount": None, "valid_until": reward.valid_until}
 
 
 def _plan_offer(
@@ -336,6 +413,9 @@ def _plan_fallback(store: SQLiteStore, row: jr.OutboxRow, now: str) -> str:
     return channel
 
 
+WEEKDAY_ONLY_CHANNELS = frozenset({"call"})
+"""Windowed channels that never reach the debtor on a Saturday or Sunday (their local date)."""
+
 HOLIDAY_LOOKAHEAD_DAYS = 31
 """How far the holiday guardrail looks for a day that is not a public holiday (a calendar
 with a longer run of holidays is a data error: the row then waits for the day after)."""
@@ -368,7 +448,9 @@ def _window_wait(row: jr.OutboxRow, debtor: Debtor | None, config: Config, now: 
     A windowed channel sends only inside the contact window in the debtor's time zone and,
     with ``guardrails.no_contact_on_holidays``, never on a public holiday of the debtor's
     country and region (the debtor's local date): it waits for the window start of the
-    next day that is not a holiday.
+    next day that is not a holiday. Call tasks (:data:`WEEKDAY_ONLY_CHANNELS`) also never
+    fall on a Saturday or Sunday in the debtor's zone: they wait for the window start of
+    the next weekday that is not a holiday.
     """
     if row.channel not in WINDOWED_CHANNELS:
         return "", ""
@@ -382,28 +464,41 @@ def _window_wait(row: jr.OutboxRow, debtor: Debtor | None, config: Config, now: 
     region = debtor.address.region if debtor is not None else ""
     calendar = calendar_for(country, region) if guard.no_contact_on_holidays and country else None
 
-    def holiday(day: dt.date) -> bool:
-        return calendar is not None and calendar.is_holiday(day)
+    weekdays_only = row.channel in WEEKDAY_ONLY_CHANNELS
+
+    def closed(day: dt.date) -> str:
+        """Why no contact on *day* ("holiday", "weekend"), or ``""``."""
+        if calendar is not None and calendar.is_holiday(day):
+            return "holiday"
+        if weekdays_only and day.weekday() >= 5:
+            return "weekend"
+        return ""
 
     today = local.date()
     in_window = guard.window_start <= local.time() < guard.window_end
-    if in_window and not holiday(today):
+    if in_window and not closed(today):
         return "", ""
     day = today if local.time() < guard.window_start else today + dt.timedelta(days=1)
-    holidays: list[dt.date] = [today] if holiday(today) and day != today else []
+    skipped: list[tuple[dt.date, str]] = [(today, closed(today))] if closed(today) and day != today else []
     for _ in range(HOLIDAY_LOOKAHEAD_DAYS):
-        if not holiday(day):
+        why = closed(day)
+        if not why:
             break
-        holidays.append(day)
+        skipped.append((day, why))
         day += dt.timedelta(days=1)
     start = dt.datetime.combine(day, guard.window_start, tzinfo=zone)
     wait = start.astimezone(dt.UTC).isoformat(timespec="seconds")
     where = f"{country}-{region}" if region else country
     reasons = [] if in_window else [f"outside the contact window in {timezone}"]
+    holidays = [d for d, why in skipped if why == "holiday"]
     if holidays:
         days = ", ".join(_day_text(d) for d in holidays)
         verb = "is a public holiday" if len(holidays) == 1 else "are public holidays"
         reasons.append(f"{days} {verb} in {where}")
+    weekend = [d for d, why in skipped if why == "weekend"]
+    if weekend:
+        days = ", ".join(f"{d:%A} {_day_text(d)}" for d in weekend)
+        reasons.append(f"{days}: no calls on weekends")
     return wait, f"{'; '.join(reasons)}; waits until {wait} UTC"
 
 
@@ -476,7 +571,7 @@ def notice_attachments(
             creditor=config.creditor,
             regime=config.regime_for(notice.debtor.country),
             regimes=host.regimes(),
-            extra_rates=config.interest_rates or None,
+            extra_rates=config.rates_for(config.regime_for(notice.debtor.country)) or None,
             currency=notice.currency,
         )
         files.append(statement_attachment(statement))
@@ -543,28 +638,39 @@ def _deliver_one(
         return "waiting"
 
     payload = row.payload_data
-    if stage_of(row.stage) != "thank_you" and payload.get("invoices"):
-        ids = [i for i, _ in payload["invoices"]]
-        still_open = store.open_amounts(row.tenant, now.date(), invoice_ids=ids)
+    thank_you = stage_of(row.stage) == "thank_you"
+    refusal = _debtor_refusal(debtor, thank_you=thank_you)
+    ids = [str(i) for i, _ in payload.get("invoices", [])]
+    paused = _paused_invoices(store, row, ids) if not thank_you else {}
+    kept = [i for i in ids if i not in paused]
+    if not refusal and ids and not kept:
+        which = ", ".join(f"{i} {why}" for i, why in paused.items())
+        refusal = f"every invoice of the notice is now disputed or on hold ({which})"
+    if refusal:
+        _settle_unsent(store, row, "refused", refusal, stamp, now)
+        log.info("notice %s refused at send time", row.key)
+        return "refused"
+
+    if not thank_you and kept:
+        still_open = store.open_amounts(row.tenant, now.date(), invoice_ids=kept)
         if not any(still_open.values()):
-            with store.transaction() as conn:
-                _update(store, row.key, stamp, status="superseded", detail="paid before sending")
-                _journal(store, row, "superseded", "every invoice in the notice was paid before it was sent", stamp)
-                voided = conn.execute(  # a fee for a demand that never went out is not owed
-                    "UPDATE fee SET voided_on = ? WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ? "
-                    "AND voided_on = ''",
-                    (now.date().isoformat(), row.tenant, row.debtor_id, stage_of(row.stage), row.cycle),
-                ).rowcount
-                if voided:
-                    _journal(store, row, "fee_voided", "the notice was superseded: its fee is not charged", stamp)
+            _settle_unsent(
+                store,
+                row,
+                "superseded",
+                "every invoice in the notice was paid before it was sent",
+                stamp,
+                now,
+                detail="paid before sending",
+            )
             return "superseded"
 
+    omitted: list[str] = []
     try:
-        notice = build_notice(store, row, config, host)
+        notice = build_notice(store, row, config, host, leave_out=paused, omitted=omitted)
         message = render(notice, row.channel)
     except CobrokitError as exc:
-        _update(store, row.key, stamp, status="render_failed", detail=str(exc)[:500])
-        _journal(store, row, "render_failed", str(exc), stamp)
+        _settle_unsent(store, row, "render_failed", str(exc), stamp, now)
         log.warning("notice %s not sent: %s", row.key, type(exc).__name__)
         return "render_failed"
 
@@ -584,15 +690,22 @@ def _deliver_one(
         log.exception("channel %s raised while sending", row.channel)
         receipt = DeliveryReceipt(DeliveryStatus.FAILED_RETRYABLE, detail=f"{type(exc).__name__}: {exc}")
     if receipt.ok:
-        _update(store, row.key, stamp, status="sent", provider_id=receipt.provider_id, detail=receipt.detail)
-        _journal(
-            store,
-            row,
-            "delivered",
-            receipt.detail,
-            stamp,
-            {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel},
-        )
+        with store.transaction():  # the status and what the journal says of the notice commit together
+            _update(store, row.key, stamp, status="sent", provider_id=receipt.provider_id, detail=receipt.detail)
+            _journal(
+                store,
+                row,
+                "delivered",
+                receipt.detail,
+                stamp,
+                {"provider_id": receipt.provider_id, "subject": message.subject, "recipient_kind": row.channel},
+            )
+            if paused:
+                left_out = "; ".join(f"invoice {i} {why}" for i, why in paused.items())
+                reason = f"{left_out}: left out of the notice"
+                _journal(store, row, "invoices_left_out", reason, stamp, {"invoices": [*paused]})
+            for reason in omitted:  # the message says how to supply the missing rate
+                _journal(store, row, "interest_omitted", reason, stamp)
         if write_back is not None:
             try:
                 _write_back(store, row, notice, stamp, write_back)
@@ -601,6 +714,94 @@ def _deliver_one(
         host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
         return "sent"
     return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
+
+
+def _debtor_refusal(debtor: Debtor | None, *, thank_you: bool) -> str:
+    """Why the debtor may not be contacted now (their flags as stored), or ``""``.
+
+    ``cease_contact`` and ``insolvent`` stop every notice; ``hold`` (a manual pause) stops
+    the dunning notices but not a thank-you.
+    """
+    if debtor is None:
+        return ""  # build_notice reports the missing debtor (render_failed)
+    if debtor.insolvent:
+        return "the debtor is insolvent (insolvency proceedings): individual collection must stop"
+    if debtor.cease_contact:
+        return "the debtor asked not to be contacted (cease_contact)"
+    if debtor.hold and not thank_you:
+        return "the debtor is on hold"
+    return ""
+
+
+def _paused_invoices(store: SQLiteStore, row: jr.OutboxRow, ids: list[str]) -> dict[str, str]:
+    """``{invoice id: why}`` of the notice's invoices that are now disputed or on hold."""
+    paused: dict[str, str] = {}
+    for invoice_id in ids:
+        invoice = store.get_invoice(row.tenant, invoice_id)
+        if invoice is None:
+            continue
+        if invoice.disputed:
+            paused[invoice_id] = "disputed"
+        elif invoice.hold:
+            paused[invoice_id] = "on hold"
+    return paused
+
+
+_UNSENT_WORDS = {"superseded": "superseded", "refused": "refused", "render_failed": "not rendered"}
+
+FEE_BEARING_STATUSES = ("sent", "delivered", "sending", "unknown")
+"""Statuses of a notice that went out (or may have): its stage's fee stays owed."""
+
+_WENT_OUT_SQL = f"""
+SELECT 1 FROM outbox WHERE tenant = :tenant AND debtor_id = :debtor AND stage = :stage AND cycle = :cycle
+   AND kind = 'notice' AND status IN ({", ".join(f"'{s}'" for s in FEE_BEARING_STATUSES)})
+UNION ALL
+SELECT 1 FROM journal WHERE tenant = :tenant AND debtor_id = :debtor AND stage = :stage AND cycle = :cycle
+   AND kind = 'delivered'
+LIMIT 1
+"""
+
+
+def _settle_unsent(
+    store: SQLiteStore,
+    row: jr.OutboxRow,
+    status: str,
+    reason: str,
+    stamp: str,
+    now: dt.datetime,
+    *,
+    detail: str = "",
+) -> None:
+    """Mark *row* as never sent (``refused``, ``superseded``, ``render_failed``), journal it
+    under the same name, and void its stage's fee — all in one transaction.
+
+    A fee for a notice that did not go out is not owed. It stays when a notice of the same
+    stage and cycle went out, or may have (another channel, or this row after a crash while
+    sending), and a repeat of a stage (``ultimatum#2``) never voids it: the fee is the first
+    notice's.
+    """
+    with store.transaction() as conn:
+        voidable = row.stage == stage_of(row.stage) and not _stage_went_out(store, row)
+        _update(store, row.key, stamp, status=status, detail=(detail or reason)[:500])
+        _journal(store, row, status, reason, stamp)
+        if not voidable:
+            return
+        voided = conn.execute(
+            "UPDATE fee SET voided_on = ? WHERE tenant = ? AND debtor_id = ? AND stage = ? AND cycle = ? "
+            "AND voided_on = ''",
+            (now.date().isoformat(), row.tenant, row.debtor_id, stage_of(row.stage), row.cycle),
+        ).rowcount
+        if voided:
+            why = _UNSENT_WORDS.get(status, status)
+            _journal(store, row, "fee_voided", f"the notice was {why}: its fee is not charged", stamp)
+
+
+def _stage_went_out(store: SQLiteStore, row: jr.OutboxRow) -> bool:
+    """True when a notice of *row*'s stage and cycle was delivered, or may have been."""
+    found = store.conn.execute(
+        _WENT_OUT_SQL, {"tenant": row.tenant, "debtor": row.debtor_id, "stage": row.stage, "cycle": row.cycle}
+    ).fetchone()
+    return found is not None
 
 
 def _channel(host: PluginHost, row: jr.OutboxRow, config: Config, built: dict[str, Channel]) -> Channel:
@@ -724,30 +925,41 @@ def _failed(
     host: PluginHost | None = None,
     message: Message | None = None,
 ) -> str:
+    """Record a failed delivery: retry later, or mark it permanent and plan the next channel.
+
+    The status change, its journal lines and the fallback row commit in one transaction
+    (a crash leaves either none of them or all); plugins hear of it afterwards.
+    """
     if receipt.status is DeliveryStatus.FAILED_RETRYABLE and row.attempts < MAX_ATTEMPTS:
         wait = dt.datetime.fromisoformat(stamp) + dt.timedelta(minutes=5 * 2**row.attempts)
-        _update(
-            store,
-            row.key,
-            stamp,
-            status="failed_retryable",
-            detail=receipt.detail[:500],
-            not_before=wait.isoformat(timespec="seconds"),
-        )
-        _journal(store, row, "delivery_failed", f"retryable: {receipt.detail}", stamp)
+        with store.transaction():
+            _update(
+                store,
+                row.key,
+                stamp,
+                status="failed_retryable",
+                detail=receipt.detail[:500],
+                not_before=wait.isoformat(timespec="seconds"),
+            )
+            _journal(store, row, "delivery_failed", f"retryable: {receipt.detail}", stamp)
         return "failed_retryable"
-    _update(store, row.key, stamp, status="failed_permanent", detail=receipt.detail[:500])
-    _journal(store, row, "delivery_failed", f"permanent: {receipt.detail}", stamp)
+    with store.transaction():
+        _update(store, row.key, stamp, status="failed_permanent", detail=receipt.detail[:500])
+        _journal(store, row, "delivery_failed", f"permanent: {receipt.detail}", stamp)
+        nxt = _plan_fallback(store, row, stamp)
+        if nxt:
+            _journal(store, row, "fallback", f"falling back to channel {nxt}", stamp)
     if host is not None and message is not None:
         host.hook.cobrokit_delivery_failed(message=message, receipt=receipt)
-    nxt = _plan_fallback(store, row, stamp)
-    if nxt:
-        _journal(store, row, "fallback", f"falling back to channel {nxt}", stamp)
     return "failed_permanent"
 
 
 def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: str, config: Config) -> str:
-    """Service suspension/restoration, hand-offs and creditor warnings go to plugins."""
+    """Service suspension/restoration, hand-offs and creditor warnings go to plugins.
+
+    The row is ``sent`` with what the plugins did, or ``recorded`` when no plugin carried
+    the effect out (journaled with that reason).
+    """
     payload = row.payload_data
     hook = {
         "suspend_service": host.hook.cobrokit_suspend_service,
@@ -776,10 +988,12 @@ def _internal(store: SQLiteStore, host: PluginHost, row: jr.OutboxRow, stamp: st
             stamp,
         )
     done = [str(r) for r in results or [] if r]
+    status = "sent" if done else "recorded"  # recorded: nobody acted, it is only in the journal
     detail = "; ".join(done) if done else f"no plugin carried out {row.kind}; recorded only"
-    _update(store, row.key, stamp, status="sent", detail=detail[:500])
-    _journal(store, row, row.kind, detail, stamp)
-    return "sent"
+    with store.transaction():
+        _update(store, row.key, stamp, status=status, detail=detail[:500])
+        _journal(store, row, row.kind, detail, stamp, {"status": status})
+    return status
 
 
 def record_receipt(
@@ -809,15 +1023,16 @@ def record_receipt(
     row = jr.OutboxRow(*found)
     stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
     if receipt.status is DeliveryStatus.DELIVERED:
-        _update(store, row.key, stamp, status="delivered", detail=receipt.detail[:500] or "delivered")
-        _journal(
-            store,
-            row,
-            "delivery_confirmed",
-            receipt.detail or "the provider confirmed delivery",
-            stamp,
-            {"provider_id": receipt.provider_id},
-        )
+        with store.transaction():
+            _update(store, row.key, stamp, status="delivered", detail=receipt.detail[:500] or "delivered")
+            _journal(
+                store,
+                row,
+                "delivery_confirmed",
+                receipt.detail or "the provider confirmed delivery",
+                stamp,
+                {"provider_id": receipt.provider_id},
+            )
     elif receipt.status is DeliveryStatus.FAILED_PERMANENT:
         _failed(store, row, receipt, stamp)
     elif receipt.status is DeliveryStatus.FAILED_RETRYABLE:

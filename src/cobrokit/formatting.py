@@ -18,8 +18,13 @@ locale       ``Money("1234.56", …)``  ``Money("12345.67", "EUR")``
 ===========  ======================  ==================
 ``es_ES``    ``1.234,56 €`` (EUR)     ``12.345,67 €``
 ``en_US``    ``$1,234.56`` (USD)      ``€12,345.67``
-``es_MX``    ``$1,234.56`` (MXN)      ``EUR12,345.67``
+``es_MX``    ``$1,234.56`` (MXN)      ``EUR 12,345.67``
+``es_MX``    ``USD 1,234.56`` (USD)
+``es_CO``    ``US$1.234,56`` (USD)
 ===========  ======================  ==================
+
+Babel leaves out CLDR's currency spacing (``USD1,234.56``); cobrokit applies it (a
+no-break space between an alphabetic symbol and the digits), see :func:`format_money`.
 
 Babel does **not** apply CLDR's ``minimumGroupingDigits`` (2 for Spanish), so a
 four-digit amount in ``es_ES`` is grouped: ``1.234,56 €`` — not the RAE-preferred
@@ -32,6 +37,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal, cast
@@ -114,11 +120,47 @@ def locale_chain(tag: str, *, default: str = "en") -> tuple[str, ...]:
     return tuple(chain)
 
 
+_CURRENCY_SPACE = "\xa0"
+"""CLDR's ``currencySpacing`` ``insertBetween`` (root, used by every shipped locale)."""
+
+
+def _symbol_needs_space(char: str) -> bool:
+    """CLDR ``currencyMatch`` ``[[:^S:]&[:^Z:]]``: a letter or digit next to the number."""
+    return not unicodedata.category(char).startswith(("S", "Z"))
+
+
+def _spaced(affix: str, symbol: str, *, before_number: bool) -> str:
+    """*affix* with CLDR's currency spacing where its ``¤`` touches the number.
+
+    ``before_number``: the affix is a prefix (``¤#,##0.00``): the symbol's last character
+    meets the number's first digit. Otherwise a suffix (``#,##0.00¤``): the symbol's first
+    character meets the last digit.
+    """
+    if not symbol:
+        return affix
+    if before_number and affix.endswith("¤") and _symbol_needs_space(symbol[-1]):
+        return affix + _CURRENCY_SPACE
+    if not before_number and affix.startswith("¤") and _symbol_needs_space(symbol[0]):
+        return _CURRENCY_SPACE + affix
+    return affix
+
+
 @functools.lru_cache(maxsize=512)
-def _currency_pattern(locale_name: str, decimals: int) -> babel.numbers.NumberPattern:
-    """The locale's standard currency pattern with exactly *decimals* fraction digits."""
+def _currency_pattern(locale_name: str, decimals: int, currency: str) -> babel.numbers.NumberPattern:
+    """The locale's standard currency pattern for *currency* with exactly *decimals* fraction digits.
+
+    Babel does not apply CLDR's ``currencySpacing`` rule (UTS #35, Numbers, "Currencies"):
+    when the currency symbol next to the number ends (or starts) with a letter — an ISO
+    code such as ``USD`` in ``es_MX``, where the symbol is not ``$`` — a no-break space
+    separates it from the digits: ``USD 1,234.56``, while ``$1,234.56`` and ``US$1.234,50``
+    (a symbol character touches the number) stay as they are. The rule is applied here
+    to the pattern's affixes, with the symbol Babel uses for the locale.
+    """
     pattern = copy.copy(babel_locale(locale_name).currency_formats["standard"])
     pattern.frac_prec = (decimals, decimals)
+    symbol = babel.numbers.get_currency_symbol(currency, locale_name)
+    pattern.prefix = tuple(_spaced(p, symbol, before_number=True) for p in pattern.prefix)
+    pattern.suffix = tuple(_spaced(p, symbol, before_number=False) for p in pattern.suffix)
     return cast(babel.numbers.NumberPattern, pattern)
 
 
@@ -138,7 +180,7 @@ def format_money(money: Money, locale: str) -> str:
         raise ValidationError("money", "amount", f"{money!r} is not Money")
     loc = normalize_locale(locale)
     rounded = money.rounded()
-    pattern = _currency_pattern(loc, money.decimals)
+    pattern = _currency_pattern(loc, money.decimals, money.currency)
     return babel.numbers.format_currency(
         rounded.amount, money.currency, format=pattern, locale=loc, currency_digits=False
     )
@@ -215,9 +257,9 @@ class Formatter:
         """See :func:`format_number`."""
         return format_number(value, self.locale, decimals=decimals)
 
-    def percent(self, percent: Decimal | int) -> str:
+    def percent(self, percent: Decimal | int, min_decimals: int = 2) -> str:
         """See :func:`format_percent`."""
-        return format_percent(percent, self.locale)
+        return format_percent(percent, self.locale, min_decimals=min_decimals)
 
     def date(self, day: dt.date, style: DateStyle = "long") -> str:
         """See :func:`format_date`."""

@@ -62,6 +62,9 @@ class NoticeLine:
     """The invoice total."""
     open: Money
     """What remains unpaid of its principal."""
+    source: str = ""
+    """Where the invoice came from (``Invoice.source``: ``"sqlite"``, ``"stripe"``…); a backend
+    plugin attaches copies of its own invoices only."""
 
 
 @attrs.frozen(slots=True)
@@ -111,6 +114,11 @@ class PlanOffer:
     frequency: str
     """``"week"``, ``"fortnight"`` or ``"month"``."""
     down_payment: Money | None = None
+    down_payment_due: dt.date | None = None
+    """When the down payment is due (``None`` when there is none, or it is not known)."""
+    interest: Money | None = None
+    """Interest agreed in the plan over the whole schedule (French amortisation; zero for
+    equal instalments); ``None`` when not known."""
 
 
 @attrs.frozen(slots=True)

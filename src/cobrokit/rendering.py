@@ -277,8 +277,10 @@ def _number_filter(value: Decimal | int, decimals: int | None = None) -> str:
     return _formatter().number(value, decimals)
 
 
-def _percent_filter(value: Decimal | int) -> str:
-    return _formatter().percent(value)
+def _percent_filter(value: Decimal | int, min_decimals: int = 2) -> str:
+    if isinstance(min_decimals, bool) or not isinstance(min_decimals, int) or not 0 <= min_decimals <= 10:
+        raise SecurityError("percent: min_decimals must be an integer from 0 to 10")
+    return _formatter().percent(value, min_decimals)
 
 
 def _date_filter(value: dt.date, style: DateStyle = "long") -> str:
@@ -352,6 +354,8 @@ def build_context(
             if not isinstance(key, str) or not key.isidentifier():
                 raise ValidationError("template context", str(key), "keys must be identifiers")
             extra[key] = value
+    if extra.get("reward") is not None:
+        extra["reward"] = _reward(extra["reward"])
     invoices: list[dict[str, Any]] = []
     for line in notice.lines:
         paid = line.amount - line.open
@@ -394,36 +398,7 @@ def build_context(
             "rate_lines": [],  # filled while rendering, from the locale's labels
             "total": summary.interest + summary.compensation,
         }
-    plan: dict[str, Any] | None = None
-    if notice.plan_offer is not None:
-        offer = notice.plan_offer
-        instalments: list[dict[str, Any]] = [
-            {
-                "number": number,
-                "due_date": item.due_date,
-                "amount": item.amount,
-                "amount_with_interest": item.amount_with_interest,
-            }
-            for number, item in enumerate(offer.instalments, start=1)
-        ]
-        with_interest = [i.amount_with_interest for i in offer.instalments]
-        upcoming = [i for i in instalments if i["due_date"] >= notice.as_of]
-        past = [i for i in instalments if i["due_date"] < notice.as_of]
-        plan = {
-            "frequency": offer.frequency,
-            "down_payment": offer.down_payment,
-            "instalments": instalments,
-            "count": len(instalments),
-            "total": Money.total((i.amount for i in offer.instalments), currency) + (offer.down_payment or zero),
-            "total_with_interest": (
-                Money.total((m for m in with_interest if m is not None), currency) + (offer.down_payment or zero)
-                if with_interest and all(m is not None for m in with_interest)
-                else None
-            ),
-            "next": upcoming[0] if upcoming else None,
-            "previous": past[-1] if past else None,
-            "first_due_date": instalments[0]["due_date"] if instalments else None,
-        }
+    plan = _plan_context(notice, extra)
     due_dates = [line.due_date for line in notice.lines]
     instalment = _plan_instalment(notice, plan, extra)
     return {
@@ -473,6 +448,10 @@ def build_context(
         "interest": interest,
         "interest_total": notice.interest.interest if notice.interest else zero,
         "compensation": notice.interest.compensation if notice.interest else zero,
+        # the notice carries late-payment interest or recovery compensation: only then do
+        # texts speak of interest (no regime, as for US debtors, means none is claimed)
+        "interest_applies": notice.interest is not None
+        and not (notice.interest.interest.is_zero() and notice.interest.compensation.is_zero()),
         "total_due": notice.total_due,
         "firm_date": notice.firm_date,
         "days_to_firm_date": (notice.firm_date - notice.as_of).days if notice.firm_date else None,
@@ -484,8 +463,145 @@ def build_context(
     }
 
 
+def _reward(value: Any) -> dict[str, Any]:
+    """``extra.reward`` checked: a reward granted for paying early, as the thank-you quotes it.
+
+    ``code`` (required), ``description`` (free text, the creditor's words), ``percent``
+    (percent off, a Decimal) or ``amount`` (Money off), ``valid_until`` (a date, or an ISO
+    date string).
+    """
+    record = "template context"
+    if not isinstance(value, Mapping):
+        raise ValidationError(record, "extra.reward", "must be a mapping with code, percent or amount, valid_until")
+    code = str(value.get("code") or "").strip()
+    if not code:
+        raise ValidationError(record, "extra.reward.code", "is missing")
+    percent = value.get("percent")
+    if percent is not None:
+        if isinstance(percent, (float, bool)) or not isinstance(percent, (int, Decimal, str)):
+            raise ValidationError(record, "extra.reward.percent", f"{percent!r} is not a Decimal")
+        try:
+            percent = Decimal(percent)
+        except ArithmeticError:
+            raise ValidationError(record, "extra.reward.percent", f"{percent!r} is not a number") from None
+        if not percent.is_finite() or not 0 < percent <= 100:
+            raise ValidationError(record, "extra.reward.percent", f"must be above 0 and at most 100, got {percent}")
+    amount = value.get("amount")
+    if amount is not None and not isinstance(amount, Money):
+        raise ValidationError(record, "extra.reward.amount", f"{amount!r} is not Money")
+    valid_until = value.get("valid_until")
+    if isinstance(valid_until, str):
+        try:
+            valid_until = dt.date.fromisoformat(valid_until)
+        except ValueError:
+            raise ValidationError(record, "extra.reward.valid_until", f"{valid_until!r} is not an ISO date") from None
+    if valid_until is not None and (isinstance(valid_until, dt.datetime) or not isinstance(valid_until, dt.date)):
+        raise ValidationError(record, "extra.reward.valid_until", "must be a date")
+    return {
+        "code": code,
+        "description": str(value.get("description") or ""),
+        "percent": percent,
+        "amount": amount,
+        "valid_until": valid_until,
+    }
+
+
 _INSTALMENT_STAGES = frozenset({"instalment_reminder", "plan_missed", "instalment_missed"})
 """Stages and templates of notices about one instalment of an agreed plan."""
+
+AGREED_PLAN_STAGES: frozenset[str] = frozenset(
+    {"plan_confirmation", "instalment_reminder", "plan_missed", "instalment_missed", "plan_breach"}
+)
+"""Stages and templates of notices about a plan the debtor **agreed** (not an offer): their
+``plan`` is that plan, shown without the "with late charges" comparison of an offer."""
+
+
+def _plan_context(notice: Notice, extra: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``plan`` template variable: the offered or agreed plan's schedule.
+
+    The schedule (``instalments``) starts with the down payment, when there is one and its
+    date is known, as instalment number 0 (``down_payment`` true); ``next`` and
+    ``previous`` are taken from it, so a reminder due before the first instalment is about
+    the down payment. ``count`` counts the regular instalments only. On a breach notice
+    (``ended``), ``missed`` is the instalment whose non-payment ended the plan: the one
+    numbered ``extra.instalment`` when the caller says, else the last one due before the
+    notice date.
+    """
+    offer = notice.plan_offer
+    if offer is None:
+        return None
+    currency = notice.currency
+    zero = Money.zero(currency)
+    agreed = notice.stage in AGREED_PLAN_STAGES or notice.template in AGREED_PLAN_STAGES
+    regular: list[dict[str, Any]] = [
+        {
+            "number": number,
+            "down_payment": False,
+            "due_date": item.due_date,
+            "amount": item.amount,
+            # an agreed plan is what the debtor pays: the "with late charges" comparison
+            # belongs to offers only
+            "amount_with_interest": None if agreed else item.amount_with_interest,
+        }
+        for number, item in enumerate(offer.instalments, start=1)
+    ]
+    down = offer.down_payment if offer.down_payment is not None and not offer.down_payment.is_zero() else None
+    down_due = offer.down_payment_due if down is not None else None
+    if (
+        down is not None
+        and down_due is None
+        and notice.firm_date is not None
+        and (notice.stage in _INSTALMENT_STAGES or notice.template in _INSTALMENT_STAGES)
+        and (not regular or notice.firm_date < regular[0]["due_date"])
+    ):
+        down_due = notice.firm_date  # a notice about the down payment is dated by it
+    schedule = list(regular)
+    if down is not None and down_due is not None:
+        schedule.insert(
+            0,
+            {"number": 0, "down_payment": True, "due_date": down_due, "amount": down, "amount_with_interest": None},
+        )
+    total = Money.total((i.amount for i in offer.instalments), currency) + (down or zero)
+    with_interest = [i["amount_with_interest"] for i in regular]
+    total_with_interest = (
+        Money.total(with_interest, currency) + (down or zero)
+        if with_interest and all(m is not None for m in with_interest)
+        else None
+    )
+    interest = offer.interest
+    if interest is None and (notice.template == "plan_confirmation" or notice.stage == "plan_confirmation"):
+        # a confirmation is sent when the plan is agreed: what it adds to the balance is
+        # the interest agreed in it
+        interest = max(total - notice.principal, zero, key=lambda m: m.amount)
+    upcoming = [i for i in schedule if i["due_date"] >= notice.as_of]
+    past = [i for i in schedule if i["due_date"] < notice.as_of]
+    ended = notice.stage == "plan_breach" or notice.template == "plan_breach"
+    missed = None
+    if ended:
+        number = extra.get("instalment")
+        if isinstance(number, int) and not isinstance(number, bool):
+            missed = next((i for i in schedule if i["number"] == number), None)
+        if missed is None and past:
+            missed = past[-1]
+    return {
+        "frequency": offer.frequency,
+        "agreed": agreed,
+        "ended": ended,
+        "missed": missed,
+        "down_payment": down,
+        "down_payment_due": down_due,
+        "instalments": schedule,
+        "regular": regular,
+        "first": regular[0] if regular else None,
+        "count": len(regular),
+        "total": total,
+        "total_with_interest": total_with_interest,
+        "interest": interest,
+        "balance": total - interest if interest is not None else None,
+        "next": upcoming[0] if upcoming else None,
+        "previous": past[-1] if past else None,
+        "first_due_date": schedule[0]["due_date"] if schedule else None,
+    }
 
 
 def _plan_instalment(notice: Notice, plan: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -648,6 +764,31 @@ def _figures(notice: Notice) -> dict[str, Any]:
 # -- renderer -----------------------------------------------------------------------------
 
 
+def _environment(loader: jinja2.BaseLoader) -> _GuardedEnvironment:
+    """The sandboxed environment templates run in, with cobrokit's filters."""
+    env = _GuardedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm"), default_for_string=False, default=False
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=True,
+    )
+    env.globals = {"range": _GuardedRange}
+    env.filters["center"] = _center
+    env.filters["indent"] = _indent
+    env.filters["paragraphs"] = _paragraphs
+    env.filters["money"] = _money_filter
+    env.filters["amount"] = _amount_filter
+    env.filters["number"] = _number_filter
+    env.filters["percent"] = _percent_filter
+    env.filters["date"] = _date_filter
+    return env
+
+
 class NoticeRenderer:
     """Renders notices with one set of template folders and limits.
 
@@ -682,28 +823,21 @@ class NoticeRenderer:
             loaders.append(jinja2.FileSystemLoader(str(_BUILTIN_DIR)))
         self.limits = limits or RenderLimits()
         self.clock = clock
-        self.env = _GuardedEnvironment(
-            loader=jinja2.ChoiceLoader(loaders),
-            undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(
-                enabled_extensions=("html", "htm"), default_for_string=False, default=False
-            ),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            auto_reload=True,
-        )
-        self.env.globals = {"range": _GuardedRange}
-        self.env.filters["center"] = _center
-        self.env.filters["indent"] = _indent
-        self.env.filters["paragraphs"] = _paragraphs
-        self.env.filters["money"] = _money_filter
-        self.env.filters["amount"] = _amount_filter
-        self.env.filters["number"] = _number_filter
-        self.env.filters["percent"] = _percent_filter
-        self.env.filters["date"] = _date_filter
+        self.env = _environment(jinja2.ChoiceLoader(loaders))
+        self._builtin_env = _environment(jinja2.FileSystemLoader(str(_BUILTIN_DIR))) if include_builtin else None
 
     # -- lookup -------------------------------------------------------------------------
+    def builtin_labels(self, chain: Sequence[str]) -> jinja2.Template | None:
+        """The shipped ``labels.txt`` for *chain* (fills labels an override folder lacks)."""
+        if self._builtin_env is None:
+            return None
+        for locale in chain:
+            try:
+                return self._builtin_env.get_template(f"{locale}/labels.txt")
+            except jinja2.TemplateNotFound:
+                continue
+        return None
+
     def _find(self, chain: Sequence[str], path: str) -> jinja2.Template | None:
         for locale in chain:
             try:
@@ -857,7 +991,13 @@ class _Run:
     ) -> Message:
         labels_template = self.find(chain, "labels.txt")
         assert labels_template is not None
-        context["labels"] = self.all_blocks(labels_template, context)
+        labels = self.all_blocks(labels_template, context)
+        shipped = self.renderer.builtin_labels(chain)
+        if shipped is not None and shipped.filename != labels_template.filename:
+            # an overridden labels.txt that lacks a label (one added in a later version)
+            # gets the shipped wording of the same locale
+            labels = {**self.all_blocks(shipped, context), **labels}
+        context["labels"] = labels
         if context["interest"] is not None:
             context["interest"]["rate_lines"] = [
                 rate_line(rate, context["labels"], fmt) for rate in context["interest"]["rates"]
@@ -1005,7 +1145,11 @@ def _letter_document(
             for inv in context["invoices"]
         ]
         # a notice about one plan instalment asks for that instalment, not the invoices' total
-        first = label("instalment_due") if context["instalment"] is not None else label("principal")
+        instalment = context["instalment"]
+        if instalment is None:
+            first = label("principal")
+        else:
+            first = label("down_payment_due") if instalment["down_payment"] else label("instalment_due")
         totals = [(first, fmt.money(notice.principal))]
         if notice.interest is not None:
             if not notice.interest.interest.is_zero():
@@ -1059,29 +1203,38 @@ def _letter_document(
         )
         sources = (*context["interest"]["sources"], *context["interest"]["rate_lines"])
     plan = None
-    if notice.plan_offer is not None and notice.plan_offer.instalments:
-        offer = notice.plan_offer
-        show_interest = all(i.amount_with_interest is not None for i in offer.instalments)
+    plan_ctx = context["plan"]
+    if plan_ctx is not None and plan_ctx["instalments"] and not plan_ctx["ended"]:
+        # a breached plan is over: its schedule is not printed
+        show_interest = bool(plan_ctx["regular"]) and all(
+            i["amount_with_interest"] is not None for i in plan_ctx["regular"]
+        )
         rows = []
-        for number, item in enumerate(offer.instalments, start=1):
-            row = [str(number), fmt.date(item.due_date, "medium"), fmt.money(item.amount)]
+        for item in plan_ctx["instalments"]:
+            row = [
+                label("down_payment") if item["down_payment"] else str(item["number"]),
+                fmt.date(item["due_date"], "medium"),
+                fmt.money(item["amount"]),
+            ]
             if show_interest:
-                assert item.amount_with_interest is not None
-                row.append(fmt.money(item.amount_with_interest))
+                with_interest = item["amount_with_interest"]
+                row.append(fmt.money(with_interest) if with_interest is not None else "–")
             rows.append(tuple(row))
         headers = [label("instalment"), label("due_date"), label("amount")]
         if show_interest:
-            headers.append(label("amount_with_interest"))
+            headers.append(label("amount_with_interest" if context["interest_applies"] else "amount_with_fees"))
         plan_totals = []
-        if offer.down_payment is not None:
-            plan_totals.append((label("down_payment"), fmt.money(offer.down_payment)))
-        plan_totals.append((label("plan_total"), fmt.money(context["plan"]["total"])))
+        if plan_ctx["down_payment"] is not None and plan_ctx["down_payment_due"] is None:
+            plan_totals.append((label("down_payment"), fmt.money(plan_ctx["down_payment"])))
+        if plan_ctx["interest"] is not None and not plan_ctx["interest"].is_zero():
+            plan_totals.append((label("plan_interest"), fmt.money(plan_ctx["interest"])))
+        plan_totals.append((label("plan_total"), fmt.money(plan_ctx["total"])))
         plan = LetterTable(
             title=label("plan_title"),
             headers=headers,
             rows=rows,
             totals=plan_totals,
-            numeric=(True, False, True, True)[: len(headers)],
+            numeric=(False, False, True, True)[: len(headers)],
         )
     signature = [line for line in creditor["signatory"].splitlines() if line.strip()]
     signature.append(creditor["name"])

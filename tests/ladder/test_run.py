@@ -643,3 +643,92 @@ def test_a_fee_for_a_demand_that_never_went_out_is_voided(ledger: SQLiteStore) -
     assert sent.fees_minor == 1500
     run_ladder(ledger, day, config=CONFIG, now=now)  # the same day again: no new fee
     assert ledger.conn.execute("SELECT COUNT(*) FROM fee WHERE debtor_id = 'D2'").fetchone()[0] == 1
+
+
+def test_a_promise_given_with_a_reason_is_kept_as_a_promise(ledger: SQLiteStore) -> None:
+    day, now = at(16)
+    result = record_contact(
+        ledger,
+        debtor_id="D1",
+        on=day,
+        outcome="promise",
+        reason="hardship",
+        now=now,
+        promise_date=day + dt.timedelta(days=5),
+        promise_amount=Money("600.00", "EUR"),
+    )
+    assert result.promise_id  # the promise is recorded…
+    assert any("payment plan" in effect for effect in result.effects)  # …and the hardship steers the offer too
+    assert run_ladder(ledger, day, config=CONFIG, now=now).skipped == {"promise_pending": 1}
+    paid = record_contact(ledger, debtor_id="D1", on=day, outcome="paid", reason="forgot", now=now)
+    assert any("on hold" in effect for effect in paid.effects)
+
+
+def test_an_honoured_settlement_closes_the_debt_in_the_run(ledger: SQLiteStore) -> None:
+    from cobrokit.store.plans import offer_settlement
+
+    for offset in range(-7, 17):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=CONFIG, now=now)
+    # 10 % off for paying 1,089.00 of 1,210.00 by +25
+    settlement = offer_settlement(
+        ledger, tenant="default", debtor_id="D1", today=at(17)[0], pay_by=at(25)[0], floor="80%", discount_percent="10"
+    )
+    assert settlement.amount == Money("1089.00", "EUR")
+    ledger.save(
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=at(20)[0],
+                amount=Money("1089.00", "EUR"),
+                allocations=(Allocation("F1", Money("1089.00", "EUR")),),
+            )
+        ]
+    )
+    day, now = at(21)
+    result = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert [a.stage for a in result.planned if a.kind == "notice"] == ["thank_you"]  # nothing left to chase
+    assert ledger.open_amounts("default", day, invoice_ids=["F1"]) == {"F1": 0}
+
+
+def test_paying_before_a_promised_date_earns_the_configured_reward(ledger: SQLiteStore) -> None:
+    from decimal import Decimal
+
+    import attrs
+
+    from cobrokit.dispatch import build_notice
+
+    rewarding = attrs.evolve(CONFIG, plans=attrs.evolve(CONFIG.plans, reward_percent=Decimal("5")))
+    for offset in range(-7, 16):
+        day, now = at(offset)
+        run_ladder(ledger, day, config=rewarding, now=now)
+    day, now = at(16)
+    record_contact(
+        ledger,
+        debtor_id="D1",
+        on=day,
+        outcome="promise",
+        now=now,
+        promise_date=at(30)[0],
+        promise_amount=Money("1210.00", "EUR"),
+    )
+    ledger.save(
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=at(20)[0],
+                amount=Money("1210.00", "EUR"),
+                allocations=(Allocation("F1", Money("1210.00", "EUR")),),
+            )
+        ]
+    )
+    day, now = at(21)
+    run_ladder(ledger, day, config=rewarding, now=now)
+    row = next(r for r in jr.iter_outbox(ledger, "default", debtor_id="D1") if r.stage == "thank_you")
+    reward = build_notice(ledger, row, rewarding).extra["reward"]
+    assert reward["percent"] == Decimal("5") and reward["code"]
+    again = build_notice(ledger, row, rewarding).extra["reward"]
+    assert again["code"] == reward["code"]  # granted once per paid cycle
+    assert "reward" not in build_notice(ledger, row, CONFIG).extra  # rewards are off by default

@@ -63,15 +63,19 @@ def add_task(folder: Path, debtor: str, amount: str, days: int, created: dt.date
 def calls_folder(store: SQLiteStore, tmp_path: Path) -> Path:
     """Seven debtors, each with one open invoice and one call task created on 1 Aug 2025.
 
-    D1 500.00 (30 days), D2 2 000.00 (10 days), D3 500.00 (60 days), D6 100.00: to call.
-    D4 paid in full; D5 answered the phone on 2 Aug; D7's task is dated after the list's day.
+    On Monday 4 Aug 2025: D1 500.00 (30 days overdue), D2 2 000.00 (10 days), D3 500.00
+    (60 days), D6 100.00 (5 days): to call. D4 paid in full; D5 answered the phone on 2 Aug;
+    D7's task is dated after the list's day. The tasks carry their figures of 1 Aug, three
+    days fewer (27, 7, 57, 2 days).
     """
     ids = [f"D{n}" for n in range(1, 8)]
     amounts = {"D1": "500.00", "D2": "2000.00", "D3": "500.00", "D4": "300.00", "D5": "900.00", "D6": "100.00"}
     amounts["D7"] = "700.00"
+    # due dates giving those days on 4 Aug: 4 Aug − 30 days = 5 Jul, − 10 = 25 Jul, − 60 = 5 Jun, − 5 = 30 Jul
+    due = {"D2": "2025-07-25", "D3": "2025-06-05", "D6": "2025-07-30"}
     store.save(
         debtors=[make_debtor(d, f"Cliente {d}") for d in ids],
-        invoices=[make_invoice(f"F-{d}", d, amounts[d], issue="2025-06-01", due="2025-07-01") for d in ids],
+        invoices=[make_invoice(f"F-{d}", d, amounts[d], issue="2025-06-01", due=due.get(d, "2025-07-05")) for d in ids],
     )
     store.save(
         payments=[
@@ -88,9 +92,9 @@ def calls_folder(store: SQLiteStore, tmp_path: Path) -> Path:
     record_contact(store, debtor_id="D5", on=dt.date(2025, 8, 2), outcome="answered", now=NOW)  # settles it
     record_contact(store, debtor_id="D6", on=dt.date(2025, 8, 2), outcome="no_answer", now=NOW)  # call again
     folder = tmp_path / "calls"
-    for debtor, days in (("D1", 30), ("D2", 10), ("D3", 60), ("D4", 30), ("D5", 30), ("D6", 5)):
+    for debtor, days in (("D1", 27), ("D2", 7), ("D3", 57), ("D4", 27), ("D5", 27), ("D6", 2)):
         add_task(folder, debtor, amounts[debtor], days)
-    add_task(folder, "D7", amounts["D7"], 30, created=dt.date(2025, 8, 5))
+    add_task(folder, "D7", amounts["D7"], 27, created=dt.date(2025, 8, 5))
     return folder
 
 
@@ -151,7 +155,9 @@ def test_command_finds_the_folder_in_the_configuration(
     ]
 
 
-def test_mixed_currencies_need_rates(store: SQLiteStore, calls_folder: Path, tmp_path: Path) -> None:
+def test_mixed_currencies_take_turns_or_are_ranked_with_rates(
+    store: SQLiteStore, calls_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store.save(
         debtors=[make_debtor("D8", "Client D8")],
         invoices=[make_invoice("F-D8", "D8", "1000.00", "USD", issue="2025-06-01", due="2025-07-01")],
@@ -170,7 +176,17 @@ def test_mixed_currencies_need_rates(store: SQLiteStore, calls_folder: Path, tmp
     )
     (calls_folder / "tasks" / safe_filename(task.key, ".json")).write_text(json.dumps(task.to_dict()), encoding="utf-8")
     argv = ["calls", "--db", str(store.path), "--folder", str(calls_folder), "--as-of", "2025-08-04"]
-    assert main(argv) == 2  # one clear error line, nothing written
+    assert main(argv) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    # without rates: EUR ranked alone (2 000, 500 for 60 days, 500 for 30, 100), USD alone,
+    # taking turns: the first EUR call, the first USD call, then the rest of EUR
+    assert [(r["debtor_id"], r["currency"]) for r in rows] == [
+        ("D2", "EUR"),
+        ("D8", "USD"),
+        ("D3", "EUR"),
+        ("D1", "EUR"),
+        ("D6", "EUR"),
+    ]
     schedule = write_call_list(store, calls_folder, as_of=MONDAY, rates={"EUR": Decimal("1"), "USD": Decimal("0.25")})
     # 1 000 USD × 0.25 = 250 ranks between 500 EUR and 100 EUR
     assert [c.task.debtor_id for c in schedule.calls] == ["D2", "D3", "D1", "D8", "D6"]

@@ -126,10 +126,18 @@ def test_one_call_per_debtor_keeps_the_latest_task() -> None:
     assert [c.task.stage for c in schedule.calls] == ["whats_wrong"]
 
 
-def test_mixed_currencies_need_rates() -> None:
+def test_mixed_currencies_are_ranked_on_one_scale_with_rates_else_take_turns() -> None:
     tasks = [task("A", "100.00", currency="EUR"), task("B", "150.00", currency="USD")]
-    with pytest.raises(ValidationError, match="several currencies"):
-        schedule_calls(tasks, start=MONDAY, capacity={"default": 5})
+    # Without rates no EUR amount is compared with a USD one: each currency is ranked on
+    # its own and they take turns (EUR, then USD: currency-code order), 2 calls a day.
+    more = [*tasks, task("C", "900.00", currency="EUR"), task("D", "50.00", currency="USD")]
+    schedule = schedule_calls(more, start=MONDAY, capacity={"default": 2})
+    assert [(c.day, c.task.debtor_id) for c in schedule.calls] == [
+        (MONDAY, "C"),  # EUR's first (900 > 100)
+        (MONDAY, "B"),  # USD's first (150 > 50)
+        (MONDAY + dt.timedelta(days=1), "A"),
+        (MONDAY + dt.timedelta(days=1), "D"),
+    ]
     # 100 EUR x 1.10 = 110 reference units > 150 USD x 0.70 = 105: A first.
     schedule = schedule_calls(
         tasks, start=MONDAY, capacity={"default": 5}, rates={"EUR": Decimal("1.10"), "USD": Decimal("0.70")}

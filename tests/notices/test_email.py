@@ -326,3 +326,18 @@ def test_default_ports_follow_the_security_mode() -> None:
     assert EmailSettings.from_mapping({"from_address": "c@x.example"}).port == 587
     assert EmailSettings.from_mapping({"from_address": "c@x.example", "security": "tls"}).port == 465
     assert EmailSettings.from_mapping({"from_address": "c@x.example", "security": "none"}).port == 25
+
+
+@pytest.mark.parametrize("attachments", [(), (Attachment("extracto.pdf", "application/pdf", b"%PDF-1.4 test"),)])
+def test_every_eml_carries_the_content_language_of_the_debtor(
+    tmp_path: Path, attachments: tuple[Attachment, ...]
+) -> None:
+    channel = EmailChannel.from_settings(
+        {"from_address": "c@x.example", "transport": "folder", "folder": str(tmp_path)}
+    )
+    message = _message(attachments=attachments)  # es_ES debtor, text + HTML (+ a PDF)
+    assert channel.send(message).status is DeliveryStatus.SENT
+    [path] = tmp_path.glob("*.eml")
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert parsed["Content-Language"] == "es-ES"  # on the message itself, not on one of its parts
+    assert all(part["Content-Language"] is None for part in parsed.iter_parts())

@@ -34,12 +34,15 @@ NBSP = "\xa0"
         ("1234.56", "USD", "en_US", "$1,234.56"),
         ("12345.67", "EUR", "en_US", "€12,345.67"),
         ("1234.56", "MXN", "es_MX", "$1,234.56"),
-        ("1234.56", "EUR", "es-mx", "EUR1,234.56"),
+        # CLDR currency spacing: a no-break space between an alphabetic symbol and the digits
+        ("1234.56", "EUR", "es-mx", f"EUR{NBSP}1,234.56"),
+        ("197665.66", "USD", "es_MX", f"USD{NBSP}197,665.66"),
+        ("1234.56", "USD", "es_CO", "US$1.234,56"),  # "$" is a symbol: no space
         # COP has 2 decimals in ISO 4217 (CLDR's cash digits would print none).
         ("1234", "COP", "es_CO", "$1.234,00"),
         # JPY has none, KWD three.
         ("1234", "JPY", "en_US", "¥1,234"),
-        ("1.5", "KWD", "en_US", "KWD1.500"),
+        ("1.5", "KWD", "en_US", f"KWD{NBSP}1.500"),
         ("-5.5", "USD", "en_US", "-$5.50"),
     ],
 )

@@ -62,7 +62,7 @@ EXPECTED = {
     ),
     "es_MX": (
         "cuota 1 de 3",
-        "EUR3,360.08",
+        f"EUR{NBSP}3,360.08",
         "31 de agosto de 2025",
         "5 de septiembre de 2025",
         "quedará sin efecto",

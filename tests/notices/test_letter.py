@@ -191,3 +191,64 @@ def test_letter_pdf_is_a_pdf() -> None:
 def test_settings_are_validated(settings: dict[str, str], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         LetterChannel.from_settings(settings)
+
+
+def _pages(data: bytes) -> list[list[str]]:
+    """Each page's text lines (pypdf), without the page-number footer."""
+    import io
+
+    pages = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        lines = [line.strip() for line in page.extract_text().splitlines() if line.strip()]
+        pages.append(lines[:-1])  # the last line is the footer ("Page 2 of 2", "2/2")
+    return pages
+
+
+def _signature_page_checks(pages: list[list[str]], before: str, valediction: str, signature: list[str]) -> bool:
+    """The signature is on the last page, with the valediction and the paragraph before
+    it; returns whether that group was moved to the top of a new page."""
+    last = pages[-1]
+    assert last[-len(signature) :] == signature
+    assert valediction in last, last
+    assert any(line.startswith(before[:30]) for line in last), last
+    for page in pages[:-1]:
+        assert valediction not in page  # the valediction never stays behind
+    return len(pages) > 1 and last[0].startswith(before[:30])
+
+
+def test_the_signature_never_stands_alone_on_a_page() -> None:
+    """Body lengths around the end of page 1: the valediction, the paragraph before it and
+    the signature always share a page (before the fix, 15 to 20 body lines left
+    "Administración / Talleres Demo SL" alone on page 2, "Yours sincerely," on page 1)."""
+    font = _channel(Path("unused")).settings
+    before = "Before taking these steps we remain willing to discuss a settlement."
+    signature = ["Administración", "Talleres Demo SL"]
+    moved = []
+    for lines in range(12, 23):
+        document = LetterDocument(
+            sender=["Talleres Demo SL", "Calle Mayor 1"],
+            recipient=["Summit Attorneys LLC", "Main Street 105"],
+            place_date="26 November 2026",
+            reference="Ref.: D000060-20261126",
+            subject="Formal demand for payment",
+            body=[f"Paragraph {n} of the body." for n in range(lines)],
+            closing=[before, "Yours sincerely,"],
+            signature=signature,
+        )
+        data = letter_pdf(document, font_regular=font.font_regular, font_bold=font.font_bold, created=FIXED)
+        if _signature_page_checks(_pages(data), before, "Yours sincerely,", signature):
+            moved.append(lines)
+    assert moved  # some lengths did need the group carried over to page 2
+
+
+def test_a_rendered_english_ultimatum_keeps_its_signature_with_the_valediction() -> None:
+    font = _channel(Path("unused")).settings
+    message = render_notice(make_notice(stage="ultimatum", locale="en_US"), "letter")
+    document = letter_from_dict(message.metadata["letter"])
+    before = document.closing[-2]
+    moved = False
+    for extra in range(15, 24):  # pushes the closing across the end of page 2
+        longer = attrs.evolve(document, body=(*document.body, *(f"Note {n}." for n in range(extra))))
+        data = letter_pdf(longer, font_regular=font.font_regular, font_bold=font.font_bold, created=FIXED)
+        moved |= _signature_page_checks(_pages(data), before, "Yours sincerely,", list(document.signature))
+    assert moved

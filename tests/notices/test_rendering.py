@@ -30,11 +30,11 @@ RENDERER = NoticeRenderer()
 
 # Figures of make_notice() (hand computed in conftest): total 13 445.98 EUR, oldest invoice
 # F-2025-101 due 2025-05-15, firm date 2025-08-14. Babel's output for each locale:
-TOTAL = {"en_US": "€13,445.98", "es_ES": f"13.445,98{NBSP}€", "es_MX": "EUR13,445.98"}
-PRINCIPAL = {"en_US": "€13,080.23", "es_ES": f"13.080,23{NBSP}€", "es_MX": "EUR13,080.23"}
+TOTAL = {"en_US": "€13,445.98", "es_ES": f"13.445,98{NBSP}€", "es_MX": f"EUR{NBSP}13,445.98"}
+PRINCIPAL = {"en_US": "€13,080.23", "es_ES": f"13.080,23{NBSP}€", "es_MX": f"EUR{NBSP}13,080.23"}
 DUE_MEDIUM = {"en_US": "May 15, 2025", "es_ES": "15 may 2025", "es_MX": "15 may 2025"}
 FIRM_LONG = {"en_US": "August 14, 2025", "es_ES": "14 de agosto de 2025", "es_MX": "14 de agosto de 2025"}
-NEXT_INSTALMENT = {"en_US": "€4,360.08", "es_ES": f"4.360,08{NBSP}€", "es_MX": "EUR4,360.08"}
+NEXT_INSTALMENT = {"en_US": "€4,360.08", "es_ES": f"4.360,08{NBSP}€", "es_MX": f"EUR{NBSP}4,360.08"}
 LOCALES = tuple(TOTAL)
 TEMPLATE_LOCALE = {"en_US": "en", "es_ES": "es", "es_MX": "es_419"}
 
@@ -94,7 +94,7 @@ def test_firm_date_is_stated(stage: str, locale: str, kind: str) -> None:
     [
         ("en_US", "10.15%", "€150.50"),
         ("es_ES", f"10,15{NBSP}%", f"150,50{NBSP}€"),
-        ("es_MX", "10.15%", "EUR150.50"),
+        ("es_MX", "10.15%", f"EUR{NBSP}150.50"),
     ],
 )
 def test_interest_is_explained_with_its_sources(stage: str, locale: str, rate: str, segment: str) -> None:

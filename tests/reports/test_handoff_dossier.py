@@ -45,7 +45,7 @@ def test_handoff_stage_writes_the_case_file(store: SQLiteStore, tmp_path: Path) 
     config = attrs.evolve(CONFIG, channels={**CONFIG.channels, "handoff": {"folder": str(tmp_path / "dossiers")}})
     run_days(store, days(-7, 61), host=host, config=config)
     as_of, status, detail = handoff_row(store)
-    target = dossier_path(tmp_path / "dossiers", "default", "D1", "EUR1")
+    target = dossier_path(tmp_path / "dossiers", "default", "D1", "EUR1", "agency")
     assert status == "sent" and detail == f"case file written to {target}"
     journal = store.conn.execute("SELECT reason FROM journal WHERE kind = 'handoff'").fetchone()[0]
     assert str(target) in journal
@@ -59,7 +59,7 @@ def test_without_a_folder_the_handoff_is_only_recorded(store: SQLiteStore) -> No
     ledger(store)
     run_days(store, days(-7, 61))
     _, status, detail = handoff_row(store)
-    assert status == "sent" and detail == "no plugin carried out handoff; recorded only"
+    assert status == "recorded" and detail == "no plugin carried out handoff; recorded only"
 
 
 def test_settings_folder_and_format(store: SQLiteStore, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_settings_folder_and_format(store: SQLiteStore, tmp_path: Path) -> None:
     )
     host = get_plugin_host(autoload=False)
     run_days(store, days(-7, 61), config=config, host=host)
-    folder = dossier_path(tmp_path / "cases", "default", "D1", "EUR1", as_zip=False)
+    folder = dossier_path(tmp_path / "cases", "default", "D1", "EUR1", "agency", as_zip=False)
     assert (folder / "index.pdf").is_file() and (folder / "MANIFEST.sha256").is_file()
     bad = attrs.evolve(CONFIG, channels={"handoff": {"folder": "x", "colour": "red"}})
     from cobrokit.builtin.handoff import cobrokit_handoff

@@ -60,7 +60,7 @@ def ledger(store: SQLiteStore) -> SQLiteStore:
         ],
     )
     sent_notice(store, "D1", "EUR", "oops", "email", "2026-03-10")
-    sent_notice(store, "D1", "EUR", "whats_wrong", "call", "2026-03-12")
+    sent_notice(store, "D1", "EUR", "whats_wrong", "call", "2026-03-12", status="delivered")  # confirmed: sent too
     sent_notice(store, "D2", "EUR", "ultimatum", "letter", "2026-03-01")
     sent_notice(store, "D2", "EUR", "penalty_warning", "email", "2026-03-18", status="failed_permanent")
     sent_notice(store, "D2", "EUR", "thank_you", "email", "2026-03-19")

@@ -209,7 +209,6 @@ def build_email(message: Message, settings: EmailSettings, *, now: dt.datetime) 
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id_for(message.key, settings.message_id_domain)
     email["Auto-Submitted"] = "auto-generated"
-    email["Content-Language"] = message.locale.replace("_", "-")
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
@@ -221,6 +220,9 @@ def build_email(message: Message, settings: EmailSettings, *, now: dt.datetime) 
             subtype=subtype or "octet-stream",
             filename=attachment.filename,
         )
+    # Set last: set_content() drops every Content-* header, and making the message
+    # multipart (HTML, attachments) moves them into the first part.
+    email["Content-Language"] = message.locale.replace("_", "-")
     # Generate headers unfolded (RFC 5322 allows 998 characters): the stdlib folder of
     # Python 3.11 doubles spaces when it folds before an encoded word, which would turn
     # "13.445,98 €" into "13.445,98  €" in the subject. Bodies are already encoded above.

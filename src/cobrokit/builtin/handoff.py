@@ -3,9 +3,12 @@
 When the dispatcher carries out a ``handoff`` effect it calls the
 ``cobrokit_handoff`` hook; this plugin answers by building the debtor's case file
 (:func:`cobrokit.reports.dossier.build_dossier`) into a folder — by default
-``outbox/dossiers/`` — named ``<tenant>_<debtor>_<cycle>.zip``, and returns where it is
-(the outbox row and the journal record the path). Building the same cycle again replaces
-the file, so a retried hand-off is harmless. Agency plugins can pick the file up from
+``outbox/dossiers/`` — named ``<tenant>_<debtor>_<cycle>_<target>.zip``, where the target is
+the stage's ``handoff_to`` (``agency`` or ``legal``; the stage id when the payload has none),
+and returns where it is (the outbox row and the journal record the path). The agency's file
+and the lawyer's file of one cycle are two files: the later hand-off never overwrites the
+earlier one. Building the same hand-off again replaces its file, so a retried hand-off is
+harmless. Agency plugins can pick the file up from
 there (or implement the hook themselves and send it).
 
 Nothing is written until a folder is configured, so an unconfigured install only
@@ -49,17 +52,25 @@ def _settings(config: Config) -> tuple[Path | None, bool]:
     return (Path(folder) if folder else None), fmt == "zip"
 
 
-def dossier_path(folder: Path, tenant: str, debtor_id: str, cycle: str, *, as_zip: bool = True) -> Path:
-    """Where the case file of one hand-off goes (``<tenant>_<debtor>_<cycle>[.zip]``)."""
+def dossier_path(
+    folder: Path, tenant: str, debtor_id: str, cycle: str, handoff_to: str, *, as_zip: bool = True
+) -> Path:
+    """Where the case file of one hand-off goes (``<tenant>_<debtor>_<cycle>_<handoff_to>[.zip]``).
+
+    *handoff_to* is who receives the case (``"agency"``, ``"legal"``; the stage id when the
+    stage names no target), so the agency's and the lawyer's files of a cycle both exist.
+    """
     from cobrokit.builtin.email import safe_filename
 
-    return folder / safe_filename(f"{tenant}_{debtor_id}_{cycle}", ".zip" if as_zip else "")
+    return folder / safe_filename(f"{tenant}_{debtor_id}_{cycle}_{handoff_to}", ".zip" if as_zip else "")
 
 
-def _handoff_date(store: SQLiteStore, tenant: str, debtor_id: str, cycle: str) -> dt.date:
+def _handoff_date(store: SQLiteStore, tenant: str, debtor_id: str, stage: str, cycle: str) -> dt.date:
+    """The business date of this stage's hand-off (not a later hand-off of the same cycle)."""
     row = store.conn.execute(
-        "SELECT MAX(as_of) FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'handoff'",
-        (tenant, debtor_id, cycle),
+        "SELECT MAX(as_of) FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'handoff' "
+        "AND stage = ?",  # a hand-off is never a repeat: its stage key is the stage id
+        (tenant, debtor_id, cycle, stage),
     ).fetchone()
     return dt.date.fromisoformat(row[0]) if row and row[0] else dt.datetime.now(dt.UTC).date()
 
@@ -81,7 +92,8 @@ def cobrokit_handoff(
         return None
     from cobrokit.reports.dossier import build_dossier
 
-    target = dossier_path(folder, tenant, debtor_id, cycle, as_zip=as_zip)
-    as_of = _handoff_date(store, tenant, debtor_id, cycle)
+    handoff_to = str(payload.get("handoff_to") or stage)
+    target = dossier_path(folder, tenant, debtor_id, cycle, handoff_to, as_zip=as_zip)
+    as_of = _handoff_date(store, tenant, debtor_id, stage, cycle)
     build_dossier(store, debtor_id, target, as_of=as_of, tenant=tenant, config=config, host=host, replace=True)
     return f"case file written to {target}"

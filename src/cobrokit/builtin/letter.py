@@ -244,17 +244,41 @@ def letter_pdf(
             pdf.multi_cell(0, 4.5, f"– {source}", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Body", size=10)
-    for paragraph in document.closing:
+    # The signature never stands alone on a page: it stays with the valediction ("Yours
+    # sincerely,", the closing's last paragraph) and the paragraph before it.
+    closing = list(document.closing)
+    kept = closing[-_KEEP_WITH_SIGNATURE:] if document.signature else []
+    for paragraph in closing[: len(closing) - len(kept)]:
         pdf.multi_cell(0, 5.2, paragraph, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2.5)
     if document.signature:
-        if pdf.get_y() > pdf.h - 60:
+        needed = sum(_paragraph_height(pdf, p) + 2.5 for p in kept) + _SIGNATURE_SPACE + 5 * len(document.signature)
+        page_room = pdf.page_break_trigger - pdf.t_margin
+        if pdf.get_y() + needed > pdf.page_break_trigger and needed <= page_room:
             pdf.add_page()
-        pdf.ln(14)  # room for the handwritten signature
+        for paragraph in kept:
+            pdf.multi_cell(0, 5.2, paragraph, align="L", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2.5)
+        pdf.ln(_SIGNATURE_SPACE)  # room for the handwritten signature
         for index, line in enumerate(document.signature):
             pdf.set_font("Body", "B" if index == len(document.signature) - 1 else "", 10)
             pdf.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+_KEEP_WITH_SIGNATURE = 2
+"""Closing paragraphs kept on the signature's page: the valediction and the one before."""
+
+_SIGNATURE_SPACE = 14  # millimetres left blank for the handwritten signature
+
+
+def _paragraph_height(pdf: FPDF, text: str) -> float:  # float ok: millimetres
+    """The height *text* takes as a body paragraph, without writing it."""
+    from fpdf.enums import MethodReturnValue
+
+    height = pdf.multi_cell(0, 5.2, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT)
+    assert isinstance(height, (int, float))  # output=HEIGHT gives the height alone
+    return float(height)
 
 
 def _document(message: Message) -> LetterDocument:

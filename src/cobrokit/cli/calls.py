@@ -7,10 +7,13 @@ import argparse
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cobrokit.cli.options import add_db, add_tenant, iso_date, today
 from cobrokit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cobrokit.ladder.config import Config
 
 
 def _capacity(text: str) -> tuple[str, int]:
@@ -44,9 +47,13 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "calls",
         help="the prioritised call list of pending call tasks",
-        description="Write the call list: the pending call tasks (the debtor still owes and no call "
-        "outcome settled the task), highest priority first (amount, days overdue, risk), spread over "
-        "working days within each team's daily capacity.",
+        description="Write the call list: the pending call tasks (the debtor still has something overdue, "
+        "no later task of the same cycle replaced the task and no call outcome settled it), with their "
+        "figures brought to --as-of (and their scripts rendered again when a configuration file is given "
+        "or ./cobrokit.toml exists), highest priority first (amount, days overdue, risk), spread over "
+        "working days within each team's daily capacity, never on a public holiday of the debtor. Amounts "
+        "in several currencies are ranked on one scale with --rate; without it each currency is ranked "
+        "on its own and they take turns.",
     )
     add_db(parser)
     add_tenant(parser)
@@ -76,22 +83,26 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="CCY=FACTOR",
-        help="to rank amounts in several currencies: factor to a common currency; repeatable",
+        help="to rank amounts in several currencies on one scale: factor to a common currency; repeatable "
+        "(without it, each currency is ranked on its own and they take turns)",
     )
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE", help="write to FILE (default: stdout)")
     parser.set_defaults(func=run)
 
 
-def _call_folder(args: argparse.Namespace) -> Path:
+def _config_file(args: argparse.Namespace) -> Path | None:
+    """--config, else ./cobrokit.toml when present, else ``None`` (the built-in configuration)."""
+    if args.config is not None:
+        return Path(args.config)
+    local = Path("cobrokit.toml")
+    return local if local.is_file() else None
+
+
+def _call_folder(args: argparse.Namespace, config: Config) -> Path:
     if args.folder is not None:
         return Path(args.folder)
-    from cobrokit.ladder.config import load_config
-
-    path = args.config
-    if path is None and Path("cobrokit.toml").is_file():
-        path = Path("cobrokit.toml")
-    folder = str(load_config(path).channels.get("call", {}).get("folder", "")).strip()
+    folder = str(config.channels.get("call", {}).get("folder", "")).strip()
     if not folder:
         raise ConfigError("no call folder: give --folder or set [channels.call] folder in the configuration")
     return Path(folder)
@@ -101,11 +112,15 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit calls``."""
     from cobrokit.builtin.calls import DEFAULT_DAILY_CAPACITY, write_call_list
     from cobrokit.calls import write_call_list_csv, write_call_list_json
+    from cobrokit.ladder.config import load_config
+    from cobrokit.plugins import get_plugin_host
     from cobrokit.store.sqlite import SQLiteStore
 
     if not args.db.exists():
         raise ConfigError(f"{args.db}: no such store (run `cobrokit import` first)")
-    folder = _call_folder(args)
+    config_file = _config_file(args)
+    config = load_config(config_file)
+    folder = _call_folder(args, config)
     default = DEFAULT_DAILY_CAPACITY
     per_team: dict[str, int] = {}
     for team, value in args.capacity:
@@ -122,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
             capacity=per_team,
             default_capacity=default,
             rates=dict(args.rate) or None,
+            # scripts are rendered again as of --as-of only with the creditor's own
+            # configuration (the built-in one would sign them "Your Company")
+            config=config if config_file is not None else None,
+            host=get_plugin_host() if config_file is not None else None,
         )
     write = write_call_list_json if args.format == "json" else write_call_list_csv
     if args.out is None:

@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTENT_STATUSES", "Dossier", "DossierFile", "NoticeRecord", "TimelineEntry", "build_dossier"]
 
-CONTENT_STATUSES = frozenset({"sent", "sending", "unknown"})
+CONTENT_STATUSES = frozenset({"sent", "delivered", "sending", "unknown"})
 """Outbox statuses whose notice (may have) reached the debtor: their content is included."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -521,7 +521,7 @@ def _index_document(
             + "."
         )
     body += list(status_lines)
-    sent = sum(1 for n in notices if n.kind == "notice" and n.status == "sent")
+    sent = sum(1 for n in notices if n.kind == "notice" and n.status in ("sent", "delivered"))
     body.append(
         f"{len(notices)} notice(s) and effects on record, {sent} notice(s) sent; "
         f"{len(timeline)} events in the timeline."
@@ -712,7 +712,7 @@ def build_dossier(
         creditor=cfg.creditor,
         regime=cfg.regime_for(debtor.country or debtor.address.country),
         regimes=regimes,
-        extra_rates=cfg.interest_rates,
+        extra_rates=cfg.rates_for(cfg.regime_for(debtor.country or debtor.address.country)),
     )
     with tempfile.TemporaryDirectory(prefix="cobrokit-dossier-") as tmp:
         work = Path(tmp) / "case"
@@ -736,7 +736,7 @@ def build_dossier(
         letters = [
             f"{n.as_of} {n.stage.split('#')[0]} by letter ({n.provider_id or n.key})"
             for n in notices
-            if n.channel == "letter" and n.status == "sent"
+            if n.channel == "letter" and n.status in ("sent", "delivered")
         ]
         jurisdiction = _jurisdiction(store, tenant, debtor, statement, cfg, as_of, letters)
         status_lines = _status_lines(store, tenant, debtor, plans, promises)

@@ -105,7 +105,7 @@ _STAGE_ID = "CASE WHEN instr(stage, '#') > 0 THEN substr(stage, 1, instr(stage, 
 
 _SENT_SQL = f"""
 SELECT {_STAGE_ID} AS stage_id, channel, currency, COUNT(*) FROM outbox
-WHERE tenant = :tenant AND kind = 'notice' AND status = 'sent' AND as_of BETWEEN :start AND :day
+WHERE tenant = :tenant AND kind = 'notice' AND status IN ('sent', 'delivered') AND as_of BETWEEN :start AND :day
 GROUP BY stage_id, channel, currency
 """
 
@@ -114,7 +114,7 @@ WITH touched AS (
     SELECT p.currency, p.amount_minor, (
         SELECT s.key FROM outbox AS s
         WHERE s.tenant = p.tenant AND s.debtor_id = p.debtor_id AND s.currency = p.currency
-          AND s.kind = 'notice' AND s.status = 'sent' AND substr(s.stage, 1, 9) != 'thank_you'
+          AND s.kind = 'notice' AND s.status IN ('sent', 'delivered') AND substr(s.stage, 1, 9) != 'thank_you'
           AND s.as_of < p.date AND s.as_of >= date(p.date, printf('-%d days', :window))
         ORDER BY s.as_of DESC, s.key DESC LIMIT 1
     ) AS key

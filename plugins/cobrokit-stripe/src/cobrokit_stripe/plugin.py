@@ -47,12 +47,11 @@ _INVOICE_ID = re.compile(r"^in_[A-Za-z0-9]+$")
 def from_stripe(line: NoticeLine) -> bool:
     """True when the invoice of notice line *line* came from Stripe.
 
-    The line's ``source`` decides when notice lines carry one (``Invoice.source``, ``"stripe"``
+    The line's ``source`` decides when it has one (``Invoice.source``, ``"stripe"``
     for invoices synced from Stripe); without it, the shape of Stripe invoice ids (``in_…``).
     Either way the id must look like a Stripe invoice id, since it goes into a URL.
     """
-    source = getattr(line, "source", None)
-    if isinstance(source, str) and source != "stripe":
+    if line.source and line.source != "stripe":
         return False
     return bool(_INVOICE_ID.match(line.invoice_id))
 

@@ -50,12 +50,11 @@ def cobrokit_register_backends() -> list[BackendType]:
 def from_xero(line: NoticeLine) -> bool:
     """True when the invoice of notice line *line* came from Xero.
 
-    The line's ``source`` decides when notice lines carry one (``Invoice.source``, ``"xero"``
+    The line's ``source`` decides when it has one (``Invoice.source``, ``"xero"``
     for invoices synced from Xero); without it, the shape of Xero's ``InvoiceID`` (a UUID).
     Either way the id must be a UUID, since it goes into a URL.
     """
-    source = getattr(line, "source", None)
-    if isinstance(source, str) and source != "xero":
+    if line.source and line.source != "xero":
         return False
     try:
         return str(uuid.UUID(line.invoice_id)) == line.invoice_id.lower()
