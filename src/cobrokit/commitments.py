@@ -45,7 +45,8 @@ def load_plan_views(store: SQLiteStore, tenant: str, as_of: dt.date) -> dict[str
     """The current plan of every debtor with an accepted, active, breached or completed plan.
 
     Each plan's own grace days (set when it was made) decide when a missed instalment
-    becomes a breach.
+    becomes a breach. The view carries the plan's version, so that a renegotiated plan (v2)
+    is confirmed and followed anew.
     """
     repo = PlanRepository(store)
     newest: dict[tuple[str, str], PaymentPlan] = {}
@@ -61,10 +62,12 @@ def load_plan_views(store: SQLiteStore, tenant: str, as_of: dt.date) -> dict[str
         payments = list(store.iter_payments(tenant, debtor_id))
         status = evaluate_plan(plan, payments, as_of)
         if status.state is PlanState.COMPLETED:
-            views[debtor_id] = PlanView(plan.id, "completed")
+            views[debtor_id] = PlanView(plan.id, "completed", version=plan.version)
             continue
         if status.state is PlanState.BREACHED:
-            views[debtor_id] = PlanView(plan.id, "breached", missed_number=status.breach_instalment or 0)
+            views[debtor_id] = PlanView(
+                plan.id, "breached", missed_number=status.breach_instalment or 0, version=plan.version
+            )
             continue
         if not status.in_good_standing:
             continue
@@ -81,5 +84,6 @@ def load_plan_views(store: SQLiteStore, tenant: str, as_of: dt.date) -> dict[str
             else None,
             missed_number=missed.number if missed is not None else 0,
             missed_amount_minor=missed.outstanding.to_minor() if missed is not None else 0,
+            version=plan.version,
         )
     return views

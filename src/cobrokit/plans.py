@@ -759,7 +759,7 @@ def to_plan_offer(plan: PaymentPlan) -> PlanOffer:
 
 
 def _offer(schedule: Sequence[Instalment], frequency: Frequency) -> PlanOffer:
-    down = next((i.amount for i in schedule if i.kind is InstalmentKind.DOWN_PAYMENT), None)
+    down = next((i for i in schedule if i.kind is InstalmentKind.DOWN_PAYMENT), None)
     return PlanOffer(
         instalments=tuple(
             PlanOfferInstalment(i.due_date, i.amount, i.amount_with_charges)
@@ -767,7 +767,9 @@ def _offer(schedule: Sequence[Instalment], frequency: Frequency) -> PlanOffer:
             if i.kind is InstalmentKind.INSTALMENT
         ),
         frequency=frequency.value,
-        down_payment=down,
+        down_payment=down.amount if down is not None else None,
+        down_payment_due=down.due_date if down is not None else None,
+        interest=Money.total((i.interest for i in schedule), schedule[0].amount.currency) if schedule else None,
     )
 
 

@@ -12,7 +12,8 @@ when a client cannot pay in money — accepting goods or services instead (*true
   paid within 10 days of the invoice date, otherwise the full amount within 30 days):
   :meth:`EarlyPaymentTerms.parse`, :func:`early_payment_offer`.
 * :class:`Reward` — a discount on the next purchase (code, percent, expiry);
-  :func:`reward_for_payment` grants one to a client who paid early enough.
+  :func:`reward_for_payment` grants one to a client who paid early enough;
+  :func:`reward_as_json` is what a notice shows of it.
 * :func:`in_kind_payment` — a settlement in goods or services recorded as a
   :class:`~cobrokit.model.Payment` of method ``in_kind`` with its description and agreed value.
 
@@ -53,6 +54,7 @@ __all__ = [
     "evaluate_settlement",
     "in_kind_payment",
     "propose_settlement",
+    "reward_as_json",
     "reward_code",
     "reward_for_payment",
 ]
@@ -397,6 +399,11 @@ class Reward:
                 f"{self.expires_on.isoformat()} is before the grant date {self.granted_on.isoformat()}",
             )
 
+    @property
+    def valid_until(self) -> dt.date:
+        """The last day the code may be used (the expiry date), as a notice shows it."""
+        return self.expires_on
+
     def is_valid_on(self, day: dt.date) -> bool:
         """True from the grant date up to and including the expiry date."""
         return self.granted_on <= day <= self.expires_on
@@ -461,6 +468,18 @@ def reward_for_payment(
         expires_on=paid_on + dt.timedelta(days=policy.valid_days),
         reason=f"paid {reference} on {paid_on.isoformat()}, due {due_date.isoformat()}",
     )
+
+
+def reward_as_json(reward: Reward) -> dict[str, str]:
+    """What a notice shows of a reward, JSON-ready: ``code``, ``percent`` (``"5"``),
+    ``granted_on`` and ``valid_until`` (ISO dates) and ``reason``."""
+    return {
+        "code": reward.code,
+        "percent": f"{reward.percent.normalize():f}",
+        "granted_on": reward.granted_on.isoformat(),
+        "valid_until": reward.valid_until.isoformat(),
+        "reason": reward.reason,
+    }
 
 
 # -- payment in kind ----------------------------------------------------------------------

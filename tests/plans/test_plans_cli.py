@@ -267,9 +267,12 @@ def test_promise_add_and_list(db: Path, capsys: pytest.CaptureFixture[str]) -> N
         "note": "",
     }
     code, out, _ = run(capsys, "promise", "list", "--db", str(db), "--as-of", "2025-03-12", "--json")
-    assert json.loads(out.splitlines()[0])["state"] == "pending"  # 10 Mar + 3 grace days
-    code, out, _ = run(capsys, "promise", "list", "--db", str(db), "--as-of", "2025-03-14")
-    assert "broken (broken since 2025-03-14, short by EUR 250.00)" in out
+    # the ladder's grace by default ([run] promise_grace_days, 2 in the built-in settings)
+    assert json.loads(out.splitlines()[0])["state"] == "pending"  # 10 Mar + 2 grace days = 12 Mar
+    code, out, _ = run(capsys, "promise", "list", "--db", str(db), "--as-of", "2025-03-13")
+    assert "broken (broken since 2025-03-13, short by EUR 250.00)" in out
+    code, out, _ = run(capsys, "promise", "list", "--db", str(db), "--as-of", "2025-03-13", "--grace", "3")
+    assert "pending" in out
 
 
 def test_bad_promises_exit_2_and_change_nothing(db: Path, capsys: pytest.CaptureFixture[str]) -> None:

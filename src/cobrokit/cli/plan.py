@@ -148,7 +148,7 @@ def register(sub: Any) -> None:
         "discount",
         help="what early-payment terms (2/10 net 30) mean for an invoice",
         description="The discount, the discount deadline and the net due date of a stored invoice under "
-        "cash-discount terms such as '2/10 net 30' (2 %% off if paid within 10 days of the invoice date, "
+        "cash-discount terms such as '2/10 net 30' (2 % off if paid within 10 days of the invoice date, "
         "else the full amount within 30 days). Read-only.",
     )
     _common(discount)
@@ -243,7 +243,7 @@ def _charges(
         country = (debtor.country or debtor.address.country) if debtor is not None else ""
         regime = config.regime_for(country) if country else config.interest_regime
     return late_charges_for(
-        store, tenant=args.tenant, regime=regime or None, today=when, extra_rates=config.interest_rates
+        store, tenant=args.tenant, regime=regime or None, today=when, extra_rates=config.rates_for(regime)
     )
 
 

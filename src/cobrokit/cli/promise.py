@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from cobrokit.cli.options import add_db, add_tenant, iso_date
 from cobrokit.cli.plan import today
 from cobrokit.errors import StoreError, UnknownReferenceError
-from cobrokit.promises import DEFAULT_PROMISE_GRACE_DAYS, promise_as_json
+from cobrokit.promises import promise_as_json
 from cobrokit.store.plans import add_promise, promise_statuses
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -47,9 +48,17 @@ def register(sub: Any) -> None:
     listing.add_argument(
         "--grace",
         type=int,
-        default=DEFAULT_PROMISE_GRACE_DAYS,
+        default=None,
         metavar="DAYS",
-        help=f"days after the promised date the payment may still arrive (default {DEFAULT_PROMISE_GRACE_DAYS})",
+        help="days after the promised date the payment may still arrive (default: [run] promise_grace_days "
+        "of the configuration, as the ladder uses it)",
+    )
+    listing.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="cobrokit.toml (default: ./cobrokit.toml if present, else the built-in settings)",
     )
     listing.add_argument("--json", action="store_true", help="JSON output, one object per line")
     listing.set_defaults(func=run_list)
@@ -59,6 +68,14 @@ def _open(args: argparse.Namespace) -> SQLiteStore:
     if not args.db.exists():
         raise StoreError(f"{args.db}: no such store (run `cobrokit import` first)")
     return SQLiteStore.open(args.db)
+
+
+def _configured_grace(path: Path | None) -> int:
+    """``[run] promise_grace_days`` of the configuration ``cobrokit run`` would load."""
+    from cobrokit.cli.run import resolve_config_path
+    from cobrokit.ladder.config import load_config
+
+    return load_config(resolve_config_path(path)).run.promise_grace_days
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -96,7 +113,7 @@ def run_list(args: argparse.Namespace) -> int:
             tenant=args.tenant,
             as_of=args.as_of or today(),
             debtor_id=args.debtor,
-            grace_days=args.grace,
+            grace_days=args.grace if args.grace is not None else _configured_grace(args.config),
         )
     if args.json:
         for status in statuses:

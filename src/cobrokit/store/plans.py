@@ -24,7 +24,13 @@ import attrs
 
 from cobrokit.allocation import DEFAULT_ORDER, format_order, order_for_regime
 from cobrokit.calendar import BusinessCalendar, calendar_for
-from cobrokit.errors import ConflictError, CurrencyMismatchError, UnknownReferenceError, ValidationError
+from cobrokit.errors import (
+    ConflictError,
+    CurrencyMismatchError,
+    InvalidAmountError,
+    UnknownReferenceError,
+    ValidationError,
+)
 from cobrokit.model import Payment
 from cobrokit.money import Money, parse_amount
 from cobrokit.plans import (
@@ -52,7 +58,7 @@ from cobrokit.promises import (
     evaluate_promise,
     make_promise,
 )
-from cobrokit.settlements import Reward, Settlement, SettlementFloor, propose_settlement
+from cobrokit.settlements import Reward, Settlement, SettlementFloor, SettlementState, propose_settlement
 from cobrokit.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
@@ -462,27 +468,74 @@ class PlanRepository:
                 raise ConflictError(f"{settlement.record} already exists")
             conn.execute(f"INSERT INTO settlement ({_SETTLEMENT_COLS}) VALUES ({', '.join('?' * 11)})", row)
 
-    def iter_settlements(self, tenant: str, debtor_id: str | None = None) -> Iterator[Settlement]:
-        """The tenant's settlement offers (of one debtor)."""
+    def iter_settlements(
+        self, tenant: str, debtor_id: str | None = None, *, states: Iterable[SettlementState | str] | None = None
+    ) -> Iterator[Settlement]:
+        """The tenant's settlement offers (of one debtor), optionally only those in *states*."""
         sql = f"SELECT {_SETTLEMENT_COLS} FROM settlement WHERE tenant = ?"
         args: list[Any] = [tenant]
         if debtor_id is not None:
             sql += " AND debtor_id = ?"
             args.append(debtor_id)
+        wanted = [SettlementState(s).value for s in states] if states is not None else None
+        if wanted is not None:
+            sql += f" AND state IN ({', '.join('?' * len(wanted))})"
+            args.extend(wanted)
         for r in self.store.conn.execute(sql + " ORDER BY debtor_id, id", args).fetchall():
-            cur = r[3]
-            yield Settlement(
-                id=r[1],
-                tenant=r[0],
-                debtor_id=r[2],
-                balance=Money.from_minor(r[4], cur),
-                amount=Money.from_minor(r[5], cur),
-                floor=Money.from_minor(r[6], cur),
-                pay_by=_date(r[7]),
-                created_on=_date(r[8]),
-                invoice_ids=tuple(json.loads(r[9])),
-                note=r[10],
+            yield _settlement_from_row(r)
+
+    def load_settlement(self, tenant: str, settlement_id: str) -> Settlement | None:
+        """One settlement offer, or ``None``."""
+        row = self.store.conn.execute(
+            f"SELECT {_SETTLEMENT_COLS} FROM settlement WHERE tenant = ? AND id = ?", (tenant, settlement_id)
+        ).fetchone()
+        return _settlement_from_row(row) if row else None
+
+    def settlement_state(self, tenant: str, settlement_id: str) -> tuple[SettlementState, dt.date | None] | None:
+        """Where a saved settlement stands — ``(state, the day it was honoured or lapsed)`` —
+        as :func:`cobrokit.store.settlements.refresh_settlements` last recorded it; ``None``
+        for an unknown id. A settlement no run has evaluated yet is ``(OPEN, None)``."""
+        row = self.store.conn.execute(
+            "SELECT state, closed_on FROM settlement WHERE tenant = ? AND id = ?", (tenant, settlement_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return SettlementState(row[0]), _date(row[1]) if row[1] else None
+
+    def record_settlement_state(
+        self, settlement: Settlement, state: SettlementState, on: dt.date, *, note: str = ""
+    ) -> bool:
+        """Record that *settlement* was honoured or lapsed on *on*; returns ``False`` when the
+        stored state already says so (idempotent).
+
+        A state only moves forward: open → honoured or lapsed, and lapsed → honoured (a payment
+        dated by the deadline that reached the ledger late). Any other move is refused.
+
+        Raises:
+            UnknownReferenceError: no such settlement.
+            ConflictError: a move backwards (e.g. honoured → lapsed).
+        """
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT state, closed_on FROM settlement WHERE tenant = ? AND id = ?",
+                (settlement.tenant, settlement.id),
+            ).fetchone()
+            if row is None:
+                raise UnknownReferenceError(settlement.record, "id", f"no settlement {settlement.id!r}")
+            current = SettlementState(row[0])
+            if current is state and row[1] == on.isoformat():
+                return False
+            allowed = {
+                SettlementState.OPEN: {SettlementState.HONOURED, SettlementState.LAPSED},
+                SettlementState.LAPSED: {SettlementState.HONOURED},
+            }
+            if state not in allowed.get(current, set()):
+                raise ConflictError(f"{settlement.record} is {current.value}; it cannot become {state.value}")
+            conn.execute(
+                "UPDATE settlement SET state = ?, closed_on = ?, state_note = ? WHERE tenant = ? AND id = ?",
+                (state.value, on.isoformat(), note, settlement.tenant, settlement.id),
             )
+            return True
 
     def save_reward(self, reward: Reward) -> bool:
         """Insert a reward; returns ``False`` when the same code was already granted (idempotent)."""
@@ -506,6 +559,13 @@ class PlanRepository:
             )
             return True
 
+    def load_reward(self, tenant: str, code: str) -> Reward | None:
+        """One reward by its code, or ``None``."""
+        row = self.store.conn.execute(
+            f"SELECT {_REWARD_COLS} FROM reward WHERE tenant = ? AND code = ?", (tenant, code)
+        ).fetchone()
+        return _reward_from_row(row) if row else None
+
     def iter_rewards(self, tenant: str, debtor_id: str | None = None) -> Iterator[Reward]:
         """The tenant's rewards (of one debtor)."""
         sql = f"SELECT {_REWARD_COLS} FROM reward WHERE tenant = ?"
@@ -514,15 +574,7 @@ class PlanRepository:
             sql += " AND debtor_id = ?"
             args.append(debtor_id)
         for r in self.store.conn.execute(sql + " ORDER BY debtor_id, granted_on, code", args).fetchall():
-            yield Reward(
-                code=r[1],
-                tenant=r[0],
-                debtor_id=r[2],
-                percent=Decimal(r[3]),
-                granted_on=_date(r[4]),
-                expires_on=_date(r[5]),
-                reason=r[6],
-            )
+            yield _reward_from_row(r)
 
     # -- counts ----------------------------------------------------------------------------
     def counts(self, tenant: str) -> dict[str, int]:
@@ -557,6 +609,34 @@ def _charges_from_row(r: Sequence[Any], currency: str) -> LateCharges | None:
         fees=Money.from_minor(fees, currency),
         regime=regime or "",
         order=order or DEFAULT_ORDER,
+    )
+
+
+def _settlement_from_row(r: Sequence[Any]) -> Settlement:
+    cur = r[3]
+    return Settlement(
+        id=r[1],
+        tenant=r[0],
+        debtor_id=r[2],
+        balance=Money.from_minor(r[4], cur),
+        amount=Money.from_minor(r[5], cur),
+        floor=Money.from_minor(r[6], cur),
+        pay_by=_date(r[7]),
+        created_on=_date(r[8]),
+        invoice_ids=tuple(json.loads(r[9])),
+        note=r[10],
+    )
+
+
+def _reward_from_row(r: Sequence[Any]) -> Reward:
+    return Reward(
+        code=r[1],
+        tenant=r[0],
+        debtor_id=r[2],
+        percent=Decimal(r[3]),
+        granted_on=_date(r[4]),
+        expires_on=_date(r[5]),
+        reason=r[6],
     )
 
 
@@ -736,11 +816,22 @@ def accept_plan(store: SQLiteStore, *, tenant: str, plan_id: str, on: dt.date, n
     Raises:
         UnknownReferenceError: no such plan.
         PlanStateError: the plan is not proposed, or the proposal lapsed.
+        ValidationError: one of its invoices was disputed after the proposal (naming the
+            plan, field ``invoices``, and the invoice); nothing is saved.
         ConflictError: another plan already binds one of its invoices.
     """
     repo = PlanRepository(store)
     with store.transaction():
         plan = _require_plan(repo, tenant, plan_id)
+        for invoice_id in plan.invoice_ids:
+            invoice = store.get_invoice(tenant, invoice_id)
+            if invoice is not None and invoice.disputed:
+                raise ValidationError(
+                    plan.record,
+                    "invoices",
+                    f"invoice {invoice_id} is disputed (since the proposal); resolve the dispute, "
+                    "or cancel the plan and propose one without it",
+                )
         others = [p for p in repo.iter_plans(tenant, debtor_id=plan.debtor_id, states=_BINDING) if p.id != plan.id]
         for other in others:
             taken = set(plan.invoice_ids).intersection(other.invoice_ids)
@@ -1030,12 +1121,16 @@ def add_promise(
     """Record a promise to pay made *today*; saved with the next free id (``PROM-00001``…).
 
     *amount* may be a string; its currency is *currency* or, if omitted, the only currency
-    the debtor has open invoices in.
+    the debtor has open invoices in. The amount may not exceed what the debtor owes in that
+    currency as of *today*: the open principal of its invoices (disputed and not yet due
+    ones included) plus the dunning fees of its current cycle (:func:`current_cycle_fees`).
 
     Raises:
         UnknownReferenceError: no such debtor.
-        CurrencyMismatchError: no currency given and the debtor owes in none or several.
-        InvalidAmountError, DateOrderError: a bad amount, a promised date in the past.
+        CurrencyMismatchError: no currency given and the debtor owes in none or several; a
+            currency the debtor owes nothing in (field ``currency``).
+        InvalidAmountError: a bad amount, or one above what the debtor owes (field ``amount``).
+        DateOrderError: a promised date in the past.
     """
     repo = PlanRepository(store)
     record = f"debtor {debtor_id}"
@@ -1047,6 +1142,21 @@ def add_promise(
         else:
             cur = currency or _only_currency(store, tenant, debtor_id, today)
             money = Money(parse_amount(amount, cur, record="promise", field="amount"), cur)
+        owed = _owed(store, tenant, debtor_id, money.currency, today)
+        if owed.is_zero():
+            found = ", ".join(_open_currencies(store, tenant, debtor_id, today)) or "none"
+            raise CurrencyMismatchError(
+                record,
+                "currency",
+                f"owes nothing in {money.currency} as of {today.isoformat()} (open invoices in: {found})",
+            )
+        if money > owed:
+            raise InvalidAmountError(
+                record,
+                "amount",
+                f"a promise of {money} is more than the debtor owes in {money.currency} as of "
+                f"{today.isoformat()} ({owed})",
+            )
         promise = make_promise(
             promise_id=repo.next_promise_id(tenant),
             tenant=tenant,
@@ -1061,8 +1171,22 @@ def add_promise(
     return promise
 
 
+def _open_currencies(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> list[str]:
+    return sorted({i.currency for i in store.open_items(tenant, as_of, debtor_id=debtor_id) if i.open_minor > 0})
+
+
+def _owed(store: SQLiteStore, tenant: str, debtor_id: str, currency: str, as_of: dt.date) -> Money:
+    """Open principal of the debtor's invoices in *currency* plus its current cycle's fees, as of *as_of*."""
+    principal = sum(
+        i.open_minor for i in store.open_items(tenant, as_of, debtor_id=debtor_id) if i.currency == currency
+    )
+    if principal == 0:
+        return Money.zero(currency)
+    return Money.from_minor(principal, currency) + current_cycle_fees(store, tenant, debtor_id, currency, as_of)
+
+
 def _only_currency(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> str:
-    currencies = sorted({i.currency for i in store.open_items(tenant, as_of, debtor_id=debtor_id) if i.open_minor > 0})
+    currencies = _open_currencies(store, tenant, debtor_id, as_of)
     if len(currencies) != 1:
         found = ", ".join(currencies) if currencies else "none"
         raise CurrencyMismatchError(
