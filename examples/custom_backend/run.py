@@ -1,9 +1,9 @@
-"""A custom backend: an in-house ERP database synced into cobrokit through a 50-line adapter.
+"""A custom backend: an in-house ERP database synced into cobrokit through an 83-line adapter.
 
 Builds the ERP's SQLite file from ``erp.sql`` in a temporary folder, registers the adapter's
 plugin object on a plugin host (an installed package would use the ``cobrokit`` entry point
 instead), syncs, and prints the sync report — one malformed invoice row is skipped with a
-warning naming it — and the aging.
+warning naming it, and counted as skipped — and the aging.
 
     python examples/custom_backend/run.py
 """

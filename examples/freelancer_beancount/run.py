@@ -50,6 +50,8 @@ def main() -> int:
                     f"  {action.debtor_id} {action.currency}: {action.kind} {action.stage} via "
                     f"{action.channel or '-'} [{invoices}]"
                 )
+            for entry in result.entries:  # what the journal would record besides notices: skips, deferrals…
+                print(f"  {entry.debtor_id} {entry.currency}: {entry.kind} {entry.stage or '-'} — {entry.reason}")
     return 0
 
 

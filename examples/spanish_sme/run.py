@@ -1,7 +1,7 @@
 """A Spanish SME on Holded: sync, the ladder up to the burofax, and Ley 3/2004 interest.
 
 Offline: Holded's answers are recorded payloads (``recorded/*.json``) replayed with
-``responses``. Day by day from 15 January 2025 the script syncs the unpaid invoices, runs the
+``responses``. Day by day from 8 January to 20 February 2025 the script syncs the unpaid invoices, runs the
 default ladder (interest regime ``es-commercial``: Ley 3/2004) and dispatches through the
 built-in channels writing to folders — e-mails, call tasks, and on day 30 the formal demand
 (*requerimiento*) as a PDF letter ready for burofax, with the late-payment interest and the
@@ -69,8 +69,14 @@ def replay_holded(mocked: responses.RequestsMock) -> None:
         mocked.get(f"{API}/contacts/{contact_id}", json=recorded(path.stem))
 
 
+def debtor_name(store: SQLiteStore, debtor_id: str) -> str:
+    """The client's name as synced from Holded (the id is Holded's contact id)."""
+    debtor = store.get_debtor("default", debtor_id)
+    return debtor.name if debtor is not None else debtor_id
+
+
 def main() -> int:
-    """Replay 15 January – 14 February 2025, then compute the interest over 2025."""
+    """Replay 8 January – 20 February 2025, then compute the interest over 2025."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="keep the PDF letters in this folder")
     args = parser.parse_args()
@@ -106,7 +112,9 @@ def main() -> int:
                 result = run_ladder(store, day, config=config, now=now, backend="holded")
                 delivered = dispatch(store, host, config=config, now=now)
                 notices = [
-                    f"{a.debtor_id[-4:]} {a.stage} via {a.channel}" for a in result.planned if a.kind == "notice"
+                    f"{debtor_name(store, a.debtor_id)}: {a.stage} via {a.channel}"
+                    for a in result.planned
+                    if a.kind == "notice"
                 ]
                 if notices:
                     print(f"{day}: {'; '.join(notices)} → {delivered.summary()}")

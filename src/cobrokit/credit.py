@@ -264,7 +264,9 @@ def score_history(history: PaymentHistory, weights: ScoreWeights | None = None) 
             f"{days} days ({detail})",
             late_points,
             w.late_cap,
-            f"paid {days} days beyond terms on average, weighted by amount ({detail}): "
+            f"{days} days beyond terms on average, weighted by amount — amounts paid by how late they were "
+            f"paid (0 when on time), amounts still open (undisputed) by their days overdue on "
+            f"{history.as_of.isoformat()} ({detail}): "
             f"-{late_points} (at {w.points_per_late_day} a day, at most {w.late_cap})",
         ),
         ScoreFactor(

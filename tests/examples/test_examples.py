@@ -48,6 +48,9 @@ def test_freelancer_beancount() -> None:
     # 65 days late: an old debt starts at "what's wrong?"; 6 days late: "oops"
     assert "talleres-ruiz EUR: notice whats_wrong via email [2025-001]" in out
     assert "northwind USD: notice oops via email [2025-003]" in out
+    # the dry run's "journal: skipped 1" comes with its line and reason
+    assert "journal: skipped 1" in out
+    assert "talleres-ruiz EUR: skipped oops — catch-up policy 'current': missed step not sent" in out
 
 
 def test_saas_stripe_suspends_then_restores() -> None:
@@ -66,7 +69,8 @@ def test_saas_stripe_suspends_then_restores() -> None:
 
 def test_spanish_sme_burofax_and_interest(tmp_path: Path) -> None:
     out = run_example("spanish_sme", "--out", str(tmp_path))
-    assert "2025-02-14: 6554 ultimatum via letter" in out  # due 15 January + 30 days
+    assert "2025-02-14: Construcciones Levante SL: ultimatum via letter" in out  # due 15 January + 30 days
+    assert "2025-02-12: Hostal Norte SL: courtesy via email" in out  # clients by name, not Holded id tails
     (letter,) = tmp_path.glob("*ultimatum*.pdf")
     assert letter.read_bytes().startswith(b"%PDF")
     # 2420.00 × 11.15 % × 166/365 = 122.72; 2420.00 × 10.15 % × 184/365 = 123.82; sum 246.54
@@ -79,5 +83,6 @@ def test_custom_backend() -> None:
     out = run_example("custom_backend")
     assert "backends: inhouse, sqlite" in out
     assert "skipped invoice A-2025-004" in out and "invoices: 3 new" in out and "payments: 2 new" in out
+    assert "invoices: 3 new, 0 updated, 0 unchanged, 1 skipped" in out  # the warned row is counted
     # A-2025-001: 1210.00 − 500.00 = 710.00 EUR; A-2025-002 paid in full
     assert re.search(r"TOTAL EUR\s+0\.00\s+0\.00\s+0\.00\s+710\.00", out)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cobrokit.casework import OUTCOMES, REASONS, import_call_outcomes, record_contact, set_dispute, set_hold
 from cobrokit.cli.options import add_db, add_tenant, iso_date
+from cobrokit.errors import CobrokitError
 from cobrokit.money import Money, parse_amount
 from cobrokit.store.sqlite import SQLiteStore
 
@@ -97,6 +98,8 @@ def contact_command(args: argparse.Namespace) -> int:
 
 def call_outcomes_command(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit call-outcomes``."""
+    if not args.file.is_file():  # checked before the store is opened (and created)
+        raise CobrokitError(f"{args.file}: no such file")
     with SQLiteStore.open(args.db) as store:
         results = import_call_outcomes(
             store,

@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(result: InterestResult, regime: Regime) -> str:
-    """The readable breakdown printed without ``--json``."""
+    """The readable breakdown printed without ``--json`` (the warnings go to stderr, see :func:`run`)."""
     lines = [
         f"{result.regime}: {regime.title}",
         f"principal {result.principal}, due {result.due.isoformat()}, until {result.until.isoformat()}: "
@@ -169,8 +169,6 @@ def render(result: InterestResult, regime: Regime) -> str:
     lines += [f"  {line}" for line in explain_events(result)] or ["  no interest: nothing was late"]
     lines.append("")
     lines += explain_totals(result)
-    for warning in result.warnings:
-        lines.append(f"warning: {warning}")
     if result.sources:
         lines += ["", "sources:"] + [f"  - {source}" for source in result.sources]
     return "\n".join(lines)

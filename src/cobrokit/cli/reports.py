@@ -223,7 +223,7 @@ def statement_command(args: argparse.Namespace) -> int:
             creditor=config.creditor,
             regime=regime,
             regimes=get_plugin_host().regimes() if regime else None,
-            extra_rates=config.interest_rates,
+            extra_rates=config.rates_for(regime),
             currency=args.currency.upper() if args.currency else None,
         )
     write_statement(statement, args.out)
