@@ -98,6 +98,16 @@ def test_testing_plugins_snippet_runs_as_written() -> None:
     namespace["test_my_routing"](get_plugin_host(autoload=False))
 
 
+def test_notices_quick_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    page = (DOCS / "notices.md").read_text(encoding="utf-8")
+    snippet = blocks(section(page, "## Quick example"), "python")[0]
+    exec(compile(snippet, "notices.md", "exec"), {})
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    head = eml.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert "To: cuentas@ruiz.example" in head and "Subject: Recordatorio de pago: la factura F-2026-014" in head
+
+
 # -- reports.md: the JSON example is the real output --------------------------------------------
 
 

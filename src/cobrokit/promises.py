@@ -37,7 +37,7 @@ __all__ = [
     "promise_as_json",
 ]
 
-DEFAULT_PROMISE_GRACE_DAYS = 3
+DEFAULT_PROMISE_GRACE_DAYS = 2
 """Calendar days after the promised date during which the payment may still arrive."""
 
 

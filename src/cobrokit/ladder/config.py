@@ -25,6 +25,7 @@ from cobrokit.errors import CobrokitError, ConfigError
 from cobrokit.model import Address
 from cobrokit.money import Money, to_decimal
 from cobrokit.notice import Creditor
+from cobrokit.promises import DEFAULT_PROMISE_GRACE_DAYS
 
 __all__ = [
     "CATCH_UP_POLICIES",
@@ -156,7 +157,7 @@ class RunPolicy:
     catch_up: str = "current"
     catch_up_window_days: int = 2
     freshness_hours: int = 36
-    promise_grace_days: int = 2
+    promise_grace_days: int = DEFAULT_PROMISE_GRACE_DAYS
     limitation_warning_days: int = 90
     on_unknown: str = "resend"
     first_contact_max: str = "whats_wrong"
@@ -467,7 +468,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "cobrokit.toml") -> C
         catch_up=run_table.get("catch_up", str, "current"),
         catch_up_window_days=run_table.get("catch_up_window_days", int, 2),
         freshness_hours=run_table.get("freshness_hours", int, 36),
-        promise_grace_days=run_table.get("promise_grace_days", int, 2),
+        promise_grace_days=run_table.get("promise_grace_days", int, DEFAULT_PROMISE_GRACE_DAYS),
         limitation_warning_days=run_table.get("limitation_warning_days", int, 90),
         on_unknown=run_table.get("on_unknown", str, "resend"),
         first_contact_max=run_table.get("first_contact_max", str, "whats_wrong"),
