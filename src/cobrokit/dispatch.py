@@ -423,23 +423,9 @@ with a longer run of holidays is a data error: the row then waits for the day af
 
 def _day_text(day: dt.date) -> str:
     """``25 December 2025`` (for the creditor's journal, in English whatever the locale)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    from cobrokit.interest.explain import long_date
 
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+    return long_date(day)
 
 
 def _window_wait(row: jr.OutboxRow, debtor: Debtor | None, config: Config, now: dt.datetime) -> tuple[str, str]:

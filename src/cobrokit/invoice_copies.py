@@ -13,8 +13,10 @@ default) and really a PDF (it starts with ``%PDF-``); named ``<invoice number>.p
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from cobrokit.channel import Attachment
 from cobrokit.errors import PermanentError
@@ -25,9 +27,12 @@ __all__ = [
     "MAX_COPY_BYTES",
     "PDF",
     "CopyRefused",
+    "PdfSource",
+    "attach_copies",
     "checked_pdf",
     "collect_copies",
     "copy_filename",
+    "switched_on",
 ]
 
 MAX_COPY_BYTES = 5 * 1024 * 1024
@@ -111,3 +116,57 @@ def collect_copies(
             continue
         files.append(Attachment(copy_filename(line.number, line.invoice_id), PDF, data))
     return files
+
+
+def switched_on(setting: bool | None, variable: str) -> bool:
+    """Whether copies are wanted: *setting* when given, else the environment *variable*
+    (anything but ``0``, ``false``, ``no``, ``off`` — or unset — means yes)."""
+    if setting is not None:
+        return setting
+    return os.environ.get(variable, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def attach_copies(
+    notice: Notice,
+    channel: str,
+    *,
+    provider: str,
+    owns: Callable[[NoticeLine], bool],
+    backend: Callable[[], PdfSource | None],
+    max_bytes: int = MAX_COPY_BYTES,
+    logger: logging.Logger,
+) -> list[Attachment]:
+    """What a backend plugin's ``cobrokit_notice_attachments`` returns: the copies of its invoices.
+
+    Nothing for other channels or when no line is the plugin's (the backend is not even
+    built); a backend that cannot be built (misconfigured) attaches nothing, with a warning.
+    *backend* returns an object with ``invoice_pdf(invoice_id, max_bytes=…) -> bytes``, or
+    ``None`` when the plugin is not configured.
+    """
+    if channel not in ATTACHING_CHANNELS or not any(map(owns, notice.lines)):
+        return []
+    try:
+        source = backend()
+    except Exception as exc:  # misconfigured: the notice goes without copies
+        logger.warning(
+            "%s: invoice copies not attached, the backend is not available (%s)", provider, type(exc).__name__
+        )
+        return []
+    if source is None:
+        return []
+    return collect_copies(
+        notice,
+        channel,
+        provider=provider,
+        owns=owns,
+        fetch=lambda invoice_id: source.invoice_pdf(invoice_id, max_bytes=max_bytes),
+        logger=logger,
+    )
+
+
+class PdfSource(Protocol):
+    """A backend that can hand over the PDF of one of its invoices."""
+
+    def invoice_pdf(self, invoice_id: str, *, max_bytes: int) -> bytes:
+        """The invoice's PDF (at most *max_bytes* bytes)."""
+        ...

@@ -16,7 +16,15 @@ from cobrokit.interest.calculator import InterestResult, PaymentAllocation, Segm
 from cobrokit.interest.rates import format_rate
 from cobrokit.money import Money
 
-__all__ = ["LANGUAGES", "describe_payment", "describe_segment", "explain", "explain_events", "explain_totals"]
+__all__ = [
+    "LANGUAGES",
+    "describe_payment",
+    "describe_segment",
+    "explain",
+    "explain_events",
+    "explain_totals",
+    "long_date",
+]
 
 _MONTHS = {
     "en": (
@@ -58,7 +66,8 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def _date(day: dt.date, lang: str, with_year: bool) -> str:
+def long_date(day: dt.date, lang: str = "en", with_year: bool = True) -> str:
+    """``25 December 2025`` / ``25 de diciembre de 2025`` (without a locale library: for journals and explanations)."""
     month = _MONTHS[lang][day.month - 1]
     if lang == "es":
         text = f"{day.day} de {month}"
@@ -82,7 +91,7 @@ def describe_segment(segment: Segment, *, lang: str = "en", with_year: bool = Fa
     lang = _lang(lang)
     rate = _rate(format_rate(segment.annual_rate), lang)
     amount = _money(segment.interest.rounded(), lang)
-    start, end = _date(segment.start, lang, with_year), _date(segment.end, lang, with_year)
+    start, end = long_date(segment.start, lang, with_year), long_date(segment.end, lang, with_year)
     if lang == "es":
         return f"intereses del {start} al {end} al {rate} %: {amount}"
     return f"interest from {start} to {end} at {rate} %: {amount}"
@@ -96,7 +105,7 @@ def describe_payment(payment: PaymentAllocation, *, lang: str = "en", with_year:
         (payment.to_principal, "principal", "principal"),
         (payment.to_compensation, "compensation", "indemnización"),
     ]
-    day = _date(payment.on, lang, with_year)
+    day = long_date(payment.on, lang, with_year)
     if lang == "es":
         shown = ", ".join(f"{_money(m, lang)} a {es}" for m, _, es in parts if not m.is_zero())
         return f"pago de {_money(payment.amount, lang)} el {day}: {shown}"

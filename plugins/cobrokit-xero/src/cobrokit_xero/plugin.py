@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 
 from cobrokit.backend import BackendType
 from cobrokit.channel import Attachment
-from cobrokit.invoice_copies import ATTACHING_CHANNELS, MAX_COPY_BYTES, collect_copies
+from cobrokit.invoice_copies import MAX_COPY_BYTES, attach_copies, switched_on
 from cobrokit.notice import Notice, NoticeLine
 from cobrokit.plugins import hookimpl
 from cobrokit_xero.backend import SETTINGS, XeroBackend
@@ -90,29 +90,18 @@ class XeroHooks:
             self._built = self._backend()
         return self._built
 
-    def _attaching(self) -> bool:
-        if self.attach_invoices is not None:
-            return self.attach_invoices
-        return os.environ.get(ENV_ATTACH, "1").strip().lower() not in ("0", "false", "no", "off")
-
     @hookimpl
     def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
         """The PDFs of the notice's Xero invoices, for email notices; nothing on any failure."""
-        if channel not in ATTACHING_CHANNELS or not self._attaching() or not any(map(from_xero, notice.lines)):
+        if not switched_on(self.attach_invoices, ENV_ATTACH):
             return []
-        try:
-            backend = self.backend()
-        except Exception as exc:  # misconfigured: the notice goes without copies
-            log.warning("xero: invoice copies not attached, the backend is not available (%s)", type(exc).__name__)
-            return []
-        if backend is None:
-            return []
-        return collect_copies(
+        return attach_copies(
             notice,
             channel,
             provider="xero",
             owns=from_xero,
-            fetch=lambda invoice_id: backend.invoice_pdf(invoice_id, max_bytes=self.max_copy_bytes),
+            backend=self.backend,
+            max_bytes=self.max_copy_bytes,
             logger=log,
         )
 
