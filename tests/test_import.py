@@ -286,3 +286,27 @@ def test_cli_prints_file_line_and_column(tmp_path: Path, write_csv, capsys: pyte
     assert main(["import", "--db", db, "--invoices", str(changed)]) == 2
     err = capsys.readouterr().err
     assert "inv.csv line 2 (invoice F-1): amount: invoice F-1 already exists with a different amount" in err
+
+
+def test_the_same_growing_payments_file_imports_every_day(tmp_path: Path) -> None:
+    """The daily job re-imports one payments file that grows: what it already holds counts once."""
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(
+        "invoice_id,debtor_id,debtor_name,email,phone,issue_date,due_date,amount,currency\n"
+        "F1,D1,Almagro SL,a@x.example,,2026-09-01,2026-10-01,2420.00,EUR\n",
+        encoding="utf-8",
+    )
+    payments = tmp_path / "payments.csv"
+    first = "payment_id,debtor_id,date,amount,currency,invoice_id\nT1,D1,2026-10-20,1000.00,EUR,F1\n"
+    payments.write_text(first, encoding="utf-8")
+    with SQLiteStore.open(tmp_path / "books.db") as store:
+        import_csv(store, invoices=invoices, payments=payments)
+        payments.write_text(first + "T2,D1,2026-11-05,1420.00,EUR,F1\n", encoding="utf-8")  # the rest, paid
+        counts = import_csv(store, invoices=invoices, payments=payments)  # the next day: same file, one more row
+        assert store.allocated_minor("default", "F1") == 242000
+        assert counts.inserted["payments"] == 1 and counts.unchanged["payments"] == 1
+        again = import_csv(store, invoices=invoices, payments=payments)  # the day after: nothing new
+        assert again.unchanged["payments"] == 2 and store.allocated_minor("default", "F1") == 242000
+        payments.write_text(first + "T2,D1,2026-11-05,1420.00,EUR,F1\nT3,D1,2026-11-06,5.00,EUR,F1\n", encoding="utf-8")
+        with pytest.raises(ImportRejectedError, match="would total EUR 2425.00, more than its amount EUR 2420.00"):
+            import_csv(store, invoices=invoices, payments=payments)  # a real over-payment is still refused

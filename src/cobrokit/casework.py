@@ -15,8 +15,10 @@ reason             effect
 ``not_received``   like ``invoice_error``: the invoice is held until it is resent
 =================  ==============================================================
 
-An outcome of ``paid`` (the client says they already paid) puts the debtor on hold until
-someone checks the bank: chasing a client who paid is the worst failure of dunning.
+An outcome of ``paid`` (the client says they already paid) puts the invoices concerned (the
+one named, else every open one) on hold until someone checks the bank: chasing a client who
+paid is the worst failure of dunning. New invoices are not held; once the payment arrives
+the held ones are simply paid.
 
 Every change is journaled with its reason, so the case file shows who decided what.
 """
@@ -292,16 +294,28 @@ def record_contact(
         effects.append("offer a payment plan (cobrokit plan propose)")
     # the outcome's own effect, whatever reason came with it
     if outcome == "paid":
-        set_hold(
-            store,
-            debtor_id=debtor_id,
-            hold=True,
-            on=on,
-            now=now,
-            tenant=tenant,
-            reason="the client says they already paid; check the bank and release the hold",
+        # the invoices they say they paid wait until someone checks the bank; a new invoice
+        # (or one they did not mention) goes on, and once the payment arrives there is nothing to hold
+        claimed = (
+            [invoice_id]
+            if invoice_id
+            else [item.invoice_id for item in store.open_items(tenant, on, debtor_id=debtor_id) if item.open_minor > 0]
         )
-        effects.append("debtor on hold until the payment is checked")
+        for held in claimed:
+            set_hold(
+                store,
+                invoice_id=held,
+                hold=True,
+                on=on,
+                now=now,
+                tenant=tenant,
+                reason="the client says they already paid it; check the bank and release the hold",
+            )
+        effects.append(
+            f"invoice(s) {', '.join(claimed)} on hold until the payment is checked"
+            if claimed
+            else "nothing open to hold"
+        )
     elif promise is not None:
         from cobrokit.store.plans import PlanRepository
 
@@ -368,3 +382,129 @@ def import_call_outcomes(
 def _oldest_open(store: SQLiteStore, tenant: str, debtor_id: str, day: dt.date) -> str:
     """The debtor's oldest open invoice (what a call about a dispute concerns when no invoice is named)."""
     return next((i.invoice_id for i in store.open_items(tenant, day, debtor_id=debtor_id) if i.open_minor > 0), "")
+
+
+# -- debtor flags and tags (appended) ------------------------------------------------------
+
+DEBTOR_FLAGS = ("cease_contact", "insolvent")
+"""The debtor flags people set: both stop the ladder (no notice at all) while they are on."""
+
+
+def set_flag(
+    store: SQLiteStore,
+    debtor_id: str,
+    flag: str,
+    value: bool,
+    *,
+    reason: str,
+    on: dt.date,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+) -> None:
+    """Turn a debtor's ``cease_contact`` or ``insolvent`` flag on (``value=True``) or off, with a reason.
+
+    While either flag is on the ladder stops for the debtor: no notice, not even a thank-you.
+    The change and its reason are journaled (``cease_contact_set``, ``insolvent_cleared``…)
+    in the same transaction.
+
+    Raises:
+        UnknownReferenceError: no such debtor.
+        ValidationError: *flag* is not one of :data:`DEBTOR_FLAGS`; a blank *reason*; the
+            flag is already in that state (nothing to do). Nothing is written then.
+    """
+    record = f"debtor {debtor_id}"
+    if flag not in DEBTOR_FLAGS:
+        raise ValidationError(record, "flag", f"{flag!r} is not one of {', '.join(DEBTOR_FLAGS)}")
+    if not reason.strip():
+        raise ValidationError(record, "reason", f"say why {flag} is turned {'on' if value else 'off'}")
+    debtor = store.get_debtor(tenant, debtor_id)
+    if debtor is None:
+        raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
+    if bool(getattr(debtor, flag)) == value:
+        state = "already set" if value else "not set"
+        raise ValidationError(record, flag, f"{flag} is {state}; nothing to do")
+    with store.transaction():
+        store.set_flag("debtor", tenant, debtor_id, flag, value)
+        _journal(
+            store,
+            tenant,
+            on,
+            debtor_id,
+            f"{flag}_set" if value else f"{flag}_cleared",
+            f"{flag}: {reason.strip()}",
+            now,
+            {"flag": flag, "value": value},
+        )
+
+
+def set_tags(
+    store: SQLiteStore,
+    debtor_id: str,
+    *,
+    add: tuple[str, ...] | list[str] | frozenset[str] = (),
+    remove: tuple[str, ...] | list[str] | frozenset[str] = (),
+    reason: str = "",
+    on: dt.date,
+    now: dt.datetime,
+    tenant: str = DEFAULT_TENANT,
+) -> frozenset[str]:
+    """Add and remove a debtor's tags; returns the debtor's tags afterwards.
+
+    Tags choose the debtor's ladder and stage conditions (``tags_any``/``tags_none``), and
+    ``limitation-checked`` lets the ladder go on past a limitation pause. Only the tags that
+    change are applied and journaled (``tags_changed``, with the reason), in one transaction.
+
+    Raises:
+        UnknownReferenceError: no such debtor.
+        ValidationError: a blank tag; a tag both added and removed; no change at all (every
+            added tag is already there and every removed one absent). Nothing is written then.
+    """
+    record = f"debtor {debtor_id}"
+    wanted = {tag.strip() for tag in add}
+    unwanted = {tag.strip() for tag in remove}
+    if "" in wanted:
+        raise ValidationError(record, "add", "a tag cannot be blank")
+    if "" in unwanted:
+        raise ValidationError(record, "remove", "a tag cannot be blank")
+    if wanted & unwanted:
+        raise ValidationError(record, "tags", f"{', '.join(sorted(wanted & unwanted))} both added and removed")
+    debtor = store.get_debtor(tenant, debtor_id)
+    if debtor is None:
+        raise UnknownReferenceError(record, "debtor_id", f"unknown debtor {debtor_id!r}")
+    added = sorted(wanted - debtor.tags)
+    removed = sorted(unwanted & debtor.tags)
+    if not added and not removed:
+        if not wanted and not unwanted:
+            raise ValidationError(record, "tags", "give a tag to add or remove; nothing to do")
+        had = f"already has {', '.join(sorted(wanted))}" if wanted else ""
+        lacked = f"has no {', '.join(sorted(unwanted))}" if unwanted else ""
+        state = " and ".join(part for part in (had, lacked) if part)
+        raise ValidationError(record, "tags", f"the debtor {state}; nothing to do")
+    tags = (debtor.tags | set(added)) - set(removed)
+    change = "; ".join(
+        part
+        for part in (
+            f"added {', '.join(added)}" if added else "",
+            f"removed {', '.join(removed)}" if removed else "",
+        )
+        if part
+    )
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE debtor SET tags = ? WHERE tenant = ? AND id = ?",
+            (json.dumps(sorted(tags)), tenant, debtor_id),
+        )
+        _journal(
+            store,
+            tenant,
+            on,
+            debtor_id,
+            "tags_changed",
+            f"{change}: {reason.strip()}" if reason.strip() else change,
+            now,
+            {"added": added, "removed": removed},
+        )
+    return frozenset(tags)
+
+
+__all__ += ["DEBTOR_FLAGS", "set_flag", "set_tags"]

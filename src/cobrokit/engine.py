@@ -329,6 +329,7 @@ def debtor_positions(
                         recent,
                         limitation,
                         debtor_id in hardship,
+                        years,
                     ),
                 ),
                 timezone,
@@ -443,10 +444,15 @@ def run_ladder(
             )
         elif synced is not None and now - synced > dt.timedelta(hours=config.run.freshness_hours):
             age = now - synced
+            remedy = (
+                "import your latest payments (cobrokit import --payments FILE) and run again"
+                if backend == "sqlite"
+                else f"sync (cobrokit sync --backend {backend}) and run again"
+            )
             reason = (
                 f"payments from backend {backend!r} were last synced {synced.isoformat(timespec='minutes')} "
                 f"({age.total_seconds() / 3600:.0f} h ago, limit {config.run.freshness_hours} h); "
-                "reminders paused so nobody who already paid is chased — sync and run again"
+                f"reminders paused so nobody who already paid is chased — {remedy}"
             )
         if reason:
             if not dry_run:

@@ -433,12 +433,13 @@ def import_csv(
         errors += bad
     kept_payments = []
     allocated: dict[str, int] = {}
+    in_file = frozenset(payment.id for _, _, payment in good_payments)
     for line, values, payment in good_payments:
         file = payments.name if payments else ""
         where = _where(file, line, "payment", payment.id)
         payment_problem: ValidationError | None = _payment_conflict(store, payment, where, update)
         if payment_problem is None:
-            payment_problem = _overpaid(store, payment, where, known, allocated)
+            payment_problem = _overpaid(store, payment, where, known, allocated, in_file)
         if payment_problem:
             errors.append(RowError(file, line, values, payment_problem))
         else:
@@ -540,14 +541,19 @@ def _payment_conflict(store: SQLiteStore, payment: Payment, where: str, update: 
 
 
 def _overpaid(
-    store: SQLiteStore, payment: Payment, where: str, known: dict[str, Invoice], allocated: dict[str, int]
+    store: SQLiteStore,
+    payment: Payment,
+    where: str,
+    known: dict[str, Invoice],
+    allocated: dict[str, int],
+    in_file: frozenset[str],
 ) -> InvalidAmountError | None:
     for allocation in payment.allocations:
         invoice = known.get(allocation.invoice_id) or store.get_invoice(payment.tenant, allocation.invoice_id)
         assert invoice is not None  # checked by read_payments
         already = allocated.get(invoice.id)
-        if already is None:
-            already = store.allocated_minor(payment.tenant, invoice.id, excluding_payment=payment.id)
+        if already is None:  # what the store holds from other files; this file's payments count as they come
+            already = store.allocated_minor(payment.tenant, invoice.id, excluding=in_file)
         total = already + allocation.amount.to_minor()
         if total > invoice.amount.to_minor():
             return InvalidAmountError(

@@ -391,3 +391,27 @@ def test_a_renegotiated_plan_is_confirmed_and_followed_anew() -> None:
     later = decide(pos(inv(), plan=v2, state=again.state), LADDER, CONFIG, day(47))
     assert notices(later) == [("instalment_reminder#1", "email")]  # instalment 1 of the new version
     assert later.actions[0].cycle == "plan-PL1v2"
+
+
+def test_a_stopped_debtor_who_owes_nothing_is_neither_counted_nor_journaled() -> None:
+    stopped = decide(pos(inv(), insolvent=True), LADDER, CONFIG, day(1))
+    assert status_code(stopped.state.status) == "insolvency"
+    paid = decide(pos(state=stopped.state, insolvent=True), LADDER, CONFIG, day(2))  # nothing owed any more
+    assert paid.state.status == "" and paid.journal == () and paid.actions == ()
+    again = decide(pos(state=paid.state, insolvent=True), LADDER, CONFIG, day(3))
+    assert again.journal == () and again.state.status == ""
+
+
+def test_kept_promises_plans_followed_and_every_missed_step_are_journaled() -> None:
+    _, state = run_days(pos(inv()), -10, 15)
+    kept = PromiseView("PR1", day(25), 100_000, "kept")
+    first = decide(pos(inv(open_minor=0), state=state, promise=kept), LADDER, CONFIG, day(20))
+    assert [e.kind for e in first.journal] == ["promise_kept", "cycle_closed"]
+    plan = PlanView("PL1", "active", next_due=day(40), next_amount_minor=33_334, next_number=1)
+    followed = decide(pos(inv(), plan=plan, state=state), LADDER, CONFIG, day(20))
+    assert [e.kind for e in followed.journal] == ["plan_followed"]
+    again = decide(pos(inv(), plan=plan, state=followed.state), LADDER, CONFIG, day(21))
+    assert again.journal == ()
+    skip = attrs.evolve(CONFIG, run=attrs.evolve(CONFIG.run, catch_up="skip", first_contact_max="handoff"))
+    late = decide(pos(inv()), LADDER, skip, day(20))  # oops (1) and whats_wrong (15) both missed
+    assert [(e.stage, e.code) for e in late.journal] == [("oops", "catch_up"), ("whats_wrong", "catch_up")]

@@ -250,10 +250,10 @@ def test_outbox_payload_carries_the_decided_figures(ledger: SQLiteStore) -> None
     row = next(jr.iter_outbox(ledger, "default"))
     payload = json.loads(row.payload)
     assert payload["invoices"] == [["F1", 121000]]
-    # first contact is capped at whats_wrong (firm date +10 days): 24 Mar + 10 = Fri 3 Apr 2026,
-    # Good Friday, a national holiday in Spain; the weekend follows; so Monday 6 Apr
+    # first contact is capped at whats_wrong (firm date +5 days): 24 Mar + 5 = Sunday 29 Mar 2026,
+    # rolled to the next business day, Monday 30 Mar (before the penalty warning's day)
     assert payload["stage" if "stage" in payload else "template"] == "whats_wrong"
-    assert payload["firm_date"] == "2026-04-06"
+    assert payload["firm_date"] == "2026-03-30"
 
 
 def test_runs_need_a_file_store(tmp_path: Path) -> None:
@@ -279,11 +279,31 @@ def test_call_outcomes_file_feeds_the_contact_log(ledger: SQLiteStore, tmp_path:
     assert ledger.conn.execute("SELECT outcome, reason FROM contact").fetchall() == [("promise", "promise")]
 
 
-def test_client_saying_they_paid_holds_the_debtor(ledger: SQLiteStore) -> None:
+def test_client_saying_they_paid_holds_those_invoices_not_the_next_ones(ledger: SQLiteStore) -> None:
+    for offset in range(-7, 16):  # courtesy, oops, what's wrong
+        run_ladder(ledger, at(offset)[0], config=CONFIG, now=at(offset)[1])
     day, now = at(16)
     result = record_contact(ledger, debtor_id="D1", on=day, outcome="paid", now=now, note="paid by transfer yesterday")
-    assert result.effects == ("debtor on hold until the payment is checked",)
+    assert result.effects == ("invoice(s) F1 on hold until the payment is checked",)
     assert run_ladder(ledger, day, config=CONFIG, now=now).planned == ()
+    # the payment arrives: F1 is paid, the cycle closes with thanks
+    ledger.save(
+        payments=[
+            Payment(
+                id="P1",
+                debtor_id="D1",
+                date=at(18)[0],
+                amount=Money("1210.00", "EUR"),
+                allocations=(Allocation("F1", Money("1210.00", "EUR")),),
+            )
+        ]
+    )
+    day, now = at(19)
+    assert [a.stage for a in run_ladder(ledger, day, config=CONFIG, now=now).planned] == ["thank_you"]
+    # a new invoice is chased as usual: nothing holds the debtor
+    ledger.save(invoices=[make_invoice("F2", "D1", "200.00", issue="2026-03-20", due="2026-04-20")])
+    planned = [run_ladder(ledger, d, config=CONFIG, now=n).planned for d, n in (at(42), at(50))]
+    assert [[a.stage for a in p] for p in planned] == [["courtesy"], ["oops"]]
 
 
 def test_stage_risk_condition_uses_the_payment_behaviour_score(ledger: SQLiteStore) -> None:

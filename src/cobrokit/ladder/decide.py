@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from cobrokit.calendar import calendar_for
+from cobrokit.interest.limitation import add_years
 from cobrokit.ladder.config import Config, Ladder, Stage
 from cobrokit.money import Money
 
@@ -146,6 +147,9 @@ class Position(NamedTuple):
     limitation_date: dt.date | None = None
     hardship: bool = False
     """The debtor recently said they cannot pay because of cash-flow hardship: notices offer a plan."""
+    limitation_years: int = 0
+    """The limitation period of the debtor's country (0: unknown); with it each invoice gets its
+    own limitation date, and only those near it are set aside."""
 
 
 class Action(NamedTuple):
@@ -271,6 +275,20 @@ def _first_contact_cap(ladder: Ladder, config: Config) -> int:
     return bisect.bisect_right(ladder.post_offsets, offsets[0]) - 1
 
 
+def _limitation_dates(pos: Position, overdue: Sequence[OpenInvoice]) -> list[tuple[OpenInvoice, dt.date]]:
+    """Each overdue invoice with its limitation date, oldest first (only the oldest's is known
+    when the position carries a date and no period)."""
+    ordered = sorted(overdue, key=_BY_DUE)
+    if pos.limitation_years:
+        return [(i, add_years(i[2], pos.limitation_years)) for i in ordered]
+    assert pos.limitation_date is not None
+    return [(ordered[0], pos.limitation_date)]
+
+
+def _kept(promise: PromiseView, stage: str) -> Entry:
+    return Entry("promise_kept", stage, f"promise {promise.promise_id} to pay by {promise.date.isoformat()} was kept")
+
+
 def _pre_due_done(marker: str, due_text: str, ladder: Ladder) -> int:
     """Index of the last reminder before *due_text* already taken (-1: none).
 
@@ -373,20 +391,26 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
                 closed += f"; no thank-you ({why})"
         if state.suspended:
             actions.append(Action("restore_service", "thank_you", cycle))
+        promise_seen = state.promise_seen
+        if pos.promise is not None and pos.promise.state == "kept" and promise_seen != pos.promise.promise_id:
+            journal.append(_kept(pos.promise, state.stage))
+            promise_seen = pos.promise.promise_id
         journal.append(Entry("cycle_closed", state.stage, closed))
         fresh = LadderState(
             ladder=ladder.name,
             cycle=state.cycle + 1,
             last_contact=state.last_contact,
             pre_due=state.pre_due,
-            promise_seen=state.promise_seen,
+            promise_seen=promise_seen,
             plan_seen=state.plan_seen,
         )
         return Decision(fresh, tuple(actions), tuple(journal))
 
     # 2. stops and pauses
     status = ""
-    if pos.insolvent:
+    if not pos.items:  # nothing owed: nothing to stop or pause (and nothing to count as skipped)
+        pass
+    elif pos.insolvent:
         status = _STATUS_INSOLVENT
     elif pos.cease_contact:
         status = _STATUS_CEASE
@@ -409,40 +433,55 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             )
             promise_seen = pos.promise.promise_id
             escalate = bool(overdue)
-    # limitation: when a debt nears (or passes) its limitation date the creditor decides, not the ladder
+        elif pos.promise.state == "kept" and promise_seen != pos.promise.promise_id:
+            journal.append(_kept(pos.promise, state.stage))
+            promise_seen = pos.promise.promise_id
+    # limitation: an invoice near (or past) its limitation date is the creditor's decision, not
+    # the ladder's: it leaves the notices (a warning goes to the creditor); the rest go on
     if (
         not status
         and pos.limitation_date is not None
         and overdue_all
-        and (pos.limitation_date - as_of).days <= config.run.limitation_warning_days
+        and (pos.limitation_date - as_of).days <= config.run.limitation_warning_days  # the oldest: a quick test
         and LIMITATION_CHECKED not in pos.tags
     ):
-        left = (pos.limitation_date - as_of).days
-        oldest_all = min(overdue_all, key=_BY_DUE)
-        when = pos.limitation_date.isoformat()
-        if left >= 0:
-            status = f"paused: limitation — invoice {oldest_all.invoice_id} becomes time-barred on {when}"
-        else:
-            status = f"paused: limitation — invoice {oldest_all.invoice_id} became time-barred on {when}"
-        actions.append(
-            Action(
-                "creditor_warning",
-                "limitation",
-                f"limit-{oldest_all.invoice_id}",
-                ("creditor",),
-                (oldest_all.invoice_id,),
-                pos.limitation_date,
-                detail=(
-                    (
-                        "reason",
-                        f"invoice {oldest_all.invoice_id} becomes time-barred on {when} ({left} days): "
-                        "decide whether to interrupt it (a formal demand, a claim in court) or let it go; "
-                        f"reminders are paused until you tag the debtor {LIMITATION_CHECKED!r}",
-                    ),
-                ),
+        window = config.run.limitation_warning_days
+        near = [(i, when) for i, when in _limitation_dates(pos, overdue_all) if (when - as_of).days <= window]
+        for item, when in near:
+            left = (when - as_of).days
+            told = (
+                f"becomes time-barred on {when.isoformat()} (in {left} days)"
+                if left >= 0
+                else f"became time-barred on {when.isoformat()} ({-left} days ago) unless it was interrupted"
             )
-        )
-    if status != state.status:
+            actions.append(
+                Action(
+                    "creditor_warning",
+                    "limitation",
+                    f"limit-{item.invoice_id}",
+                    ("creditor",),
+                    (item.invoice_id,),
+                    when,
+                    detail=(
+                        (
+                            "reason",
+                            f"invoice {item.invoice_id} {told}: decide whether to interrupt it (a formal "
+                            "demand, a claim in court) or let it go; it is left out of reminders until you "
+                            f"tag the debtor {LIMITATION_CHECKED!r}",
+                        ),
+                    ),
+                )
+            )
+        if len(near) == len(overdue_all):
+            item, when = near[0]
+            verb = "becomes" if when >= as_of else "became"
+            status = f"paused: limitation — invoice {item.invoice_id} {verb} time-barred on {when.isoformat()}"
+        elif near:
+            left_out = {item.invoice_id for item, _ in near}
+            overdue = [i for i in overdue if i.invoice_id not in left_out]
+            if not overdue:
+                status = _STATUS_DISPUTED
+    if status != state.status and pos.items:  # owing nothing any more ends a pause quietly
         kind = "resumed" if not status else status.split(":", 1)[0]
         journal.append(Entry(kind, state.stage, status or f"resumed after: {state.status}", status_code(status)))
     if status != state.status or promise_seen != state.promise_seen:
@@ -581,15 +620,18 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
             if (as_of - reached).days <= config.run.catch_up_window_days:
                 chosen = target
             else:
-                journal.append(
-                    Entry(
-                        "skipped",
-                        post[target].id,
-                        f"catch-up policy 'skip': step was due on {reached.isoformat()}",
-                        "catch_up",
+                for missed in candidates:  # the target and every step missed before it
+                    journal.append(
+                        Entry(
+                            "skipped",
+                            post[missed].id,
+                            f"catch-up policy 'skip': step was due on {reached.isoformat()}"
+                            if missed == target
+                            else "catch-up policy 'skip': missed step not sent",
+                            "catch_up",
+                        )
                     )
-                )
-                sent = sent | {post[target].id}
+                    sent = sent | {post[missed].id}
                 state = state._replace(sent=sent, stage_index=target, stage=post[target].id)
         else:
             chosen = target
@@ -699,6 +741,9 @@ def _follow_plan(
     plan_cycle = f"plan-{plan.key}"
     confirmed = f"plan_confirmation@{plan.key}"
     if confirmed not in state.sent:
+        journal.append(
+            Entry("plan_followed", "plan", f"payment plan {plan.key} accepted: the ladder follows its instalments")
+        )
         channels, why = _channels(pos, ("email", "letter"), config, as_of)
         if channels:
             actions.append(

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from cobrokit.ladder.decide import LadderState
+from cobrokit.money import Money
 from cobrokit.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -452,6 +453,8 @@ JOURNAL_STATUS = {
     "backend_note_failed": "failed",
     "fee_voided": "voided",
     "interest_omitted": "omitted",
+    "promise_kept": "kept",
+    "plan_followed": "active",
     "invoices_left_out": "left_out",
     "backend_charge_failed": "failed",
 }
@@ -509,7 +512,7 @@ SELECT created_at, 1, 0, as_of, kind, debtor_id, stage, cycle, channel, key, sta
 UNION ALL
 SELECT COALESCE(o.created_at, f.as_of), 2, 0, f.as_of, 'fee', f.debtor_id, f.stage, f.cycle, '', f.key,
        CASE WHEN f.voided_on = '' THEN 'charged' ELSE 'voided' END,
-       f.currency || ' ' || f.amount_minor || ' (minor units)', COALESCE(o.run_id, ''), 0
+       f.currency || ' ' || f.amount_minor, COALESCE(o.run_id, ''), 0
   FROM fee AS f LEFT JOIN outbox AS o ON o.key = (
        SELECT MIN(x.key) FROM outbox AS x
         WHERE x.tenant = f.tenant AND x.debtor_id = f.debtor_id AND x.stage = f.stage AND x.cycle = f.cycle)
@@ -537,4 +540,7 @@ def journal_entries(
         origin = ("journal", "outbox", "fee")[source]
         if origin == "journal":
             status = JOURNAL_STATUS.get(kind, "done")
+        elif origin == "fee":  # "EUR 1500" in minor units → "EUR 15.00"
+            currency, minor = reason.split(" ", 1)
+            reason = f"{Money.from_minor(int(minor), currency)}"
         yield JournalEntry(at, as_of, kind, debtor, stage, cycle, channel, key, status, reason, run_id, origin)

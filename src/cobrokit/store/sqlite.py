@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -276,12 +276,17 @@ class SQLiteStore:
             return None
         return [c for c, old, new in zip(cols, existing, row.values(), strict=True) if old != new]
 
-    def allocated_minor(self, tenant: str, invoice_id: str, *, excluding_payment: str = "") -> int:
-        """Minor units already allocated to an invoice (optionally ignoring one payment)."""
+    def allocated_minor(
+        self, tenant: str, invoice_id: str, *, excluding_payment: str = "", excluding: Collection[str] = ()
+    ) -> int:
+        """Minor units already allocated to an invoice, ignoring the payments *excluding_payment*
+        and *excluding* (a file being imported again: its payments count once, from the file)."""
+        skip = sorted({excluding_payment, *excluding} - {""})
+        marks = ", ".join("?" * len(skip))
         row = self.conn.execute(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocation WHERE tenant = ? AND invoice_id = ? "
-            "AND payment_id != ?",
-            (tenant, invoice_id, excluding_payment),
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM allocation WHERE tenant = ? AND invoice_id = ?"
+            + (f" AND payment_id NOT IN ({marks})" if skip else ""),
+            (tenant, invoice_id, *skip),
         ).fetchone()
         return int(row[0])
 
