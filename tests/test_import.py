@@ -308,5 +308,5 @@ def test_the_same_growing_payments_file_imports_every_day(tmp_path: Path) -> Non
         again = import_csv(store, invoices=invoices, payments=payments)  # the day after: nothing new
         assert again.unchanged["payments"] == 2 and store.allocated_minor("default", "F1") == 242000
         payments.write_text(first + "T2,D1,2026-11-05,1420.00,EUR,F1\nT3,D1,2026-11-06,5.00,EUR,F1\n", encoding="utf-8")
-        with pytest.raises(ImportRejectedError, match="would total EUR 2425.00, more than its amount EUR 2420.00"):
+        with pytest.raises(ImportRejectedError, match=r"would total EUR 2425\.00, more than its amount EUR 2420\.00"):
             import_csv(store, invoices=invoices, payments=payments)  # a real over-payment is still refused

@@ -400,5 +400,8 @@ def sync_backend(
         PluginError: no plugin provides *name*.
         ConfigError: the backend refused its settings.
     """
+    from cobrokit.builtin.sqlite_backend import check_not_self_sync
+
+    check_not_self_sync(store.path, name, settings or {})  # the embedded store is fed by imports
     backend = host.backend(name, settings or {})
     return sync(store, backend, tenant=tenant, since=since, batch_size=batch_size)

@@ -1,4 +1,4 @@
-"""``cobrokit contact``, ``cobrokit dispute`` and ``cobrokit hold``: what people record."""
+"""``cobrokit contact``, ``dispute``, ``hold``, ``flag`` and ``tag``: what people record."""
 
 from __future__ import annotations
 
@@ -7,15 +7,24 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from cobrokit.casework import OUTCOMES, REASONS, import_call_outcomes, record_contact, set_dispute, set_hold
+from cobrokit.casework import (
+    OUTCOMES,
+    REASONS,
+    import_call_outcomes,
+    record_contact,
+    set_dispute,
+    set_flag,
+    set_hold,
+    set_tags,
+)
 from cobrokit.cli.options import add_db, add_tenant, iso_date
-from cobrokit.errors import CobrokitError
+from cobrokit.errors import CobrokitError, StoreError
 from cobrokit.money import Money, parse_amount
 from cobrokit.store.sqlite import SQLiteStore
 
 
 def register(sub: Any) -> None:
-    """Add ``contact``, ``dispute`` and ``hold``."""
+    """Add ``contact``, ``call-outcomes``, ``dispute``, ``hold``, ``flag`` and ``tag``."""
     contact = sub.add_parser(
         "contact",
         help="record the outcome of a call or visit",
@@ -66,6 +75,47 @@ def register(sub: Any) -> None:
     target.add_argument("--invoice", default="", metavar="ID")
     hold.add_argument("--reason", default="", help="why")
     hold.set_defaults(func=hold_command)
+
+    flag = sub.add_parser(
+        "flag",
+        help="mark a debtor cease-contact or insolvent (stops the ladder), or clear it",
+        description="Turn a debtor's cease_contact flag (the debtor asked not to be contacted) or "
+        "insolvent flag (insolvency proceedings) on, or off with --off. While either is on the ladder "
+        "sends the debtor nothing; clearing it lets the next run go on. Journaled with the reason.",
+    )
+    add_db(flag)
+    add_tenant(flag)
+    flag.add_argument("--debtor", required=True, metavar="ID")
+    which = flag.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--cease-contact",
+        dest="flag",
+        action="store_const",
+        const="cease_contact",
+        help="the debtor asked not to be contacted",
+    )
+    which.add_argument(
+        "--insolvent", dest="flag", action="store_const", const="insolvent", help="insolvency proceedings"
+    )
+    flag.add_argument("--off", action="store_true", help="clear the flag instead of setting it")
+    flag.add_argument("--reason", required=True, metavar="TEXT", help="why (kept in the journal)")
+    flag.add_argument("--date", type=iso_date, default=None, metavar="DATE", help="default: today")
+    flag.set_defaults(func=flag_command)
+
+    tag = sub.add_parser(
+        "tag",
+        help="add or remove a debtor's tags",
+        description="Add and remove tags on a debtor. Tags choose the debtor's ladder and stage "
+        "conditions; 'limitation-checked' lets the ladder go on after a limitation pause. "
+        "Journaled with the reason.",
+    )
+    add_db(tag)
+    add_tenant(tag)
+    tag.add_argument("--debtor", required=True, metavar="ID")
+    tag.add_argument("--add", action="append", default=[], metavar="TAG", help="a tag to add (repeatable)")
+    tag.add_argument("--remove", action="append", default=[], metavar="TAG", help="a tag to remove (repeatable)")
+    tag.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the journal)")
+    tag.set_defaults(func=tag_command)
 
 
 def contact_command(args: argparse.Namespace) -> int:
@@ -147,4 +197,51 @@ def hold_command(args: argparse.Namespace) -> int:
             tenant=args.tenant,
         )
     print(f"hold {'set' if args.action == 'set' else 'released'}")
+    return 0
+
+
+def _existing_store(path: Path) -> SQLiteStore:
+    """Open a store that must already exist (a flag or tag on a new, empty file means a wrong ``--db``)."""
+    if str(path) != ":memory:" and not path.is_file():
+        raise StoreError(f"--db {path}: no such store (import your ledger first: cobrokit import)")
+    return SQLiteStore.open(path)
+
+
+def flag_command(args: argparse.Namespace) -> int:
+    """Handler of ``cobrokit flag``."""
+    now = dt.datetime.now(dt.UTC)
+    value = not args.off
+    with _existing_store(args.db) as store:
+        set_flag(
+            store,
+            args.debtor,
+            args.flag,
+            value,
+            reason=args.reason,
+            on=args.date or now.date(),
+            now=now,
+            tenant=args.tenant,
+        )
+    if value:
+        print(f"debtor {args.debtor}: {args.flag} set; the ladder sends this debtor nothing until it is cleared")
+    else:
+        print(f"debtor {args.debtor}: {args.flag} cleared; the next run takes the debtor up again")
+    return 0
+
+
+def tag_command(args: argparse.Namespace) -> int:
+    """Handler of ``cobrokit tag``."""
+    now = dt.datetime.now(dt.UTC)
+    with _existing_store(args.db) as store:
+        tags = set_tags(
+            store,
+            args.debtor,
+            add=tuple(args.add),
+            remove=tuple(args.remove),
+            reason=args.reason,
+            on=now.date(),
+            now=now,
+            tenant=args.tenant,
+        )
+    print(f"debtor {args.debtor} tags: {', '.join(sorted(tags)) or '(none)'}")
     return 0

@@ -8,11 +8,12 @@ import json
 import sys
 from typing import Any
 
+from cobrokit.builtin.sqlite_backend import check_not_self_sync
 from cobrokit.cli.options import add_db, add_tenant
 from cobrokit.errors import ConfigError
 from cobrokit.plugins import get_plugin_host
 from cobrokit.store.sqlite import SQLiteStore
-from cobrokit.sync import sync_backend
+from cobrokit.sync import sync
 
 __all__ = ["parse_setting", "parse_since", "register"]
 
@@ -44,7 +45,9 @@ def register(sub: Any) -> None:
         description="Read a backend (an installed plugin: see `cobrokit plugins`) and upsert its debtors, "
         "invoices, payments and credit notes into the store, then record the sync time that the "
         "freshness guard of `cobrokit run --backend NAME` checks. Secrets are never given here: "
-        "name the environment variable that holds them (e.g. --setting api_key_env=STRIPE_API_KEY).",
+        "name the environment variable that holds them (e.g. --setting api_key_env=STRIPE_API_KEY). "
+        "The embedded store is fed by `cobrokit import`; `--backend sqlite --setting path=OTHER.db` "
+        "copies another cobrokit store into it (a store is never synced into itself).",
     )
     add_db(parser)
     add_tenant(parser)
@@ -73,21 +76,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``cobrokit sync``."""
     settings = dict(args.settings)
+    check_not_self_sync(args.db, args.backend, settings)  # before the store is opened (and created)
     with SQLiteStore.open(args.db) as store:
         since = args.since
         if since == "last":
             since = store.last_synced(args.tenant, args.backend)
             if since is None:
                 raise ConfigError(f"--since last: backend {args.backend!r} never synced tenant {args.tenant!r}")
-        report = sync_backend(
-            store,
-            get_plugin_host(),
-            args.backend,
-            settings,
-            tenant=args.tenant,
-            since=since,
-            batch_size=args.batch_size,
-        )
+        backend = get_plugin_host().backend(args.backend, settings)
+        try:
+            report = sync(store, backend, tenant=args.tenant, since=since, batch_size=args.batch_size)
+        finally:
+            close = getattr(backend, "close", None)
+            if callable(close):  # e.g. the sqlite backend's read-only source
+                close()
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
