@@ -2,6 +2,13 @@
 
 The dispatcher takes outbox rows that are due, and for each one:
 
+0. checks the notice is not out of date (only rows that cannot have gone out: ``planned``,
+   ``failed_retryable``): a notice whose debtor and cycle have a notice planned on a later
+   business date (a later step: the dispatcher did not run for days) is marked
+   ``superseded`` ("a later step replaces it") — only the latest step goes; a reminder
+   before the due date (cycle ``…-pre-<due date>``) whose due date has passed in the
+   debtor's time zone is ``superseded`` too. A confirmation of an agreed plan and a
+   thank-you are never replaced so;
 1. checks the contact window in the debtor's time zone (outside it, the row waits) and,
    with ``guardrails.no_contact_on_holidays``, the public holidays of the debtor's country
    and region on the day it would go out (on a holiday, the row waits for the window start
@@ -17,7 +24,9 @@ The dispatcher takes outbox rows that are due, and for each one:
    ``invoices_left_out`` when it is sent); when none is left, the notice is ``refused``;
 3. checks it is still wanted: a notice whose invoices were paid after the decision is
    marked ``superseded`` and not sent (chasing a client who already paid is the worst
-   failure of a dunning tool);
+   failure of a dunning tool); and that no other notice went to the same debtor in this
+   dispatch call — at most one does, the others stay due for the next call (journaled
+   ``deferred``, "one contact a day", once per row);
 4. builds the :class:`~cobrokit.notice.Notice` from the decision's payload and the store
    (interest with its explanation, fees, plan offer — or, for a missed plan instalment,
    the agreed plan and its grace date — pay-now link) and renders it; a notice that cannot
@@ -25,7 +34,10 @@ The dispatcher takes outbox rows that are due, and for each one:
    that is not published (:class:`~cobrokit.interest.errors.MissingRateError`) does not
    block the notice: it goes out without the interest section (principal and fees are
    right) and ``interest_omitted`` is journaled with the message saying how to supply the
-   rate. The message is dated at the dispatch moment (``metadata["sent_at"]``, in the
+   rate; so does a currency the interest cannot be computed in. A regime whose fixed
+   compensation is in another currency than the debt (Ley 3/2004's EUR 40 on a USD
+   invoice, the UK's GBP sums on a EUR one) gives the interest without the compensation,
+   journaled ``compensation_omitted``. The message is dated at the dispatch moment (``metadata["sent_at"]``, in the
    debtor's time zone);
 5. marks the row ``sending`` (committed), sends with the row's idempotency key, then marks
    it ``sent`` with the provider's id, or ``failed_retryable`` (tried again later with
@@ -70,7 +82,8 @@ import attrs
 from cobrokit.calendar import calendar_for
 from cobrokit.channel import Attachment, Channel, DeliveryReceipt, DeliveryStatus, Message
 from cobrokit.engine import WINDOWED_CHANNELS, outbox_key, stage_of, zone_of
-from cobrokit.errors import CobrokitError
+from cobrokit.errors import CobrokitError, CurrencyMismatchError
+from cobrokit.interest.compensation import NoCompensation
 from cobrokit.interest.errors import MissingRateError
 from cobrokit.ladder.config import Config
 from cobrokit.model import DEFAULT_TENANT, Invoice
@@ -84,6 +97,7 @@ from cobrokit.store.sqlite import SQLiteStore
 from cobrokit.writeback import WriteBack
 
 if TYPE_CHECKING:
+    from cobrokit.interest.regimes import Regime
     from cobrokit.model import Debtor
     from cobrokit.plans import PaymentPlan
 
@@ -122,7 +136,19 @@ def _interest(
     as_of: dt.date,
     config: Config,
     host: PluginHost | None,
+    compensation_omitted: list[str] | None = None,
 ) -> InterestSummary | None:
+    """The interest section of a notice over *invoices*, or ``None`` when none is late.
+
+    A regime whose fixed compensation is set in another currency than the debt's (EUR 40
+    under Ley 3/2004 for a USD debt, the UK's GBP sums for a EUR debt) cannot compensate in
+    the debt's currency: the interest is computed without the compensation (its legal
+    source is not cited) and *compensation_omitted* receives the reason, once.
+
+    Raises:
+        MissingRateError: a period with no published rate.
+        CobrokitError: the regime is not installed; anything else the computation raises.
+    """
     regimes: dict[str, Any]
     if host is not None:
         regimes = host.regimes()
@@ -138,8 +164,20 @@ def _interest(
     segments: list[InterestLine] = []
     sources: list[str] = []
     day_count = ""
+    bare: Regime | None = None  # the regime without its fixed compensation, once needed
     for invoice in invoices:
-        result = invoice_interest(store, regime, invoice, as_of, extra_rates=extra)
+        try:
+            result = invoice_interest(store, bare or regime, invoice, as_of, extra_rates=extra)
+        except CurrencyMismatchError as exc:
+            if exc.field != "compensation" or bare is not None or not attrs.has(type(regime)):
+                raise  # not the compensation's currency (or no way to leave it out): no interest section
+            # the regime sets its fixed compensation in another currency (EUR 40, GBP 40/70/100):
+            # the interest is still owed and computable; only the compensation is left out
+            bare = attrs.evolve(regime, compensation=NoCompensation())
+            if compensation_omitted is not None:
+                why = exc.reason.removesuffix(" (convert the debt or compute without compensation)")
+                compensation_omitted.append(f"{why}: the notice shows the interest without the fixed compensation")
+            result = invoice_interest(store, bare, invoice, as_of, extra_rates=extra)
         if result is None:
             continue
         summary = result.to_summary()
@@ -150,6 +188,10 @@ def _interest(
             if source not in sources:
                 sources.append(source)
         day_count = summary.day_count
+    if bare is not None:  # the compensation is not claimed: its legal source is not cited
+        cited = regime.compensation.source
+        if cited:
+            sources = [source for source in sources if not source.startswith(cited)]
     if interest is None or compensation is None:
         return None
     return InterestSummary(
@@ -170,18 +212,37 @@ def build_notice(
     *,
     leave_out: Collection[str] = (),
     omitted: list[str] | None = None,
+    compensation_omitted: list[str] | None = None,
 ) -> Notice:
     """Rebuild the notice an outbox row stands for, from its payload and the store.
 
     A statutory rate the tables lack (:class:`~cobrokit.interest.errors.MissingRateError`)
     leaves the interest section out (``interest=None``: principal and fees are still
-    right); any other error propagates.
+    right), and so does a currency the regime cannot compute in. A regime whose fixed
+    compensation is in another currency than the debt (EUR 40 for a USD debt, GBP sums
+    for a EUR debt) gets the interest without the compensation. Any other error propagates.
+
+    The notice's ``extra`` carries, besides the cycle and channel:
+
+    * for a hand-off (``handoff`` and ``legal`` stages, or any stage whose action is
+      ``handoff``): ``agency_name``, ``agency_contact``, ``lawyer_name`` and
+      ``lawyer_contact`` from ``[channels.handoff]``, those that are set
+      (:func:`cobrokit.builtin.handoff.handoff_contacts`);
+    * for a thank-you: as the notice's lines, the invoices of the paid cycle (settled ones
+      show ``open`` zero), and ``payment_amount``: the debtor's latest payment in the
+      currency on or before the notice date and after the cycle's first due date (all
+      payments of that day together), when there is one.
 
     Args:
         leave_out: ids of invoices not to list (the dispatcher passes those disputed or on
             hold when the notice goes out).
         omitted: when given, receives the reason of each section left out (the missing
             rate's message, which says how to supply it).
+        compensation_omitted: when given, receives the reason the fixed compensation was
+            left out of the interest section (a currency the regime cannot compensate in).
+
+    Raises:
+        ConfigError: ``[channels.handoff]`` holds an unknown or malformed setting (hand-offs).
     """
     payload = row.payload_data
     as_of = dt.date.fromisoformat(row.as_of)
@@ -190,7 +251,11 @@ def build_notice(
         raise CobrokitError(f"debtor {row.debtor_id} no longer exists")
     lines = []
     invoices = []
-    for invoice_id, open_minor in payload.get("invoices", []):
+    stage = stage_of(row.stage)
+    listed = [(str(i), int(m)) for i, m in payload.get("invoices", [])]
+    if stage == "thank_you" and not listed:  # a thank-you names the invoices of the cycle it closes
+        listed = _cycle_invoices(store, row, as_of)
+    for invoice_id, open_minor in listed:
         invoice = store.get_invoice(row.tenant, invoice_id)
         if invoice is None or invoice.id in leave_out:
             continue
@@ -219,10 +284,13 @@ def build_notice(
     interest = None
     if payload.get("interest_regime") and invoices:
         try:
-            interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host)
+            interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host, compensation_omitted)
         except MissingRateError as exc:  # no published rate: the notice goes out without interest
             if omitted is not None:
                 omitted.append(str(exc))
+        except CurrencyMismatchError as exc:  # the regime cannot compute in this currency at all
+            if omitted is not None:
+                omitted.append(f"{exc}: the notice goes out without the interest section")
     plan_offer = None
     extra: dict[str, Any] = {
         "cycle": row.cycle,
@@ -231,10 +299,19 @@ def build_notice(
     }
     if payload.get("instalment") is not None:  # a plan notice names the instalment it is about
         extra["instalment"] = int(payload["instalment"])
-    if stage_of(row.stage) == "thank_you" and config.plans.reward_percent is not None:
+    if stage == "thank_you":
+        since = min((line.due_date for line in lines), default=None)
+        paid = _latest_payment(store, row, as_of, since)
+        if paid is not None:
+            extra["payment_amount"] = paid
+    if stage == "thank_you" and config.plans.reward_percent is not None:
         reward = _reward(store, row, as_of, config)
         if reward is not None:
             extra["reward"] = reward
+    if stage in HANDOFF_STAGES or payload.get("action") == "handoff":
+        from cobrokit.builtin.handoff import handoff_contacts
+
+        extra.update(handoff_contacts(config))
     if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
         plan, plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
         if plan is not None and payload.get("missed_since"):
@@ -251,8 +328,8 @@ def build_notice(
         tenant=row.tenant,
         debtor=debtor,
         creditor=config.creditor,
-        stage=stage_of(row.stage),
-        template=payload.get("template", stage_of(row.stage)),
+        stage=stage,
+        template=payload.get("template", stage),
         tone=payload.get("tone", "friendly"),
         as_of=as_of,
         currency=currency,
@@ -265,6 +342,40 @@ def build_notice(
         action=payload.get("action", ""),
         extra=extra,
     )
+
+
+HANDOFF_STAGES = frozenset({"handoff", "legal"})
+"""Stages whose notices tell the debtor who the debt was passed to (``[channels.handoff]``)."""
+
+
+def _cycle_invoices(store: SQLiteStore, row: jr.OutboxRow, as_of: dt.date) -> list[tuple[str, int]]:
+    """``(invoice id, open minor units on as_of)`` of the invoices the notices of *row*'s cycle listed."""
+    ids: list[str] = []
+    found = store.conn.execute(
+        "SELECT payload FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'notice' "
+        "ORDER BY as_of, created_at, key",
+        (row.tenant, row.debtor_id, row.cycle),
+    )
+    for (text,) in found:
+        for invoice_id, _ in json.loads(text).get("invoices", []):
+            if str(invoice_id) not in ids:
+                ids.append(str(invoice_id))
+    if not ids:
+        return []
+    opens = store.open_amounts(row.tenant, as_of, invoice_ids=ids)
+    return [(i, opens[i]) for i in ids if i in opens]
+
+
+def _latest_payment(store: SQLiteStore, row: jr.OutboxRow, as_of: dt.date, since: dt.date | None) -> Money | None:
+    """The debtor's latest payment in *row*'s currency on or before *as_of* (that day's payments
+    summed), made after *since* (the paid cycle's first due date): ``None`` when there is none
+    (a cycle closed by a credit note thanks for no payment)."""
+    found = store.conn.execute(
+        "SELECT date, SUM(amount_minor) FROM payment WHERE tenant = ? AND debtor_id = ? AND currency = ? "
+        "AND date <= ? AND date > ? GROUP BY date ORDER BY date DESC LIMIT 1",
+        (row.tenant, row.debtor_id, row.currency, as_of.isoformat(), since.isoformat() if since else ""),
+    ).fetchone()
+    return None if found is None else Money.from_minor(int(found[1]), row.currency)
 
 
 def _agreed_plan(
@@ -529,10 +640,13 @@ def dispatch(
             for row in jr.iter_outbox(store, tenant, statuses=(*PENDING, "unknown") if resend else PENDING)
             if row.status != "unknown" or row.detail == RESEND_PENDING  # held rows wait for a person
         ]
+        contacted: set[str] = set()  # debtors a notice went to in this call: one contact a day
         for row in rows[: limit if limit is not None else len(rows)]:
-            status = _deliver_one(store, host, row, config, now, stamp, built, render, write_back)
+            status = _deliver_one(store, host, row, config, now, stamp, built, render, write_back, contacted)
             outcomes[status] += 1
             handled.append((row.key, status))
+            if status == "sent" and row.kind == "notice":
+                contacted.add(row.debtor_id)
     return DispatchResult(outcomes, tuple(handled))
 
 
@@ -594,7 +708,14 @@ def _deliver_one(
     built: dict[str, Channel],
     render: Callable[[Notice, str], Message],
     write_back: WriteBack | None = None,
+    contacted: Collection[str] = (),
 ) -> str:
+    if row.kind == "notice" and row.status in STALE_CHECKED:
+        stale = _stale(store, row, now)
+        if stale:
+            _settle_unsent(store, row, "superseded", stale, stamp, now, detail=stale)
+            log.info("notice %s superseded at send time", row.key)
+            return "superseded"
     if row.not_before and row.channel not in WINDOWED_CHANNELS and now < dt.datetime.fromisoformat(row.not_before):
         return "waiting"
     if row.status == "sending":
@@ -651,9 +772,19 @@ def _deliver_one(
             )
             return "superseded"
 
+    if row.debtor_id in contacted:  # a notice already went to this debtor in this dispatch
+        if row.detail != ONE_CONTACT:
+            with store.transaction():
+                _update(store, row.key, stamp, detail=ONE_CONTACT)
+                _journal(store, row, "deferred", ONE_CONTACT, stamp)
+        return "deferred"
+
     omitted: list[str] = []
+    uncompensated: list[str] = []
     try:
-        notice = build_notice(store, row, config, host, leave_out=paused, omitted=omitted)
+        notice = build_notice(
+            store, row, config, host, leave_out=paused, omitted=omitted, compensation_omitted=uncompensated
+        )
         message = render(notice, row.channel)
     except CobrokitError as exc:
         _settle_unsent(store, row, "render_failed", str(exc), stamp, now)
@@ -692,6 +823,8 @@ def _deliver_one(
                 _journal(store, row, "invoices_left_out", reason, stamp, {"invoices": [*paused]})
             for reason in omitted:  # the message says how to supply the missing rate
                 _journal(store, row, "interest_omitted", reason, stamp)
+            for reason in uncompensated:  # a currency the regime's fixed compensation is not in
+                _journal(store, row, "compensation_omitted", reason, stamp)
         if write_back is not None:
             try:
                 _write_back(store, row, notice, stamp, write_back)
@@ -700,6 +833,49 @@ def _deliver_one(
         host.hook.cobrokit_notice_sent(message=message, receipt=receipt)
         return "sent"
     return _failed(store, row._replace(attempts=row.attempts + 1), receipt, stamp, host, message)
+
+
+STALE_CHECKED = ("planned", "failed_retryable")
+"""Statuses of a notice the dispatcher may still find stale (one that may have gone out is never)."""
+
+ONE_CONTACT = "one contact a day: another notice went to this debtor in this dispatch; waits for the next one"
+
+_LATER_STEP_SQL = """
+SELECT stage, as_of FROM outbox
+ WHERE tenant = ? AND debtor_id = ? AND as_of > ? AND cycle = ? AND kind = 'notice'
+   AND status NOT IN ('render_failed', 'failed_permanent')
+ ORDER BY as_of DESC LIMIT 1
+"""
+
+NEVER_REPLACED = frozenset({"plan_confirmation", "thank_you"})
+"""Stages whose notice no later step replaces (a confirmation of an agreed plan, a thank-you)."""
+
+
+def _stale(store: SQLiteStore, row: jr.OutboxRow, now: dt.datetime) -> str:
+    """Why the notice *row* is out of date at send time, or ``""``.
+
+    * A later step of the same debtor and cycle was planned (a notice row planned on a
+      later business date): only the latest step goes — after days without a dispatch the
+      debtor gets the ultimatum, not the pile of reminders before it.
+    * A reminder before the due date (cycle ``…-pre-<due date>``) whose due date has passed
+      (the debtor's date): "due on 2 March" is not sent on 3 March.
+    """
+    if "-pre-" in row.cycle:
+        try:
+            due = dt.date.fromisoformat(row.cycle.rsplit("-pre-", 1)[1])
+        except ValueError:
+            due = None
+        if due is not None:
+            debtor = store.get_debtor(row.tenant, row.debtor_id)
+            today = now.astimezone(zone_of(debtor.timezone if debtor is not None else "UTC")).date()
+            if today > due:
+                return f"the due date passed before it went out (due on {_day_text(due)})"
+    if stage_of(row.stage) in NEVER_REPLACED:
+        return ""
+    later = store.conn.execute(_LATER_STEP_SQL, (row.tenant, row.debtor_id, row.as_of, row.cycle)).fetchone()
+    if later is not None:
+        return f"a later step replaces it ({later[0]} planned on {later[1]})"
+    return ""
 
 
 def _debtor_refusal(debtor: Debtor | None, *, thank_you: bool) -> str:

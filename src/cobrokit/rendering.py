@@ -399,6 +399,18 @@ def build_context(
             "total": summary.interest + summary.compensation,
         }
     plan = _plan_context(notice, extra)
+    interest_total = notice.interest.interest if notice.interest else zero
+    compensation = notice.interest.compensation if notice.interest else zero
+    remaining = [  # what makes up the balance (a thank-you lists what is still owed)
+        {"item": item, "amount": amount}
+        for item, amount in (
+            ("principal", notice.principal),
+            ("interest", interest_total),
+            ("compensation", compensation),
+            ("fees", notice.fees),
+        )
+        if not amount.is_zero()
+    ]
     due_dates = [line.due_date for line in notice.lines]
     instalment = _plan_instalment(notice, plan, extra)
     return {
@@ -446,8 +458,9 @@ def build_context(
         "principal": notice.principal,
         "fees": notice.fees,
         "interest": interest,
-        "interest_total": notice.interest.interest if notice.interest else zero,
-        "compensation": notice.interest.compensation if notice.interest else zero,
+        "interest_total": interest_total,
+        "compensation": compensation,
+        "remaining": remaining,
         # the notice carries late-payment interest or recovery compensation: only then do
         # texts speak of interest (no regime, as for US debtors, means none is claimed)
         "interest_applies": notice.interest is not None
@@ -1132,7 +1145,9 @@ def _letter_document(
         recipient.insert(1, f"{label('tax_id')} {context['debtor']['tax_id']}")
     debt = None
     rows: list[tuple[str, ...]]
-    if notice.lines:
+    # a thank-you for a balance paid in full has no debt to set out
+    settled_thanks = "thank_you" in (notice.stage, notice.template) and notice.total_due.is_zero()
+    if notice.lines and not settled_thanks:
         rows = [
             (
                 inv["number"],
@@ -1151,6 +1166,8 @@ def _letter_document(
         else:
             first = label("down_payment_due") if instalment["down_payment"] else label("instalment_due")
         totals = [(first, fmt.money(notice.principal))]
+        if instalment is None and notice.principal.is_zero():  # invoices paid, other items still owed
+            totals = []
         if notice.interest is not None:
             if not notice.interest.interest.is_zero():
                 totals.append((label("interest"), fmt.money(notice.interest.interest)))

@@ -177,12 +177,12 @@ def test_with_the_configuration_the_script_is_rendered_again(store: SQLiteStore,
     [written] = pending_call_tasks(store, calls, as_of=due + dt.timedelta(days=20))
     assert written.stage == "whats_wrong"
     assert "1.210,00\xa0€ con 15 días de retraso" in written.script  # as written on 17 Mar 2026
-    assert "27 de marzo de 2026" in written.script  # its firm date
+    assert "23 de marzo de 2026" in written.script  # its firm date (17 Mar + 5 = Sunday 22: Monday)
     later = dt.date(2026, 6, 1)  # 1 Jun − 2 Mar = 29 + 30 + 31 + 1 = 91 days overdue
     [kept] = pending_call_tasks(store, calls, as_of=later)
     assert kept.oldest_days_overdue == 91 and kept.script == written.script  # no configuration: same script
     [fresh] = pending_call_tasks(store, calls, as_of=later, config=config)
     assert fresh.oldest_days_overdue == 91
     assert "con 91 días de retraso" in fresh.script and "15 días" not in fresh.script
-    assert "27 de marzo de 2026" not in fresh.script  # a past firm date is not quoted
+    assert "23 de marzo de 2026" not in fresh.script  # a past firm date is not quoted
     assert fresh.created == written.created and fresh.key == written.key

@@ -169,12 +169,14 @@ def test_index_pdf_has_the_claim_the_warnings_and_the_contents(case_zip) -> None
     # the claim is the statement's total due: both invoices' principal, the EUR 15 ultimatum fee, interest
     # and EUR 40 compensation per late invoice (the disputed one still counts: it is still owed)
     assert claim.currency == "EUR" and claim.amount > 12400
+    # the default configuration's creditor is in "España": the index is in Spanish (the court notes
+    # themselves are English text from cobrokit.reports.jurisdiction)
     for expected in (
-        "Case file — Talleres Ruiz SL",
-        "Jurisdiction notes — Spain",
+        "Expediente — Talleres Ruiz SL",
+        "Notas de jurisdicción — España",
         "above the EUR 2,000 small-claims limit",
         "MASC",
-        "timeline.csv — every event in date order",
+        "timeline.csv — todos los eventos por fecha",
     ):
         assert expected in text.replace("\n", " "), expected
         assert expected in index_text.replace("\n", " ")

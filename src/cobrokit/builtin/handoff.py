@@ -16,8 +16,20 @@ records the hand-off in the journal.
 
 Settings (``[channels.handoff]`` in ``cobrokit.toml``):
 
-``folder``   where case files are written (required to write them, e.g. ``outbox/dossiers``)
-``format``   ``"zip"`` (default) or ``"dir"`` (a folder per case)
+``folder``          where case files are written (required to write them, e.g. ``outbox/dossiers``)
+``format``          ``"zip"`` (default) or ``"dir"`` (a folder per case)
+``agency_name``     the collection agency the ``handoff`` stage passes debts to, as the
+                    debtor's letter names it
+``agency_contact``  how the debtor reaches the agency (phone, email, address: one line);
+                    printed only with ``agency_name``
+``lawyer_name``     the lawyers (or firm) of the ``legal`` stage
+``lawyer_contact``  how the debtor reaches them (one line)
+
+The four names and contacts go into the hand-off notices' ``extra``
+(:func:`handoff_contacts`, read by :func:`cobrokit.dispatch.build_notice`). Without
+``agency_name`` the hand-off letter does not claim a referral to a named party: it says
+the debt is being passed to an external collection agency that will contact the debtor,
+and gives the creditor's own contact for questions.
 """
 
 from __future__ import annotations
@@ -35,16 +47,44 @@ if TYPE_CHECKING:
     from cobrokit.plugins.manager import PluginHost
     from cobrokit.store.sqlite import SQLiteStore
 
-__all__ = ["dossier_path"]
+__all__ = ["CONTACT_SETTINGS", "dossier_path", "handoff_contacts"]
 
-_KNOWN = {"folder", "format"}
+CONTACT_SETTINGS: tuple[str, ...] = ("agency_name", "agency_contact", "lawyer_name", "lawyer_contact")
+"""The ``[channels.handoff]`` settings that name who a debt is passed to, as notices print them."""
+
+_KNOWN = ("folder", "format", *CONTACT_SETTINGS)
+
+
+def _raw(config: Config) -> Mapping[str, Any]:
+    """``[channels.handoff]``, with its keys checked."""
+    raw: Mapping[str, Any] = config.channels.get("handoff", {})
+    unknown = sorted(set(raw) - set(_KNOWN))
+    if unknown:
+        raise ConfigError(f"channels.handoff: unknown setting(s) {', '.join(unknown)}; known: {', '.join(_KNOWN)}")
+    return raw
+
+
+def handoff_contacts(config: Config) -> dict[str, str]:
+    """``{setting: text}`` of the :data:`CONTACT_SETTINGS` set in ``[channels.handoff]`` (blank ones left out).
+
+    Raises:
+        ConfigError: an unknown setting in ``[channels.handoff]``, or a contact setting that
+            is not a string.
+    """
+    raw = _raw(config)
+    contacts: dict[str, str] = {}
+    for name in CONTACT_SETTINGS:
+        value = raw.get(name, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"channels.handoff: {name} must be a string, not {type(value).__name__}")
+        text = " ".join(value.split())
+        if text:
+            contacts[name] = text
+    return contacts
 
 
 def _settings(config: Config) -> tuple[Path | None, bool]:
-    raw: Mapping[str, Any] = config.channels.get("handoff", {})
-    unknown = sorted(set(raw) - _KNOWN)
-    if unknown:
-        raise ConfigError(f"channels.handoff: unknown setting(s) {', '.join(unknown)}; known: folder, format")
+    raw = _raw(config)
     fmt = str(raw.get("format", "zip")).lower()
     if fmt not in ("zip", "dir"):
         raise ConfigError(f"channels.handoff: format must be 'zip' or 'dir', not {fmt!r}")

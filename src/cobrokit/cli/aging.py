@@ -10,7 +10,7 @@ from typing import Any
 
 from cobrokit.aging import BUCKETS, AgingReport
 from cobrokit.cli.options import add_db, add_tenant, iso_date, today
-from cobrokit.reports.aging import aging_report, render_table
+from cobrokit.reports.aging import aging_report, debtor_names, render_table, top_rows
 from cobrokit.store.sqlite import SQLiteStore
 
 
@@ -19,7 +19,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "aging",
         help="aging report: who owes what, for how long",
-        description="Open principal per debtor in buckets of days past due, per currency, with DSO.",
+        description="Open principal per debtor in buckets of days past due, per currency, with DSO. The table "
+        "names the largest debtors; --json and --csv give ids only.",
     )
     add_db(parser)
     add_tenant(parser)
@@ -38,13 +39,16 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.as_of or today()
     with SQLiteStore.open(args.db) as store:
         report = aging_report(store, as_of, tenant=args.tenant)
+        names: dict[str, str] = {}
+        if not (args.json or args.csv):  # the table names the top debtors (the creditor's own data)
+            names = debtor_names(store, (d for d, _ in top_rows(report, args.top)), tenant=args.tenant)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif args.csv:
         write_csv(report)
     else:
-        print(render_table(report, top=args.top))
+        print(render_table(report, top=args.top, names=names))
     return 0
 
 

@@ -94,7 +94,11 @@ def register(sub: Any) -> None:
         metavar="N",
         help="days after a promised date before a promise is broken (default 2)",
     )
-    report.add_argument("--locale", default="en", help="locale of amounts and dates (default en)")
+    report.add_argument(
+        "--locale",
+        default="en",
+        help="language of the headings (es or en) and locale of amounts and dates (default en)",
+    )
     report.set_defaults(func=report_command)
 
     statement = sub.add_parser(
@@ -137,6 +141,11 @@ def register(sub: Any) -> None:
     )
     dossier.add_argument("--as-of", type=iso_date, default=None, metavar="DATE", help="default: today")
     dossier.add_argument("--force", action="store_true", help="replace an existing case file")
+    dossier.add_argument(
+        "--locale",
+        default=None,
+        help="language of the index (es or en; default: the creditor's country, else the debtor's locale)",
+    )
     dossier.set_defaults(func=dossier_command)
 
     credit = sub.add_parser(
@@ -228,6 +237,10 @@ def statement_command(args: argparse.Namespace) -> int:
         )
     write_statement(statement, args.out)
     print(f"statement written to {args.out}")
+    for section in statement.currencies:  # the technical reasons are for the creditor, never on the statement
+        for item in section.interest:
+            if item.error:
+                print(f"note: invoice {item.invoice_id}: {item.error}", file=sys.stderr)
     return 0
 
 
@@ -247,6 +260,7 @@ def dossier_command(args: argparse.Namespace) -> int:
             config=config,
             host=get_plugin_host(),
             replace=args.force,
+            locale=args.locale,
         )
     claims = ", ".join(str(c) for c in result.claims) or "nothing"
     print(

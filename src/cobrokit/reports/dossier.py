@@ -55,7 +55,7 @@ import attrs
 
 from cobrokit import __version__
 from cobrokit.errors import CobrokitError, UnknownReferenceError, ValidationError
-from cobrokit.formatting import Formatter
+from cobrokit.formatting import Formatter, babel_locale, normalize_locale
 from cobrokit.interest import explain
 from cobrokit.letters import LetterDocument, LetterTable
 from cobrokit.model import DEFAULT_TENANT, Debtor
@@ -63,7 +63,10 @@ from cobrokit.money import Money
 from cobrokit.reports.jurisdiction import DebtForLimitation, JurisdictionNotes, jurisdiction_notes
 from cobrokit.reports.pdf import render_pdf
 from cobrokit.reports.statement import (
+    CurrencyStatement,
+    InvoiceInterest,
     Statement,
+    country_name,
     debtor_statement,
     open_by_invoice,
     statement_html,
@@ -76,7 +79,15 @@ if TYPE_CHECKING:
     from cobrokit.ladder.config import Config
     from cobrokit.plugins.manager import PluginHost
 
-__all__ = ["CONTENT_STATUSES", "Dossier", "DossierFile", "NoticeRecord", "TimelineEntry", "build_dossier"]
+__all__ = [
+    "CONTENT_STATUSES",
+    "Dossier",
+    "DossierFile",
+    "NoticeRecord",
+    "TimelineEntry",
+    "build_dossier",
+    "dossier_locale",
+]
 
 CONTENT_STATUSES = frozenset({"sent", "delivered", "sending", "unknown"})
 """Outbox statuses whose notice (may have) reached the debtor: their content is included."""
@@ -456,6 +467,187 @@ def _render_notices(
 # -- the index -------------------------------------------------------------------------------------
 
 
+_INDEX_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Case file",
+        "as_of": "Case file as of {date}",
+        "claim": "Claim in {currency}: {total} = ledger balance {balance} (open principal {principal}, fees "
+        "{fees}, unapplied {unapplied}) + interest {interest} + fixed compensation {compensation}",
+        "under": " under {regime}",
+        "pending": "Interest still to be computed (no published rate yet) on: {invoices}.",
+        "ladder": "Ladder ({currency}): stage {stage}, cycle {cycle}",
+        "flags": "Debtor flags: {flags}.",
+        "insolvent": "insolvent",
+        "cease_contact": "cease-contact",
+        "on_hold": "on hold",
+        "disputed": "Disputed invoices: {invoices}.",
+        "plan": "Payment plan {plan} v{version}: {state}, {paid} paid, {remaining} remaining.",
+        "promise": "Promise {promise}: {amount} {currency} by {date}, {state}.",
+        "none": "none",
+        "notices": "{notices} notice(s) and effects on record, {sent} notice(s) sent; {events} events in the timeline.",
+        "jurisdiction": "Jurisdiction notes — {title}, claim {claim}:",
+        "unknown_jurisdiction": "unknown jurisdiction",
+        "warning": "WARNING",
+        "open_invoices": "Open invoices",
+        "invoice": "Invoice",
+        "due": "Due",
+        "days_overdue": "Days overdue",
+        "open": "Open",
+        "interest": "Late-payment interest",
+        "days_late": "Days late",
+        "interest_col": "Interest",
+        "compensation": "Compensation",
+        "regime": "Regime",
+        "not_yet": "pending: {periods}",
+        "not_computed": "not computed (interest.txt)",
+        "sources": "Sources",
+        "timeline": "Timeline ({events} events; in full in timeline.csv and case.json):",
+        "contents": "Contents of this case file:",
+        "disclaimer": "These notes orient the reader; they are not legal advice. Check the current rules before "
+        "filing.",
+        "prepared": "Prepared with cobrokit {version}",
+        "notice_content": "notice content",
+        "index.pdf": "this index",
+        "index.txt": "this index as plain text",
+        "case.json": "the whole case, machine-readable",
+        "timeline.csv": "every event in date order",
+        "notices.csv": "every notice with its delivery receipt",
+        "invoices.csv": "every invoice with its open amount",
+        "statement.pdf": "statement of account",
+        "statement.html": "statement of account (HTML)",
+        "interest.txt": "interest computation, line by line",
+        "MANIFEST.sha256": "SHA-256 of every other file",
+    },
+    "es": {
+        "title": "Expediente",
+        "as_of": "Expediente a {date}",
+        "claim": "Reclamación en {currency}: {total} = saldo contable {balance} (principal pendiente {principal}, "
+        "gastos {fees}, no aplicado {unapplied}) + intereses {interest} + indemnización fija {compensation}",
+        "under": " según {regime}",
+        "pending": "Intereses pendientes de cálculo (tipo aún no publicado) de: {invoices}.",
+        "ladder": "Escalado ({currency}): etapa {stage}, ciclo {cycle}",
+        "flags": "Marcas del deudor: {flags}.",
+        "insolvent": "insolvente",
+        "cease_contact": "no contactar",
+        "on_hold": "en pausa",
+        "disputed": "Facturas en disputa: {invoices}.",
+        "plan": "Plan de pagos {plan} v{version}: {state}, pagado {paid}, pendiente {remaining}.",
+        "promise": "Promesa de pago {promise}: {amount} {currency} antes del {date}, {state}.",
+        "none": "ninguna",
+        "notices": "{notices} notificación(es) y efectos registrados, {sent} notificación(es) enviada(s); "
+        "{events} eventos en la cronología.",
+        "jurisdiction": "Notas de jurisdicción — {title}, reclamación {claim}:",
+        "unknown_jurisdiction": "jurisdicción desconocida",
+        "warning": "AVISO",
+        "open_invoices": "Facturas pendientes",
+        "invoice": "Factura",
+        "due": "Vencimiento",
+        "days_overdue": "Días de retraso",
+        "open": "Pendiente",
+        "interest": "Intereses de demora",
+        "days_late": "Días de retraso",
+        "interest_col": "Intereses",
+        "compensation": "Indemnización",
+        "regime": "Régimen",
+        "not_yet": "pendiente: {periods}",
+        "not_computed": "no calculados (interest.txt)",
+        "sources": "Fuentes",
+        "timeline": "Cronología ({events} eventos; completa en timeline.csv y case.json):",
+        "contents": "Contenido de este expediente:",
+        "disclaimer": "Estas notas orientan al lector; no son asesoramiento jurídico. Compruebe las normas "
+        "vigentes antes de presentar la demanda.",
+        "prepared": "Preparado con cobrokit {version}",
+        "notice_content": "contenido de la notificación",
+        "index.pdf": "este índice",
+        "index.txt": "este índice en texto plano",
+        "case.json": "todo el expediente, legible por máquina",
+        "timeline.csv": "todos los eventos por fecha",
+        "notices.csv": "todas las notificaciones con su acuse de entrega",
+        "invoices.csv": "todas las facturas con su importe pendiente",
+        "statement.pdf": "extracto de cuenta",
+        "statement.html": "extracto de cuenta (HTML)",
+        "interest.txt": "cálculo de los intereses, línea a línea",
+        "MANIFEST.sha256": "SHA-256 de todos los demás archivos",
+    },
+}
+
+_STATES_ES = {
+    # plans (cobrokit.plans.PlanState)
+    "proposed": "propuesto",
+    "accepted": "aceptado",
+    "active": "en curso",
+    "completed": "cumplido",
+    "breached": "incumplido",
+    "cancelled": "cancelado",
+    "renegotiated": "renegociado",
+    # promises (cobrokit.promises.PromiseState)
+    "pending": "pendiente",
+    "kept": "cumplida",
+    "broken": "incumplida",
+}
+
+
+def _state(value: str, labels: Mapping[str, str]) -> str:
+    return _STATES_ES.get(value, value) if labels is _INDEX_LABELS["es"] else value
+
+
+_JURISDICTIONS_ES = {
+    "Spain": "España",
+    "England and Wales": "Inglaterra y Gales",
+    "Scotland": "Escocia",
+    "Northern Ireland": "Irlanda del Norte",
+}
+
+
+def _index_lang(locale: str) -> str:
+    return "es" if normalize_locale(locale).startswith("es") else "en"
+
+
+def _creditor_country(config: Config) -> str:
+    """The creditor's country code: ``address.country``, else a last address line naming a
+    country in Spanish or English (``España``, ``Spain``); ``""`` when unknown."""
+    address = config.creditor.address
+    code = address.country.strip().upper()
+    if len(code) == 2 and code.isalpha():
+        return code
+    named = (address.country or (address.lines[-1] if address.lines else "")).strip().casefold()
+    if not named:
+        return ""
+    for language in _INDEX_LABELS:
+        for territory, name in babel_locale(language).territories.items():
+            if len(territory) == 2 and territory.isalpha() and name.casefold() == named:
+                return str(territory)
+    return ""
+
+
+def dossier_locale(config: Config, debtor: Debtor, locale: str | None = None) -> str:
+    """The locale of the case file's index: it is read by the creditor's lawyer or agency.
+
+    *locale* when given; else the language of the creditor's country
+    (``[creditor] address.country`` in ``cobrokit.toml``, or a last address line that names a
+    country, ``España`` or ``Spain``: ``ES`` gives ``es_ES``, ``GB`` ``en_GB``; a country
+    whose language the index has no words for gives ``en``); else the debtor's locale. The
+    index has Spanish and English labels; amounts and dates follow the locale.
+
+    Raises:
+        ValidationError: *locale* is not a locale Babel knows.
+    """
+    if locale:
+        return normalize_locale(locale)
+    country = _creditor_country(config)
+    if country:
+        from babel.languages import get_official_languages
+
+        for language in get_official_languages(country, de_facto=True):
+            if language in _INDEX_LABELS:
+                try:
+                    return normalize_locale(f"{language}_{country}")
+                except ValidationError:
+                    return language
+        return "en"
+    return normalize_locale(debtor.locale or "en")
+
+
 _FILE_DESCRIPTIONS = {
     "index.pdf": "this index",
     "index.txt": "this index as plain text",
@@ -470,20 +662,29 @@ _FILE_DESCRIPTIONS = {
 }
 
 
-def _creditor_block(config: Config) -> list[str]:
+def _creditor_block(config: Config, locale: str) -> list[str]:
     c = config.creditor
-    lines = [c.name, *([c.tax_id] if c.tax_id else []), *c.address.lines, c.phone, c.email]
+    a = c.address
+    lines = [
+        c.name,
+        *([c.tax_id] if c.tax_id else []),
+        *a.lines,
+        " ".join(p for p in (a.postal_code, a.city) if p),
+        country_name(a.country, locale),
+        c.phone,
+        c.email,
+    ]
     return [line for line in lines if line]
 
 
-def _debtor_block(debtor: Debtor) -> list[str]:
+def _debtor_block(debtor: Debtor, locale: str) -> list[str]:
     a = debtor.address
     lines = [
         debtor.name,
         f"id {debtor.id}" + (f" · {debtor.tax_id}" if debtor.tax_id else ""),
         *a.lines,
         " ".join(p for p in (a.postal_code, a.city) if p),
-        a.country or debtor.country,
+        country_name(a.country or debtor.country, locale),
         ", ".join(debtor.emails),
         ", ".join(debtor.phones),
     ]
@@ -497,6 +698,28 @@ def _timeline_line(entry: TimelineEntry) -> str:
     return f"{head} — {detail}" if detail else head
 
 
+def _interest_row(
+    item: InvoiceInterest, c: CurrencyStatement, fmt: Formatter, labels: Mapping[str, str]
+) -> tuple[str, ...]:
+    if item.result is None:
+        comp = fmt.money(c.money(item.compensation_minor))
+        if item.missing_periods:
+            what = labels["not_yet"].format(periods=", ".join(item.missing_periods))
+        elif item.pending and item.missing_from is not None:
+            what = labels["not_yet"].format(periods=fmt.date(item.missing_from, "medium"))
+        else:
+            what = labels["not_computed"]
+        return (item.number, "-", what, comp, "-")
+    r = item.result
+    return (
+        item.number,
+        str(r.days_late),
+        fmt.money(c.money(item.interest_minor)),
+        fmt.money(r.compensation),
+        r.regime,
+    )
+
+
 def _index_document(
     debtor: Debtor,
     statement: Statement,
@@ -507,63 +730,61 @@ def _index_document(
     notes: Sequence[JurisdictionNotes],
     files: Sequence[str],
     status_lines: Sequence[str],
+    locale: str = "en",
 ) -> LetterDocument:
-    fmt = Formatter("en")
+    labels = _INDEX_LABELS[_index_lang(locale)]
+    fmt = Formatter(locale)
     body: list[str] = []
     for c in statement.currencies:
         m = c.money
         body.append(
-            f"Claim in {c.currency}: {fmt.money(m(c.total_due_minor))} = ledger balance "
-            f"{fmt.money(m(c.ledger_balance_minor))} (open principal {fmt.money(m(c.open_principal_minor))}, "
-            f"fees {fmt.money(m(c.fees_minor))}, unapplied {fmt.money(m(c.unapplied_minor))}) + interest "
-            f"{fmt.money(m(c.interest_minor))} + fixed compensation {fmt.money(m(c.compensation_minor))}"
-            + (f" under {statement.regime}" if statement.regime else "")
+            labels["claim"].format(
+                currency=c.currency,
+                total=fmt.money(m(c.total_due_minor)),
+                balance=fmt.money(m(c.ledger_balance_minor)),
+                principal=fmt.money(m(c.open_principal_minor)),
+                fees=fmt.money(m(c.fees_minor)),
+                unapplied=fmt.money(m(c.unapplied_minor)),
+                interest=fmt.money(m(c.interest_minor)),
+                compensation=fmt.money(m(c.compensation_minor)),
+            )
+            + (labels["under"].format(regime=statement.regime) if statement.regime else "")
             + "."
         )
+        pending = [i.number for i in c.interest if i.pending]
+        if pending:
+            body.append(labels["pending"].format(invoices=", ".join(pending)))
     body += list(status_lines)
     sent = sum(1 for n in notices if n.kind == "notice" and n.status in ("sent", "delivered"))
-    body.append(
-        f"{len(notices)} notice(s) and effects on record, {sent} notice(s) sent; "
-        f"{len(timeline)} events in the timeline."
-    )
+    body.append(labels["notices"].format(notices=len(notices), sent=sent, events=len(timeline)))
     for n in notes:
-        title = n.jurisdiction or n.country or "unknown jurisdiction"
-        body.append(f"Jurisdiction notes — {title}, claim {n.claim}:")
-        body += [f"• {line}" for line in n.lines()]
+        title = n.jurisdiction or (country_name(n.country, locale) if n.country else "")
+        if labels is _INDEX_LABELS["es"]:
+            title = _JURISDICTIONS_ES.get(n.jurisdiction, title)
+        body.append(
+            labels["jurisdiction"].format(title=title or labels["unknown_jurisdiction"], claim=fmt.money(n.claim))
+        )
+        body += [f"• {labels['warning']}: {w}" for w in n.warnings]
+        body += [f"• {note.line()}" for note in n.notes]
     invoice_rows: list[tuple[str, ...]] = []
     for c in statement.currencies:
         for _, number, due, minor, days in c.open_invoices:
             invoice_rows.append((number, fmt.date(due, "medium"), str(max(days, 0)), fmt.money(c.money(minor))))
     debt = (
         LetterTable(
-            "Open invoices",
-            ("Invoice", "Due", "Days overdue", "Open"),
+            labels["open_invoices"],
+            (labels["invoice"], labels["due"], labels["days_overdue"], labels["open"]),
             invoice_rows,
             numeric=(False, False, True, True),
         )
         if invoice_rows
         else None
     )
-    interest_rows: list[tuple[str, ...]] = []
-    for c in statement.currencies:
-        for item in c.interest:
-            if item.result is None:
-                interest_rows.append((item.number, "-", "-", "-", item.error[:60]))
-                continue
-            r = item.result
-            interest_rows.append(
-                (
-                    item.number,
-                    str(r.days_late),
-                    fmt.money(c.money(item.interest_minor)),
-                    fmt.money(r.compensation),
-                    r.regime,
-                )
-            )
+    interest_rows = [_interest_row(item, c, fmt, labels) for c in statement.currencies for item in c.interest]
     interest = (
         LetterTable(
-            "Late-payment interest",
-            ("Invoice", "Days late", "Interest", "Compensation", "Regime"),
+            labels["interest"],
+            (labels["invoice"], labels["days_late"], labels["interest_col"], labels["compensation"], labels["regime"]),
             interest_rows,
             numeric=(False, True, True, True, False),
         )
@@ -575,25 +796,25 @@ def _index_document(
         for note in n.notes:
             if note.source not in ("none", "the journal of this case") and note.source not in sources:
                 sources.append(note.source)
-    closing = [f"Timeline ({len(timeline)} events; in full in timeline.csv and case.json):"]
+    closing = [labels["timeline"].format(events=len(timeline))]
     closing += [_timeline_line(e) for e in timeline]
-    closing.append("Contents of this case file:")
-    closing += [f"{name} — {_FILE_DESCRIPTIONS.get(name, 'notice content')}" for name in files]
-    closing.append("These notes orient the reader; they are not legal advice. Check the current rules before filing.")
+    closing.append(labels["contents"])
+    closing += [f"{name} — {labels.get(name, labels['notice_content'])}" for name in files]
+    closing.append(labels["disclaimer"])
     return LetterDocument(
-        sender=_creditor_block(config),
-        recipient=_debtor_block(debtor),
-        place_date=f"Case file as of {fmt.date(as_of, 'long')}",
+        sender=_creditor_block(config, locale),
+        recipient=_debtor_block(debtor, locale),
+        place_date=labels["as_of"].format(date=fmt.date(as_of, "long")),
         reference=f"Ref.: {statement.tenant}/{debtor.id}",
-        subject=f"Case file — {debtor.name}",
+        subject=f"{labels['title']} — {debtor.name}",
         body=body,
         debt=debt,
         interest=interest,
-        sources_title="Sources",
+        sources_title=labels["sources"],
         sources=sources,
         closing=closing,
-        signature=(f"Prepared with cobrokit {__version__}",),
-        title=f"Case file {debtor.id} {as_of.isoformat()}",
+        signature=(labels["prepared"].format(version=__version__),),
+        title=f"{labels['title']} {debtor.id} {as_of.isoformat()}",
     )
 
 
@@ -618,28 +839,30 @@ def _status_lines(
     debtor: Debtor,
     plans: Sequence[Mapping[str, Any]],
     promises: Sequence[Mapping[str, Any]],
+    locale: str = "en",
 ) -> list[str]:
+    labels = _INDEX_LABELS[_index_lang(locale)]
     lines = []
     for currency, stage, cycle, status in store.conn.execute(
         "SELECT currency, stage, cycle, status FROM ladder_state WHERE tenant = ? AND debtor_id = ? ORDER BY currency",
         (tenant, debtor.id),
     ):
         lines.append(
-            f"Ladder ({currency}): stage {stage.split('#')[0] or 'none'}, cycle {cycle}"
+            labels["ladder"].format(currency=currency, stage=stage.split("#")[0] or labels["none"], cycle=cycle)
             + (f", {status}" if status else "")
             + "."
         )
     flags = [
-        name
+        labels[name]
         for name, on in (
             ("insolvent", debtor.insolvent),
-            ("cease-contact", debtor.cease_contact),
-            ("on hold", debtor.hold),
+            ("cease_contact", debtor.cease_contact),
+            ("on_hold", debtor.hold),
         )
         if on
     ]
     if flags:
-        lines.append("Debtor flags: " + ", ".join(flags) + ".")
+        lines.append(labels["flags"].format(flags=", ".join(flags)))
     disputed = [
         row[0]
         for row in store.conn.execute(
@@ -648,16 +871,26 @@ def _status_lines(
         )
     ]
     if disputed:
-        lines.append("Disputed invoices: " + ", ".join(disputed) + ".")
+        lines.append(labels["disputed"].format(invoices=", ".join(disputed)))
     for plan in plans:
         lines.append(
-            f"Payment plan {plan['plan_id']} v{plan['version']}: {plan['evaluated_state']}, "
-            f"{plan['paid']} paid, {plan['remaining']} remaining."
+            labels["plan"].format(
+                plan=plan["plan_id"],
+                version=plan["version"],
+                state=_state(str(plan["evaluated_state"]), labels),
+                paid=plan["paid"],
+                remaining=plan["remaining"],
+            )
         )
     for promise in promises:
         lines.append(
-            f"Promise {promise['promise_id']}: {promise['amount']} {promise['currency']} by "
-            f"{promise['promised_date']}, {promise['state']}."
+            labels["promise"].format(
+                promise=promise["promise_id"],
+                amount=promise["amount"],
+                currency=promise["currency"],
+                date=promise["promised_date"],
+                state=_state(str(promise["state"]), labels),
+            )
         )
     return lines
 
@@ -673,6 +906,7 @@ def build_dossier(
     host: PluginHost | None = None,
     now: dt.datetime | None = None,
     replace: bool = False,
+    locale: str | None = None,
 ) -> Dossier:
     """Write the case file of *debtor_id* as of *as_of* into *out* (a folder, or a ``.zip``).
 
@@ -682,6 +916,9 @@ def build_dossier(
         now: the generation time written in ``case.json`` (default: the clock).
         replace: replace an existing ``.zip``, or a folder holding a previous case file
             (one with a ``MANIFEST.sha256``).
+        locale: the language of the index (``index.pdf``, ``index.txt``) and of the status
+            lines; default: the creditor's, else the debtor's (:func:`dossier_locale`). The
+            statement inside stays in the debtor's language: it is the debtor's document.
 
     Raises:
         UnknownReferenceError: no such debtor.
@@ -696,6 +933,7 @@ def build_dossier(
         raise UnknownReferenceError(
             f"debtor {debtor_id}", "debtor_id", f"no debtor {debtor_id!r} for tenant {tenant!r}"
         )
+    index_locale = dossier_locale(cfg, debtor, locale)
     as_zip = out.suffix.lower() == ".zip"
     if out.exists():
         if not replace:
@@ -739,11 +977,11 @@ def build_dossier(
             if n.channel == "letter" and n.status in ("sent", "delivered")
         ]
         jurisdiction = _jurisdiction(store, tenant, debtor, statement, cfg, as_of, letters)
-        status_lines = _status_lines(store, tenant, debtor, plans, promises)
+        status_lines = _status_lines(store, tenant, debtor, plans, promises, index_locale)
 
         (work / "statement.html").write_text(statement_html(statement), encoding="utf-8")
         (work / "statement.pdf").write_bytes(statement_pdf(statement))
-        (work / "interest.txt").write_text(_interest_text(statement), encoding="utf-8")
+        (work / "interest.txt").write_text(_interest_text(statement, index_locale), encoding="utf-8")
         (work / "timeline.csv").write_text(
             _csv(
                 (
@@ -837,6 +1075,7 @@ def build_dossier(
             "generator": f"cobrokit {__version__}",
             "tenant": tenant,
             "as_of": as_of.isoformat(),
+            "locale": index_locale,
             "debtor": _debtor_json(debtor),
             "creditor": {
                 "name": cfg.creditor.name,
@@ -855,7 +1094,9 @@ def build_dossier(
             "files": names,
         }
         (work / "case.json").write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        document = _index_document(debtor, statement, cfg, as_of, timeline, notices, jurisdiction, names, status_lines)
+        document = _index_document(
+            debtor, statement, cfg, as_of, timeline, notices, jurisdiction, names, status_lines, index_locale
+        )
         (work / "index.txt").write_text(document.to_text(), encoding="utf-8")
         created = dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.UTC)
         (work / "index.pdf").write_bytes(render_pdf(document, created=created))
@@ -966,20 +1207,48 @@ def _jurisdiction(
     return out
 
 
-def _interest_text(statement: Statement) -> str:
+_INTEREST_TEXT = {
+    "en": {
+        "head": "Late-payment interest as of {date}",
+        "under": " under {regime}",
+        "no_regime": " (no interest regime configured)",
+        "invoice": "Invoice {number} ({currency})",
+        "not_computed": "not computed",
+        "compensation": "fixed compensation",
+        "source": "source",
+    },
+    "es": {
+        "head": "Intereses de demora a {date}",
+        "under": " según {regime}",
+        "no_regime": " (sin régimen de intereses configurado)",
+        "invoice": "Factura {number} ({currency})",
+        "not_computed": "no calculados",
+        "compensation": "indemnización fija",
+        "source": "fuente",
+    },
+}
+
+
+def _interest_text(statement: Statement, locale: str = "en") -> str:
+    """The interest computation for the case file, in the index's language; the technical
+    reason of an interest not computed is kept as the program gave it (for the professional)."""
+    language = _index_lang(locale)
+    words = _INTEREST_TEXT[language]
     lines = [
-        f"Late-payment interest as of {statement.as_of.isoformat()}"
-        + (f" under {statement.regime}" if statement.regime else " (no interest regime configured)"),
+        words["head"].format(date=statement.as_of.isoformat())
+        + (words["under"].format(regime=statement.regime) if statement.regime else words["no_regime"]),
         "",
     ]
     for c in statement.currencies:
         for item in c.interest:
-            lines.append(f"Invoice {item.number} ({c.currency})")
+            lines.append(words["invoice"].format(number=item.number, currency=c.currency))
             if item.result is None:
-                lines.append(f"  not computed: {item.error}")
+                lines.append(f"  {words['not_computed']}: {item.error}")
+                if item.compensation_minor:
+                    lines.append(f"  {words['compensation']}: {c.money(item.compensation_minor)}")
             else:
-                lines += [f"  {line}" for line in explain(item.result)]
-                lines += [f"  source: {source}" for source in item.result.sources]
+                lines += [f"  {line}" for line in explain(item.result, lang=language)]
+                lines += [f"  {words['source']}: {source}" for source in item.result.sources]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -453,6 +453,7 @@ JOURNAL_STATUS = {
     "backend_note_failed": "failed",
     "fee_voided": "voided",
     "interest_omitted": "omitted",
+    "compensation_omitted": "omitted",
     "promise_kept": "kept",
     "plan_followed": "active",
     "invoices_left_out": "left_out",
