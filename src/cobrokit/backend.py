@@ -22,7 +22,7 @@ import contextvars
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -36,6 +36,7 @@ __all__ = [
     "BackendType",
     "Capability",
     "GivesPaymentLinks",
+    "LazyBackend",
     "ListsOpenInvoices",
     "PostsCharges",
     "RegistersPlans",
@@ -45,6 +46,28 @@ __all__ = [
     "report_skip",
     "supports",
 ]
+
+
+B = TypeVar("B")
+
+
+class LazyBackend(Generic[B]):
+    """A plugin's backend given as itself, or as a factory that builds it on first use.
+
+    The factory may return ``None`` (the plugin is not configured); it is called again until
+    it gives a backend. Effect hooks hold one of these, so that merely loading a plugin never
+    reads credentials or opens a connection.
+    """
+
+    def __init__(self, backend: B | Callable[[], B | None], kind: type[B]) -> None:
+        self._source = backend
+        self._built: B | None = backend if isinstance(backend, kind) else None
+
+    def __call__(self) -> B | None:
+        """The backend (built now if needed), or ``None`` when not configured."""
+        if self._built is None and callable(self._source):
+            self._built = self._source()
+        return self._built
 
 
 RECORD_KINDS = {

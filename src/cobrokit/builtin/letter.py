@@ -278,7 +278,7 @@ def _paragraph_height(pdf: FPDF, text: str) -> float:  # float ok: millimetres
 
     height = pdf.multi_cell(0, 5.2, text, align="L", dry_run=True, output=MethodReturnValue.HEIGHT)
     assert isinstance(height, (int, float))  # output=HEIGHT gives the height alone
-    return float(height)
+    return float(height)  # float ok: millimetres
 
 
 def _document(message: Message) -> LetterDocument:

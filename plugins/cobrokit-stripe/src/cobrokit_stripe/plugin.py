@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cobrokit.backend import BackendType, Capability, supports
+from cobrokit.backend import BackendType, Capability, LazyBackend, supports
 from cobrokit.channel import Attachment
 from cobrokit.engine import outbox_key
 from cobrokit.invoice_copies import MAX_COPY_BYTES, attach_copies, switched_on
@@ -86,16 +86,10 @@ class StripeHooks:
         attach_invoices: bool | None = None,
         max_copy_bytes: int = MAX_COPY_BYTES,
     ) -> None:
-        self._backend = backend
-        self._built: StripeBackend | None = backend if isinstance(backend, StripeBackend) else None
+        self.backend = LazyBackend(backend, StripeBackend)
+        """The backend, built on first use; ``None`` when not configured."""
         self.attach_invoices = attach_invoices
         self.max_copy_bytes = max_copy_bytes
-
-    def backend(self) -> StripeBackend | None:
-        """The backend, built on first use; ``None`` when not configured."""
-        if self._built is None and not isinstance(self._backend, StripeBackend):
-            self._built = self._backend()
-        return self._built
 
     @staticmethod
     def _key(tenant: str, debtor_id: str, stage: str, cycle: str, action: str) -> str:

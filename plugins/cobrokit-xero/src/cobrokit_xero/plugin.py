@@ -19,7 +19,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 
-from cobrokit.backend import BackendType
+from cobrokit.backend import BackendType, LazyBackend
 from cobrokit.channel import Attachment
 from cobrokit.invoice_copies import MAX_COPY_BYTES, attach_copies, switched_on
 from cobrokit.notice import Notice, NoticeLine
@@ -79,16 +79,10 @@ class XeroHooks:
         attach_invoices: bool | None = None,
         max_copy_bytes: int = MAX_COPY_BYTES,
     ) -> None:
-        self._backend = backend
-        self._built: XeroBackend | None = backend if isinstance(backend, XeroBackend) else None
+        self.backend = LazyBackend(backend, XeroBackend)
+        """The backend, built on first use; ``None`` when not configured."""
         self.attach_invoices = attach_invoices
         self.max_copy_bytes = max_copy_bytes
-
-    def backend(self) -> XeroBackend | None:
-        """The backend, built on first use; ``None`` when not configured."""
-        if self._built is None and not isinstance(self._backend, XeroBackend):
-            self._built = self._backend()
-        return self._built
 
     @hookimpl
     def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
