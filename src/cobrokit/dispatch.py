@@ -32,9 +32,11 @@ The dispatcher takes outbox rows that are due, and for each one:
    the agreed plan and its grace date — pay-now link) and renders it; a notice that cannot
    be rendered is marked ``render_failed`` with the reason and never sent. A statutory rate
    that is not published (:class:`~cobrokit.interest.errors.MissingRateError`) does not
-   block the notice: it goes out without the interest section (principal and fees are
-   right) and ``interest_omitted`` is journaled with the message saying how to supply the
-   rate; so does a currency the interest cannot be computed in. A regime whose fixed
+   block the notice: it goes out without the interest (principal and fees are right), claiming
+   the regime's fixed compensation alone (it depends on no rate: EUR 40 per invoice under
+   Ley 3/2004 art. 8) with a line saying the interest will be claimed once the rate is
+   published, and ``interest_omitted`` is journaled with the message saying how to supply
+   the rate; a currency the interest cannot be computed in leaves the whole section out. A regime whose fixed
    compensation is in another currency than the debt (Ley 3/2004's EUR 40 on a USD
    invoice, the UK's GBP sums on a EUR one) gives the interest without the compensation,
    journaled ``compensation_omitted``. The message is dated at the dispatch moment (``metadata["sent_at"]``, in the
@@ -101,7 +103,7 @@ if TYPE_CHECKING:
     from cobrokit.model import Debtor
     from cobrokit.plans import PaymentPlan
 
-__all__ = ["DispatchResult", "build_notice", "dispatch", "record_receipt"]
+__all__ = ["DispatchResult", "build_notice", "cycle_history", "dispatch", "record_receipt"]
 
 log = logging.getLogger(__name__)
 
@@ -217,12 +219,17 @@ def build_notice(
     """Rebuild the notice an outbox row stands for, from its payload and the store.
 
     A statutory rate the tables lack (:class:`~cobrokit.interest.errors.MissingRateError`)
-    leaves the interest section out (``interest=None``: principal and fees are still
-    right), and so does a currency the regime cannot compute in. A regime whose fixed
+    leaves the interest out: the interest section holds the regime's fixed compensation
+    alone (zero interest, no segments; ``None`` when no compensation is owed) and ``extra``
+    gets ``interest_pending_from`` (the first day without a published rate). A currency the
+    regime cannot compute in leaves the section out (``interest=None``). A regime whose fixed
     compensation is in another currency than the debt (EUR 40 for a USD debt, GBP sums
     for a EUR debt) gets the interest without the compensation. Any other error propagates.
 
-    The notice's ``extra`` carries, besides the cycle and channel:
+    The notice's ``extra`` carries, besides the cycle and channel, the cycle's history
+    (:func:`cycle_history`: ``reminders_sent``, ``stages_sent``, ``paid_in_cycle``,
+    ``promise_in_cycle``), so texts claim only reminders, silence or a formal demand that
+    happened, and:
 
     * for a hand-off (``handoff`` and ``legal`` stages, or any stage whose action is
       ``handoff``): ``agency_name``, ``agency_contact``, ``lawyer_name`` and
@@ -282,12 +289,15 @@ def build_notice(
         (row.tenant, row.debtor_id, row.cycle, row.as_of),
     ).fetchone()[0]
     interest = None
+    interest_pending: dt.date | None = None
     if payload.get("interest_regime") and invoices:
         try:
             interest = _interest(store, payload["interest_regime"], invoices, as_of, config, host, compensation_omitted)
-        except MissingRateError as exc:  # no published rate: the notice goes out without interest
+        except MissingRateError as exc:  # no published rate: the fixed compensation alone is claimed
             if omitted is not None:
                 omitted.append(str(exc))
+            interest = _compensation_only(store, payload["interest_regime"], invoices, as_of, host, exc)
+            interest_pending = exc.start
         except CurrencyMismatchError as exc:  # the regime cannot compute in this currency at all
             if omitted is not None:
                 omitted.append(f"{exc}: the notice goes out without the interest section")
@@ -299,6 +309,9 @@ def build_notice(
     }
     if payload.get("instalment") is not None:  # a plan notice names the instalment it is about
         extra["instalment"] = int(payload["instalment"])
+    extra.update(cycle_history(store, row, as_of))
+    if interest_pending is not None:  # the interest waits for a statutory rate not yet published
+        extra["interest_pending_from"] = interest_pending
     if stage == "thank_you":
         since = min((line.due_date for line in lines), default=None)
         paid = _latest_payment(store, row, as_of, since)
@@ -341,6 +354,126 @@ def build_notice(
         plan_offer=plan_offer,
         action=payload.get("action", ""),
         extra=extra,
+    )
+
+
+NOT_REMINDERS = frozenset({"oops", "thank_you", "plan_confirmation"})
+"""Stages whose notices are not reminders (an apology, a thank-you, a plan's confirmation)."""
+UNWRITTEN = INTERNAL | {"call"}
+"""Channels that put nothing in writing to the debtor (a call task, service and creditor actions)."""
+
+
+def cycle_history(store: SQLiteStore, row: jr.OutboxRow, as_of: dt.date) -> dict[str, Any]:
+    """What already happened in the debtor's current cycle, so a notice claims only what is true.
+
+    The cycle starts with its first notice (the earliest ``as_of`` of an outbox notice of
+    *row*'s debtor and cycle). Returns, for the notice's ``extra``:
+
+    * ``reminders_sent``: how many earlier stages of the cycle went out in writing (status
+      ``sent`` or ``delivered``, on a channel other than a call task or an internal action;
+      apologies, thank-yous and plan confirmations are not reminders; the stages of
+      *row* itself do not count);
+    * ``stages_sent``: those stages' ids, in the order they went out (``"ultimatum"`` in it
+      means a formal demand went out);
+    * ``paid_in_cycle``: the payments in the notice's currency dated from the cycle's start
+      through *as_of*, as :class:`~cobrokit.money.Money` (``None`` when there was none);
+    * ``promise_in_cycle``: the latest promise to pay in the currency recorded in the cycle
+      (``promised_date``, ``amount``, ``recorded_on`` and ``kept``: the payments since it
+      was recorded reach its amount), or ``None``.
+    """
+    tenant, debtor_id = row.tenant, row.debtor_id
+    first = store.conn.execute(
+        "SELECT MIN(as_of) FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'notice'",
+        (tenant, debtor_id, row.cycle),
+    ).fetchone()[0]
+    start = min(dt.date.fromisoformat(first), as_of) if first else as_of
+    stages: list[str] = []
+    found = store.conn.execute(
+        "SELECT stage, channel FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'notice' "
+        "AND status IN ('sent', 'delivered') AND as_of <= ? AND key != ? ORDER BY as_of, updated_at, key",
+        (tenant, debtor_id, row.cycle, row.as_of, row.key),
+    )
+    current = stage_of(row.stage)
+    for stage_key, channel in found:
+        stage = stage_of(stage_key)
+        if channel in UNWRITTEN or stage in NOT_REMINDERS or stage == current or stage in stages:
+            continue
+        stages.append(stage)
+
+    def paid_since(day: dt.date) -> int:
+        return int(
+            store.conn.execute(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM payment WHERE tenant = ? AND debtor_id = ? "
+                "AND currency = ? AND date >= ? AND date <= ?",
+                (tenant, debtor_id, row.currency, day.isoformat(), as_of.isoformat()),
+            ).fetchone()[0]
+        )
+
+    paid_minor = paid_since(start)
+    promise = None
+    latest = store.conn.execute(
+        "SELECT promised_date, amount_minor, created_on FROM promise WHERE tenant = ? AND debtor_id = ? "
+        "AND currency = ? AND created_on >= ? AND created_on <= ? ORDER BY created_on DESC, promised_date DESC, id "
+        "LIMIT 1",
+        (tenant, debtor_id, row.currency, start.isoformat(), as_of.isoformat()),
+    ).fetchone()
+    if latest is not None:
+        recorded_on = dt.date.fromisoformat(latest[2])
+        promise = {
+            "promised_date": dt.date.fromisoformat(latest[0]),
+            "amount": Money.from_minor(int(latest[1]), row.currency),
+            "recorded_on": recorded_on,
+            "kept": paid_since(recorded_on) >= int(latest[1]),
+        }
+    return {
+        "reminders_sent": len(stages),
+        "stages_sent": stages,
+        "paid_in_cycle": Money.from_minor(paid_minor, row.currency) if paid_minor else None,
+        "promise_in_cycle": promise,
+    }
+
+
+def _compensation_only(
+    store: SQLiteStore,
+    regime_name: str,
+    invoices: list[Invoice],
+    as_of: dt.date,
+    host: PluginHost | None,
+    missing: MissingRateError,
+) -> InterestSummary | None:
+    """The interest section when a statutory rate is missing: the regime's fixed compensation alone.
+
+    The compensation (EUR 40 per invoice under Ley 3/2004 art. 8) depends on no rate: it is
+    computed as the debtor statement does (:func:`cobrokit.reports.statement.compensation_alone`),
+    with no interest and no interest segments; the legal source cited is the compensation's.
+    ``None`` when the regime is not installed or nothing is owed as compensation.
+    """
+    from cobrokit.reports.statement import compensation_alone
+
+    regimes: dict[str, Any]
+    if host is not None:
+        regimes = host.regimes()
+    else:
+        from cobrokit.interest import builtin_regimes
+
+        regimes = dict(builtin_regimes())
+    regime = regimes.get(regime_name)
+    if regime is None:
+        return None
+    currency = invoices[0].currency
+    credit_notes = [n for n in store.iter_credit_notes(invoices[0].tenant, invoices[0].debtor_id) if n.date <= as_of]
+    minor = sum(compensation_alone(store, regime, invoice, as_of, credit_notes) for invoice in invoices)
+    if not minor:
+        return None
+    source = str(getattr(regime.compensation, "source", "") or "")
+    log.info("notice: interest pending a statutory rate (%s); fixed compensation claimed alone", missing.start)
+    return InterestSummary(
+        regime=regime_name,
+        interest=Money.zero(currency),
+        compensation=Money.from_minor(minor, currency),
+        day_count="",
+        segments=(),
+        sources=(source,) if source else (),
     )
 
 

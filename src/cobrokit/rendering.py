@@ -472,7 +472,61 @@ def build_context(
         "instalment": instalment,
         "pay_link": notice.pay_link if pay_link is None else pay_link,
         "action": notice.action,
+        "history": _history(extra, notice.as_of),
+        # the interest waits for a statutory rate not yet published (the compensation alone is claimed)
+        "interest_pending": _as_date(extra.get("interest_pending_from")),
         "extra": extra,
+    }
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """*value* as a date (a date, or an ISO date string), or ``None``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("template context", "extra", f"{value!r} is not an ISO date") from None
+    return None
+
+
+def _history(extra: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """``history``: what happened in the debtor's cycle, from ``extra`` (set by the dispatcher,
+    :func:`cobrokit.dispatch.cycle_history`), so texts claim only what is true.
+
+    ``known`` is false for a notice built without its history: then no reminder, demand or
+    silence is claimed (``reminders_sent`` 0, ``silent`` false).
+    """
+    known = "reminders_sent" in extra
+    reminders = int(extra.get("reminders_sent") or 0)
+    paid = extra.get("paid_in_cycle")
+    if not isinstance(paid, Money) or paid.is_zero():
+        paid = None
+    promise = extra.get("promise_in_cycle")
+    promise_ctx = None
+    if isinstance(promise, Mapping) and promise.get("promised_date"):
+        promised = _as_date(promise.get("promised_date"))
+        assert promised is not None
+        promise_ctx = {
+            "date": promised,
+            "amount": promise.get("amount"),
+            "kept": bool(promise.get("kept")),
+            # the promised day has passed and the promised sum has not come in
+            "broken": promised < as_of and not promise.get("kept"),
+        }
+    stages = [str(stage) for stage in extra.get("stages_sent") or ()]
+    return {
+        "known": known,
+        "reminders_sent": reminders,
+        "stages_sent": stages,
+        "demand_sent": "ultimatum" in stages,
+        "paid": paid,
+        "promise": promise_ctx,
+        # neither a payment nor a promise in the cycle (only claimed when the history is known)
+        "silent": known and paid is None and promise_ctx is None,
     }
 
 
@@ -1261,7 +1315,8 @@ def _letter_document(
         place_date=label("place_date"),
         reference=label("reference"),
         subject=subject,
-        body=split_paragraphs(parts["body"]),
+        # the interest waits for a statutory rate not yet published: said after the body
+        body=split_paragraphs(parts["body"]) + ((label("interest_pending"),) if context["interest_pending"] else ()),
         debt=debt,
         interest=interest,
         plan=plan,

@@ -140,10 +140,10 @@ def test_a_missing_rate_leaves_the_interest_out_and_the_notice_goes_out(store: S
     assert outbox(store, "ultimatum", "letter").status == "sent"
     assert [m.stage for m in chans["letter"].sent] == ["ultimatum"]
     assert not [r for r in jr.iter_outbox(store, "default") if r.status == "render_failed"]
-    # the letter asks for the principal and the stage's fee, without interest:
-    # 1,210.00 open + 15.00 ultimatum fee = 1,225.00
+    # the letter asks for the principal, the stage's fee and the fixed compensation (it needs
+    # no rate), without interest: 1,210.00 open + 15.00 ultimatum fee + 40.00 = 1,265.00
     (letter,) = chans["letter"].sent
-    assert "pago de 1.225,00\xa0€" in letter.text  # amounts are formatted with a no-break space
+    assert "pago de 1.265,00\xa0€" in letter.text  # amounts are formatted with a no-break space
     # the journal says why, with the interest engine's own message (how to supply the rate)
     invoice = store.get_invoice("default", "F1")
     assert invoice is not None
@@ -159,14 +159,16 @@ def test_a_missing_rate_leaves_the_interest_out_and_the_notice_goes_out(store: S
     assert {e.status for e in jr.journal_entries(store, "default") if e.kind == "interest_omitted"} == {"omitted"}
 
 
-def test_only_the_interest_section_is_left_out(store: SQLiteStore) -> None:
+def test_only_the_interest_is_left_out_the_compensation_stays(store: SQLiteStore) -> None:
     ledger(store, H2_DUE)
     for day in days(H2_DUE, -7, 30):
         run_ladder(store, day, config=CONFIG, now=utc(day))
     row = outbox(store, "ultimatum", "letter")
     omitted: list[str] = []
     without = build_notice(store, row, CONFIG, omitted=omitted)
-    assert without.interest is None and len(omitted) == 1 and "2026-H2" in omitted[0]
+    assert without.interest is not None and len(omitted) == 1 and "2026-H2" in omitted[0]
+    assert without.interest.interest.is_zero() and without.interest.segments == ()
+    assert without.interest.compensation == Money("40.00", "EUR")  # EUR 40 per invoice, Ley 3/2004 art. 8
     # with the rate supplied in the configuration, the same notice carries interest
     rates = {"es-commercial": {"2026-H2": Decimal("10.40")}}
     supplied = attrs.evolve(CONFIG, interest_rates=rates)

@@ -8,6 +8,7 @@ tests.notices.sample.make_notice(): total due 13 445.98 EUR.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import attrs
@@ -54,7 +55,9 @@ def _pdf_text(folder: Path, message: Message) -> str:
     receipt = channel.send(message)
     assert receipt.status is DeliveryStatus.SENT, receipt.detail
     reader = PdfReader(channel.path_for(message))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    text = " ".join(page.extract_text() for page in reader.pages)
+    text = re.sub(r"(Página|Page) \d+ (de|of) \d+", " ", text)  # page footers, wherever the pages break
+    return " ".join(text.split())
 
 
 def _flat(text: str) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "InvoiceInterest",
     "Statement",
     "StatementLine",
+    "compensation_alone",
     "country_name",
     "debtor_statement",
     "open_by_invoice",
@@ -407,7 +408,7 @@ def _without_compensation(regime: Regime) -> Regime | None:
     return attrs.evolve(regime, compensation=NoCompensation())
 
 
-def _compensation_alone(
+def compensation_alone(
     store: SQLiteStore,
     regime: Regime,
     invoice: Invoice,
@@ -505,7 +506,7 @@ def _interest_for(
             str(exc),
             missing_periods=periods,
             missing_from=exc.start,
-            fixed_compensation_minor=_compensation_alone(store, regime, invoice, as_of, credit_notes),
+            fixed_compensation_minor=compensation_alone(store, regime, invoice, as_of, credit_notes),
         )
     except CobrokitError as exc:
         _log.warning("statement: interest on invoice %s not computed: %s", invoice.id, exc)
