@@ -218,12 +218,21 @@ def run_demo(folder: Path, *, debtors: int = 60, seed: int = 7, as_of: dt.date, 
 def _arrive(store: SQLiteStore, later: list[tuple[dt.date, str, str, str, str]], day: dt.date) -> None:
     """Save the payments dated *day* (the clients paying on their own schedule)."""
     payments = []
+    taken: dict[str, int] = {}
     while later and later[0][0] <= day:
         date, payment_id, invoice_id, amount, currency = later.pop(0)
         invoice = store.get_invoice("default", invoice_id)
         if invoice is None:
             continue
-        money = Money(amount, currency)
+        # a client pays what is still open, never more (a promise kept and a scheduled payment
+        # may both fall on one invoice): the ledger never holds an over-paid invoice
+        still_open = store.open_amounts("default", date, invoice_ids=[invoice_id]).get(invoice_id, 0)
+        still_open -= taken.get(invoice_id, 0)
+        minor = min(Money(amount, currency).to_minor(), still_open)
+        if minor <= 0:
+            continue
+        taken[invoice_id] = taken.get(invoice_id, 0) + minor
+        money = Money.from_minor(minor, currency)
         payments.append(
             Payment(
                 id=payment_id,

@@ -110,8 +110,10 @@ def test_a_new_invoice_joins_the_current_level() -> None:
 def test_first_contact_on_an_old_debt_is_capped_and_later_steps_keep_their_spacing() -> None:
     # imported 70 days overdue: not a hand-off letter out of the blue
     sent, _ = run_days(pos(inv()), 70, 110)
-    # whats_wrong (offset 15) at 70; penalty_warning (+7 later) at 77; ultimatum (+15) at 85; …
-    assert sent == {70: "whats_wrong", 77: "penalty_warning", 85: "ultimatum", 100: "suspension"}
+    # whats_wrong (offset 15) at 70 (Mon 11 May 2026), pay by +5 = Sat 16 May, rolled to Mon 18 May
+    # = day 77; penalty_warning (+7 later) would fall on that pay-by date: it waits a day, 78;
+    # then each step keeps its distance: ultimatum (+8) at 86, suspension (+15) at 101
+    assert sent == {70: "whats_wrong", 78: "penalty_warning", 86: "ultimatum", 101: "suspension"}
     decision = decide(pos(inv()), LADDER, CONFIG, day(70))
     assert [e.stage for e in decision.journal if e.kind == "skipped"] == ["oops"]
 
@@ -415,3 +417,13 @@ def test_kept_promises_plans_followed_and_every_missed_step_are_journaled() -> N
     skip = attrs.evolve(CONFIG, run=attrs.evolve(CONFIG.run, catch_up="skip", first_contact_max="handoff"))
     late = decide(pos(inv()), LADDER, skip, day(20))  # oops (1) and whats_wrong (15) both missed
     assert [(e.stage, e.code) for e in late.journal] == [("oops", "catch_up"), ("whats_wrong", "catch_up")]
+
+
+def test_the_next_step_waits_for_the_last_pay_by_date() -> None:
+    stages = list(LADDER.stages)
+    stages[3] = attrs.evolve(stages[3], firm_date_days=10)  # penalty warning at +22: pay by +32
+    ladder = attrs.evolve(LADDER, stages=tuple(stages))
+    sent, _ = run_days(pos(inv()), -10, 40, ladder=ladder)
+    # the ultimatum (+30) waits until the day after the penalty warning's firm date, 2 Mar + 32 = 3 Apr (a Friday)
+    assert day(32) == dt.date(2026, 4, 3)
+    assert {d: s for d, s in sent.items() if d > 20} == {22: "penalty_warning", 33: "ultimatum"}

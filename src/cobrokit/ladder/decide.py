@@ -588,6 +588,12 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         base = post[state.stage_index].offset
         while target > state.stage_index and (as_of - state.stage_date).days < post[target].offset - base:
             target -= 1
+        # and never before the pay-by date the last step gave has passed
+        given = post[state.stage_index].firm_date_days
+        if target > state.stage_index and given:
+            pay_by = _firm_date(state.stage_date, given, pos.country, pos.region)
+            if pay_by is not None and as_of <= pay_by:
+                target = state.stage_index
     if escalate:
         target = max(target, min(state.stage_index + 1, len(post) - 1))
     if resume_at >= 0:
