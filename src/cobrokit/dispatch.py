@@ -306,6 +306,7 @@ def build_notice(
         "cycle": row.cycle,
         "channel": row.channel,
         "attach_statement": bool(payload.get("attach_statement")),
+        "next_actions": tuple(payload.get("next_actions", ())),
     }
     if payload.get("instalment") is not None:  # a plan notice names the instalment it is about
         extra["instalment"] = int(payload["instalment"])

@@ -799,6 +799,10 @@ def _payload_constant(ladder: Ladder, stage_key: str, template: str | None, conf
             part["action"] = stage.action
         if stage.handoff_to:
             part["handoff_to"] = stage.handoff_to
+        later = ladder.post_due[ladder.index(stage.id) + 1 :] if ladder.index(stage.id) >= 0 else ()
+        next_actions = list(dict.fromkeys(st.action for st in later if st.action))
+        if next_actions:  # what the notice may announce as coming (a suspension, a hand-off)
+            part["next_actions"] = next_actions
         if stage.offer_plan:
             part["offer_plan"] = True
         if stage.attach_statement:

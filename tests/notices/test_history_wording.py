@@ -285,3 +285,32 @@ def test_missing_rate_claims_the_fixed_compensation_alone(
     assert pending_line in " ".join(email.html.split())
     letter = " ".join(RENDERER.render(notice, "letter").text.split())
     assert pending_line in letter
+
+
+def test_the_demand_announces_the_suspension_that_the_ladder_has_next() -> None:
+    from cobrokit.engine import _payload_constant
+    from cobrokit.ladder.config import default_config
+
+    config = default_config()
+    ladder = config.ladders[0]
+    constant = _payload_constant(ladder, "ultimatum", None, config, "ES")
+    assert '"next_actions":["suspend_service","handoff"]' in constant  # the later stages' actions
+    assert "next_actions" not in _payload_constant(ladder, "legal", None, config, "ES")  # the last step
+
+
+@pytest.mark.parametrize(
+    ("locale", "warning"),
+    [("es_ES", "suspender todos los servicios y suministros"), ("en_GB", "suspend all services and deliveries")],
+)
+def test_the_demand_letter_warns_of_the_suspension_to_come(locale: str, warning: str) -> None:
+    import attrs
+
+    from tests.notices.sample import make_notice
+
+    notice = attrs.evolve(make_notice(stage="ultimatum", locale=locale), action="")  # the ultimatum acts on nothing
+    plain = NoticeRenderer().render(attrs.evolve(notice, extra={**notice.extra, "next_actions": ()}), "letter")
+    announced = NoticeRenderer().render(
+        attrs.evolve(notice, extra={**notice.extra, "next_actions": ("suspend_service", "handoff")}), "letter"
+    )
+    assert warning not in " ".join(plain.text.split())  # no suspension stage after it: not threatened
+    assert warning in " ".join(announced.text.split())
