@@ -307,6 +307,7 @@ def build_notice(
         "channel": row.channel,
         "attach_statement": bool(payload.get("attach_statement")),
         "next_actions": tuple(payload.get("next_actions", ())),
+        "service_restored": bool(payload.get("service_restored")),
     }
     if payload.get("instalment") is not None:  # a plan notice names the instalment it is about
         extra["instalment"] = int(payload["instalment"])

@@ -427,3 +427,12 @@ def test_the_next_step_waits_for_the_last_pay_by_date() -> None:
     # the ultimatum (+30) waits until the day after the penalty warning's firm date, 2 Mar + 32 = 3 Apr (a Friday)
     assert day(32) == dt.date(2026, 4, 3)
     assert {d: s for d, s in sent.items() if d > 20} == {22: "penalty_warning", 33: "ultimatum"}
+
+
+def test_the_thank_you_after_a_suspension_says_the_service_is_back() -> None:
+    _, state = run_days(pos(inv()), -10, 50)  # suspended at +45
+    assert state.suspended
+    decision = decide(pos(inv(open_minor=0), state=state), LADDER, CONFIG, day(51))
+    thanks = next(a for a in decision.actions if a.kind == "notice")
+    assert dict(thanks.detail) == {"service_restored": True}
+    assert [a.kind for a in decision.actions] == ["notice", "restore_service"]

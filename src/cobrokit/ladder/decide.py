@@ -386,7 +386,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         else:
             thanks, why = _channels(pos, ladder.thank_you_channels, config, as_of)
             if thanks:
-                actions.append(Action("notice", "thank_you", cycle, thanks))
+                restored = (("service_restored", True),) if state.suspended else ()
+                actions.append(Action("notice", "thank_you", cycle, thanks, detail=restored))
             else:
                 closed += f"; no thank-you ({why})"
         if state.suspended:
