@@ -244,6 +244,7 @@ def debtor_positions(
     only_debtor: str | None = None,
     risks: dict[str, int] | None = None,
     hardship: frozenset[str] = frozenset(),
+    credits: dict[tuple[str, str], int] | None = None,
 ) -> Iterator[tuple[str, Position, str]]:
     """Stream ``(debtor_id, position, timezone)`` per debtor and currency, merged by debtor id.
 
@@ -330,6 +331,7 @@ def debtor_positions(
                         limitation,
                         debtor_id in hardship,
                         years,
+                        credits.get((debtor_id, currency), 0) if credits else 0,
                     ),
                 ),
                 timezone,
@@ -554,6 +556,7 @@ def _run(
             limitation_years=_limitation_years,
             risks=inputs.risks,
             hardship=inputs.hardship,
+            credits=inputs.credits,
         ):
             positions += 1
             invoices_seen += len(pos.items)
@@ -838,6 +841,17 @@ def _payload(action: Action, ladder: Ladder, amounts: dict[str, int], config: Co
 _quote = json.encoder.encode_basestring
 
 
+_UNAPPLIED_SQL = """
+SELECT p.debtor_id, p.currency, SUM(p.amount_minor - COALESCE(a.minor, 0)) AS unapplied
+  FROM payment AS p
+  LEFT JOIN (SELECT payment_id, SUM(amount_minor) AS minor FROM allocation WHERE tenant = ? GROUP BY payment_id) AS a
+    ON a.payment_id = p.id
+ WHERE p.tenant = ? AND p.date <= ?
+ GROUP BY p.debtor_id, p.currency
+HAVING unapplied > 0
+"""
+
+
 @attrs.frozen(slots=True)
 class _Inputs:
     """What a run reads besides the ledger stream: promises, plans, risk scores, the contact window."""
@@ -848,6 +862,8 @@ class _Inputs:
     window: int
     hardship: frozenset[str]
     """Debtors who reported cash-flow hardship in the last :data:`HARDSHIP_DAYS` days and have no plan."""
+    credits: dict[tuple[str, str], int]
+    """Money paid on account and not yet allocated to an invoice, by (debtor, currency), in minor units."""
 
     @classmethod
     def load(
@@ -878,7 +894,11 @@ class _Inputs:
             (tenant, (as_of - dt.timedelta(days=HARDSHIP_DAYS)).isoformat(), as_of.isoformat()),
         ).fetchall()
         hardship = frozenset(debtor for (debtor,) in reported if debtor not in plans)
-        return cls(promises, plans, risks, window, hardship)
+        credits = {
+            (debtor, currency): int(minor)
+            for debtor, currency, minor in store.conn.execute(_UNAPPLIED_SQL, (tenant, tenant, as_of.isoformat()))
+        }
+        return cls(promises, plans, risks, window, hardship, credits)
 
 
 def preview_debtor(
@@ -903,6 +923,7 @@ def preview_debtor(
             limitation_years=_limitation_years,
             risks=loaded.risks,
             hardship=loaded.hardship,
+            credits=loaded.credits,
         ):
             out.append((pos, decide(pos, config.ladder_for(pos.tags, pos.country), config, as_of)))
         return out

@@ -752,3 +752,20 @@ def test_paying_before_a_promised_date_earns_the_configured_reward(ledger: SQLit
     again = build_notice(ledger, row, rewarding).extra["reward"]
     assert again["code"] == reward["code"]  # granted once per paid cycle
     assert "reward" not in build_notice(ledger, row, CONFIG).extra  # rewards are off by default
+
+
+def test_a_payment_on_account_that_covers_the_debt_pauses_the_ladder(ledger: SQLiteStore) -> None:
+    # the client paid, but the bank transfer was not matched to the invoice yet (no allocation)
+    ledger.save(payments=[Payment(id="P1", debtor_id="D1", date=at(0)[0], amount=Money("1210.00", "EUR"))])
+    day, now = at(1)
+    result = run_ladder(ledger, day, config=CONFIG, now=now)
+    assert result.planned == () and result.skipped == {"unapplied_credit": 1}
+    (paused,) = [e for e in jr.journal_entries(ledger, "default") if e.kind == "paused"]
+    assert "payment on account covers the overdue balance" in paused.reason
+    # a smaller payment on account does not: the ladder goes on
+    ledger.save(debtors=[Debtor(id="D2", name="Otra SL", emails=("a@b.example",), country="ES")])
+    ledger.save(
+        invoices=[make_invoice("F2", "D2", "300.00", due=DUE.isoformat())],
+        payments=[Payment(id="P2", debtor_id="D2", date=at(0)[0], amount=Money("100.00", "EUR"))],
+    )
+    assert [a.debtor_id for a in run_ladder(ledger, day, config=CONFIG, now=now).planned] == ["D2"]

@@ -150,6 +150,8 @@ class Position(NamedTuple):
     limitation_years: int = 0
     """The limitation period of the debtor's country (0: unknown); with it each invoice gets its
     own limitation date, and only those near it are set aside."""
+    credit_minor: int = 0
+    """Paid on account in this currency and not yet allocated to an invoice (minor units)."""
 
 
 class Action(NamedTuple):
@@ -187,6 +189,7 @@ REASONS = {
     "channel_cap": "every reachable channel is at its frequency cap",
     "contact_gap": "deferred: the minimum gap since the last contact",
     "holiday": "deferred: a public holiday in the debtor's country",
+    "unapplied_credit": "paused: a payment on account covers the overdue balance (to be allocated)",
     "limitation": "paused: the debt nears or passed its limitation date; the creditor decides",
 }
 """Reason codes of skipped, deferred, paused and stopped steps, with what they mean."""
@@ -195,11 +198,13 @@ _STATUS_INSOLVENT = "stopped: insolvency proceedings, individual collection must
 _STATUS_CEASE = "stopped: the debtor asked not to be contacted (cease-contact)"
 _STATUS_HOLD = "paused: manual hold on the debtor"
 _STATUS_DISPUTED = "paused: every overdue invoice is disputed or on hold"
+_STATUS_CREDIT = "paused: a payment on account covers the overdue balance; allocate it to the invoices"
 _STATUS_CODES = {
     _STATUS_INSOLVENT: "insolvency",
     _STATUS_CEASE: "cease_contact",
     _STATUS_HOLD: "debtor_hold",
     _STATUS_DISPUTED: "disputed_or_held",
+    _STATUS_CREDIT: "unapplied_credit",
 }
 
 
@@ -419,6 +424,8 @@ def decide(pos: Position, ladder: Ladder, config: Config, as_of: dt.date) -> Dec
         status = _STATUS_HOLD
     elif overdue_all and not overdue:
         status = _STATUS_DISPUTED
+    elif pos.credit_minor and overdue and pos.credit_minor >= sum(map(_OPEN_MINOR, overdue)):
+        status = _STATUS_CREDIT
     escalate = False
     promise_seen = state.promise_seen
     if not status and pos.promise is not None:
