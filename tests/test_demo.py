@@ -41,15 +41,14 @@ def test_demo_runs_months_of_dunning_into_a_folder(tmp_path: Path) -> None:
     call_list = folder / "outbox" / "calls" / CALL_LIST_NAME
     with call_list.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows and list(rows[0])[:4] == ["day", "team", "position", "debtor_id"]
-    # 25 a day, but nobody is called on a public holiday of their country and region:
-    # 26 Nov 2026 is Thanksgiving in the US (27 Nov too in Texas), so US calls move on
-    days = sorted({r["day"] for r in rows})
-    assert {r["day"] for r in rows if r["currency"] == "EUR"} == {"2026-11-26"}
-    assert all(r["day"] > "2026-11-26" for r in rows if r["currency"] == "USD")
-    # each day in order; amounts in EUR and USD ranked on one scale (USD × 0.90), highest first
+    with call_list.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header[:4] == ["day", "team", "position", "debtor_id"]
+    # only calls still to make are listed: a first call followed by a later step (a penalty
+    # warning a week on) or about a debt since paid is not; the scheduling rules (25 a day,
+    # no public holidays, ranking across currencies) are tested in tests/notices
     scale = {"EUR": Decimal("1"), "USD": Decimal("0.90")}
-    for day in days:
+    for day in sorted({r["day"] for r in rows}):
         today = [r for r in rows if r["day"] == day]
         assert [int(r["position"]) for r in today] == list(range(1, len(today) + 1))
         ranked = [Decimal(r["total_due"]) * scale[r["currency"]] for r in today]

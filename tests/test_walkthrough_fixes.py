@@ -105,7 +105,7 @@ def test_notices_quick_example_runs_as_written(tmp_path: Path, monkeypatch: pyte
     exec(compile(snippet, "notices.md", "exec"), {})
     (eml,) = (tmp_path / "outbox").glob("*.eml")
     head = eml.read_text(encoding="utf-8").split("\n\n", 1)[0]
-    assert "To: cuentas@ruiz.example" in head and "Subject: Recordatorio de pago: la factura F-2026-014" in head
+    assert "To: cuentas@ruiz.example" in head and "Subject: Recordatorio de pago: factura F-2026-014" in head
 
 
 # -- reports.md: the JSON example is the real output --------------------------------------------

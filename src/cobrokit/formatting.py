@@ -54,6 +54,7 @@ __all__ = [
     "DateStyle",
     "Formatter",
     "babel_locale",
+    "city_line",
     "format_amount",
     "format_date",
     "format_money",
@@ -264,3 +265,25 @@ class Formatter:
     def date(self, day: dt.date, style: DateStyle = "long") -> str:
         """See :func:`format_date`."""
         return format_date(day, self.locale, style)
+
+
+_CITY_STATE_POSTCODE = {"US": ", ", "CA": ", ", "AU": " "}
+"""Countries whose postal line is ``City, ST 12345`` (US, Canada; Australia without the comma):
+the value is what separates the city from the state."""
+
+
+def city_line(city: str, postal_code: str, region: str = "", country: str = "") -> str:
+    """The city line of a postal address, in the convention of *country*.
+
+    US, Canada and Australia print the state or province: ``Austin, TX 73301``
+    (a region given as an ISO 3166-2 code, ``US-TX``, prints as ``TX``). Elsewhere the
+    postal code comes first and the region, a subdivision code used for regional holidays,
+    is not printed: ``28014 Madrid``.
+    """
+    code = country.strip().upper()
+    state = region.strip().upper().rsplit("-", 1)[-1] if region.strip() else ""
+    if code in _CITY_STATE_POSTCODE:
+        if city and state:
+            return f"{city}{_CITY_STATE_POSTCODE[code]}" + " ".join(p for p in (state, postal_code) if p)
+        return " ".join(p for p in (city, postal_code) if p)
+    return " ".join(p for p in (postal_code, city) if p)

@@ -61,7 +61,8 @@ from markupsafe import Markup, escape
 
 from cobrokit.channel import Attachment, Message
 from cobrokit.errors import RenderError, ValidationError
-from cobrokit.formatting import DateStyle, Formatter, babel_locale, locale_chain
+from cobrokit.formatting import DateStyle, Formatter, babel_locale, city_line, locale_chain
+from cobrokit.interest.daycount import DayCount
 from cobrokit.letters import LetterDocument, LetterTable, split_paragraphs
 from cobrokit.money import Money
 from cobrokit.notice import Notice
@@ -74,6 +75,7 @@ __all__ = [
     "NoticeRenderer",
     "RenderLimits",
     "build_context",
+    "day_count_words",
     "message_datetime",
     "rate_citation",
     "rate_line",
@@ -322,12 +324,26 @@ def _country_name(code: str, locale: str) -> str:
 
 def _postal_block(name: str, address: Any, locale: str, *, with_country: bool) -> list[str]:
     lines = [name, *address.lines]
-    city_line = " ".join(p for p in (address.postal_code, address.city) if p)
-    if city_line:
-        lines.append(city_line)
+    city = city_line(address.city, address.postal_code, address.region, address.country)
+    if city:
+        lines.append(city)
     if with_country and address.country:
         lines.append(_country_name(address.country, locale))
     return [line for line in lines if line]
+
+
+def day_count_words(code: str, labels: Mapping[str, str]) -> str:
+    """The day-count convention *code* (``"act/365"``, ``"ACT/ACT"``, ``"30/360"``…) in the
+    words of the locale's ``day_count_<convention>`` label (``"días naturales / 365"``); ``""``
+    for a code cobrokit does not know or a label the locale lacks (no jargon is printed)."""
+    if not code:
+        return ""
+    try:
+        convention = DayCount.parse(code)
+    except ValidationError:
+        return ""
+    key = "day_count_" + convention.value.replace("/", "_")
+    return " ".join(str(labels.get(key, "")).split())
 
 
 def build_context(
@@ -1202,12 +1218,14 @@ def _letter_document(
     # a thank-you for a balance paid in full has no debt to set out
     settled_thanks = "thank_you" in (notice.stage, notice.template) and notice.total_due.is_zero()
     if notice.lines and not settled_thanks:
+        # before the due date (a courtesy notice) nothing is overdue: no "days overdue" column
+        with_days = any(inv["overdue"] for inv in context["invoices"])
         rows = [
             (
                 inv["number"],
                 fmt.date(inv["issue_date"], "medium"),
                 fmt.date(inv["due_date"], "medium"),
-                str(max(inv["days_overdue"], 0)),
+                *((str(max(inv["days_overdue"], 0)),) if with_days else ()),
                 fmt.money(inv["amount"]),
                 fmt.money(inv["open"]),
             )
@@ -1237,13 +1255,13 @@ def _letter_document(
                 label("invoice"),
                 label("issue_date"),
                 label("due_date"),
-                label("days_overdue"),
+                *((label("days_overdue"),) if with_days else ()),
                 label("amount"),
                 label("outstanding"),
             ),
             rows=rows,
             totals=totals,
-            numeric=(False, False, False, True, True, True),
+            numeric=(False, False, False, *((True,) if with_days else ()), True, True),
         )
     interest = None
     sources: tuple[str, ...] = ()
@@ -1263,8 +1281,9 @@ def _letter_document(
         if not summary.compensation.is_zero():
             totals.append((label("compensation"), fmt.money(summary.compensation)))
         title = label("interest_title")
-        if summary.day_count:
-            title = f"{title} ({label('day_count')} {summary.day_count})"
+        day_count = day_count_words(summary.day_count, labels)
+        if day_count:  # in words ("días naturales / 365"), never the code ("act/365")
+            title = f"{title} ({label('day_count')}: {day_count})"
         interest = LetterTable(
             title=title,
             headers=(label("period"), label("days"), label("rate"), label("base"), label("interest")),

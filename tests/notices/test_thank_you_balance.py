@@ -97,12 +97,13 @@ WITH_BALANCE = {
     # the ultimatum (+30) charged the stage's EUR 15 fee; the principal 1,210.00 is paid on +33:
     # the fee is what the notice knows is still owed
     "es_ES": [
-        f"Le confirmamos que hemos recibido su pago de 1.210,00{NBSP}€ correspondiente a la factura F1.",
+        f"Le confirmamos que hemos recibido su pago de 1.210,00{NBSP}€. Muchas gracias. "
+        "Con él queda al corriente la factura F1.",
         f"Queda un saldo pendiente de 15,00{NBSP}€, que corresponde a:\n- Gastos de gestión de cobro: 15,00{NBSP}€",
         "Transferencia bancaria a: ES91 2100 0418 4502 0005 1332 (concepto: F1)",
     ],
     "en_GB": [
-        "Thank you: we have received your payment of €1,210.00 for invoice F1.",
+        "Thank you: we have received your payment of €1,210.00. Your account is now settled for invoice F1.",
         "Your remaining balance is €15.00, made up of:\n- Collection fees: €15.00",
         "Bank transfer to: ES91 2100 0418 4502 0005 1332 (reference: F1)",
     ],
@@ -125,12 +126,13 @@ def test_a_thank_you_with_a_balance_left_lists_what_is_still_owed(store: SQLiteS
 WITHOUT_BALANCE = {
     # paid in full on +20, before the ultimatum and its fee: nothing is left
     "es_ES": (
-        f"Le confirmamos que hemos recibido su pago de 1.210,00{NBSP}€ correspondiente a la factura F1.",
+        f"Le confirmamos que hemos recibido su pago de 1.210,00{NBSP}€. Muchas gracias. "
+        "Con él queda al corriente la factura F1.",
         "Su cuenta está al corriente de pago.",
         ("Queda un saldo", "Transferencia", "concepto"),
     ),
     "en_GB": (
-        "Thank you: we have received your payment of €1,210.00 for invoice F1.",
+        "Thank you: we have received your payment of €1,210.00. Your account is now settled for invoice F1.",
         "Your account is now up to date.",
         ("remaining balance", "Bank transfer", "reference"),
     ),

@@ -201,6 +201,34 @@ def _cycle(task: CallTask) -> str:
     return parts[3] if len(parts) == 5 else ""
 
 
+_DEAD_STATUSES = ("refused", "render_failed", "superseded", "failed_permanent")
+"""Outbox statuses of notices that never reached the debtor (they replace no call)."""
+
+
+def _replaced_by_later_notice(store: SQLiteStore, task: CallTask, as_of: dt.date, config: Config | None) -> bool:
+    """True when the debtor has moved on from *task*: the outbox holds a notice of the same
+    debtor and ladder cycle (any channel, planned or sent, dated on or before *as_of*) at a
+    **later** stage — later in a ladder of *config* holding both stages, or, without
+    *config*, planned on a later day than the task. A thank-you replaces no call (a balance
+    still overdue after a part payment is still worth the call)."""
+    parts = task.key.split("/")
+    stage = parts[2] if len(parts) == 5 else ""
+    rows = store.conn.execute(
+        "SELECT stage, as_of FROM outbox WHERE tenant = ? AND debtor_id = ? AND cycle = ? AND kind = 'notice' "
+        "AND key != ? AND stage NOT IN (?, ?) AND as_of <= ? "
+        f"AND status NOT IN ({', '.join('?' * len(_DEAD_STATUSES))})",
+        (task.tenant, task.debtor_id, _cycle(task), task.key, stage, "thank_you", as_of.isoformat(), *_DEAD_STATUSES),
+    ).fetchall()
+    if config is None:
+        created = task.created.isoformat()
+        return any(str(row_as_of) > created for _, row_as_of in rows)
+    for ladder in config.ladders:
+        position = ladder.index(stage)
+        if position >= 0 and any(ladder.index(str(row_stage)) > position for row_stage, _ in rows):
+            return True
+    return False
+
+
 def _overdue(store: SQLiteStore, tenant: str, debtor_id: str, as_of: dt.date) -> dict[str, list[tuple[str, int]]]:
     """The debtor's overdue invoices on *as_of*, by currency: ``(due date, open minor units)``."""
     day = as_of.isoformat()
@@ -301,7 +329,9 @@ def pending_call_tasks(
     debtor still has something **overdue** in the task's currency on *as_of* (nobody is
     called about a debt that was paid), and no contact with a settling outcome
     (:data:`SETTLED_OUTCOMES`, any channel) was recorded for the debtor from the task's
-    date to *as_of*.
+    date to *as_of*, and the debtor has not moved on to a later stage of the same cycle: a
+    notice of a later stage of the ladder (*config*'s order; without *config*, a notice
+    planned on a later day) in the outbox, any channel, planned or sent, replaces the call.
 
     The figures are brought to *as_of*: the days overdue of the debtor's oldest overdue
     invoice in that currency, and the amount owed — the overdue invoices plus the cycle's
@@ -339,6 +369,8 @@ def pending_call_tasks(
             continue
         since = task.created.isoformat()
         if any(since <= date <= day for date in settled[task.debtor_id]):
+            continue
+        if _replaced_by_later_notice(store, task, as_of, config):
             continue
         refreshed = _rerendered(store, task, as_of, config, host) if config is not None else None
         if refreshed is None:
