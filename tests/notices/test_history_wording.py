@@ -314,3 +314,23 @@ def test_the_demand_letter_warns_of_the_suspension_to_come(locale: str, warning:
     )
     assert warning not in " ".join(plain.text.split())  # no suspension stage after it: not threatened
     assert warning in " ".join(announced.text.split())
+
+
+@pytest.mark.parametrize(
+    ("locale", "offer"),
+    [
+        ("es_ES", "puede aceptar antes de esa fecha el plan de pagos"),
+        ("en_GB", "you may accept the payment plan shown below"),
+    ],
+)
+def test_a_demand_with_a_plan_offer_says_how_the_plan_answers_it(locale: str, offer: str) -> None:
+    import attrs
+
+    from tests.notices.sample import make_notice
+
+    notice = make_notice(stage="ultimatum", locale=locale)  # the sample carries a plan offer
+    assert notice.plan_offer is not None
+    for kind in ("email", "letter"):
+        with_plan = NoticeRenderer().render(notice, kind)
+        without = NoticeRenderer().render(attrs.evolve(notice, plan_offer=None), kind)
+        assert offer in " ".join(with_plan.text.split()) and offer not in " ".join(without.text.split())
