@@ -486,3 +486,25 @@ def test_aging_table_shortens_long_names_and_works_without_names(portfolio: SQLi
     table = render_table(report, names={"D1": long})
     assert "D1 Construcciones y Reformas Integ… · EUR" in table  # 31 characters and an ellipsis
     assert re.search(r"^D2 EUR +", table, re.M)  # no name known: the id alone, as before
+
+
+def test_the_statement_says_how_much_of_the_total_is_not_due_yet(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cobrokit.model import Debtor, Invoice
+    from cobrokit.money import Money
+    from cobrokit.reports.statement import debtor_statement, statement_document
+    from cobrokit.store.sqlite import SQLiteStore
+
+    with SQLiteStore.open(tmp_path / "s.db") as store:
+        store.save(
+            debtors=[Debtor("D1", "Talleres Ruiz SL", locale="es_ES", country="ES")],
+            invoices=[
+                Invoice("F1", "D1", dt.date(2026, 9, 1), dt.date(2026, 10, 1), Money("100.00", "EUR")),
+                Invoice("F2", "D1", dt.date(2026, 11, 1), dt.date(2026, 12, 1), Money("250.00", "EUR")),
+            ],
+        )
+        document = statement_document(debtor_statement(store, "D1", dt.date(2026, 11, 5)))
+    assert document.debt is not None
+    totals = dict(document.debt.totals)
+    assert totals["de ello, aún no vencido"] == "250,00\xa0€"  # F2, due 1 Dec: in the balance, not claimed yet

@@ -87,6 +87,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "interest": "Late-payment interest",
         "compensation": "Fixed recovery compensation",
         "total_due": "Total due",
+        "not_yet_due": "of which not yet due",
         "interest_title": "Late-payment interest",
         "from_to": "Period",
         "days": "Days",
@@ -144,6 +145,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "interest": "Intereses de demora",
         "compensation": "Indemnización por costes de cobro",
         "total_due": "Total adeudado",
+        "not_yet_due": "de ello, aún no vencido",
         "interest_title": "Intereses de demora",
         "from_to": "Periodo",
         "days": "Días",
@@ -736,6 +738,9 @@ def _totals(statement: Statement, c: CurrencyStatement, fmt: Formatter) -> list[
     if computed or c.compensation_minor:
         totals.append((lang["compensation"] + suffix, fmt.money(c.money(c.compensation_minor))))
     totals.append((lang["total_due"] + suffix, fmt.money(c.money(c.total_due_minor))))
+    not_yet_due = sum(item[3] for item in c.open_invoices if item[4] <= 0)
+    if not_yet_due:  # a notice claims what is overdue; the statement shows the whole account
+        totals.append((lang["not_yet_due"] + suffix, fmt.money(c.money(not_yet_due))))
     return totals
 
 
