@@ -329,6 +329,8 @@ def build_notice(
         extra.update(handoff_contacts(config))
     if payload.get("plan_id"):  # a notice about an agreed plan shows that plan
         plan, plan_offer, lines, principal = _agreed_plan(store, row, payload["plan_id"], as_of, lines, principal)
+        if plan is not None:
+            extra.update(_plan_progress(store, plan, as_of))
         if plan is not None and payload.get("missed_since"):
             # a missed instalment: the plan's grace days after its due date (plans.evaluate_plan)
             missed_since = dt.date.fromisoformat(payload["missed_since"])
@@ -544,6 +546,23 @@ def _agreed_plan(
         if lines and not payload_amount(row):
             principal = Money.total((line.open for line in lines), row.currency)
     return plan, to_plan_offer(plan), lines, principal
+
+
+def _plan_progress(store: SQLiteStore, plan: PaymentPlan, as_of: dt.date) -> dict[str, Any]:
+    """What the debtor already paid under an agreed *plan*, as of *as_of*, for the notice's ``extra``.
+
+    ``plan_paid_instalments``: the numbers of the instalments fully paid (0 = down payment);
+    ``plan_remaining``: the scheduled amount still unpaid (:attr:`cobrokit.plans.PlanStatus.remaining`),
+    both from :func:`cobrokit.plans.evaluate_plan` over the debtor's payments in the ledger.
+    """
+    from cobrokit.plans import InstalmentState
+    from cobrokit.store.plans import plan_status
+
+    status = plan_status(store, plan, as_of)
+    return {
+        "plan_paid_instalments": tuple(i.number for i in status.instalments if i.state is InstalmentState.PAID),
+        "plan_remaining": status.remaining,
+    }
 
 
 def payload_amount(row: jr.OutboxRow) -> int:

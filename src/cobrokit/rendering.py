@@ -656,6 +656,9 @@ def _plan_context(notice: Notice, extra: Mapping[str, Any]) -> dict[str, Any] | 
         # a confirmation is sent when the plan is agreed: what it adds to the balance is
         # the interest agreed in it
         interest = max(total - notice.principal, zero, key=lambda m: m.amount)
+    paid_numbers, remaining = _plan_progress(agreed, extra, total)
+    for item in schedule:
+        item["paid"] = item["number"] in paid_numbers
     upcoming = [i for i in schedule if i["due_date"] >= notice.as_of]
     past = [i for i in schedule if i["due_date"] < notice.as_of]
     ended = notice.stage == "plan_breach" or notice.template == "plan_breach"
@@ -679,12 +682,39 @@ def _plan_context(notice: Notice, extra: Mapping[str, Any]) -> dict[str, Any] | 
         "count": len(regular),
         "total": total,
         "total_with_interest": total_with_interest,
+        # what is still to pay under an agreed plan, once part of it was paid (else None)
+        "remaining": remaining,
         "interest": interest,
         "balance": total - interest if interest is not None else None,
         "next": upcoming[0] if upcoming else None,
         "previous": past[-1] if past else None,
         "first_due_date": schedule[0]["due_date"] if schedule else None,
     }
+
+
+def _plan_progress(agreed: bool, extra: Mapping[str, Any], total: Money) -> tuple[frozenset[int], Money | None]:
+    """The instalments already paid and what is left to pay of an agreed plan totalling *total*.
+
+    Read from ``extra.plan_paid_instalments`` (instalment numbers, 0 = down payment) and
+    ``extra.plan_remaining`` (a :class:`~cobrokit.money.Money`), which the dispatcher sets
+    from :func:`cobrokit.plans.evaluate_plan`. An offer has paid nothing; the remaining
+    amount is ``None`` unless something was paid (it would repeat the plan's total).
+    """
+    if not agreed:
+        return frozenset(), None
+    numbers = extra.get("plan_paid_instalments") or ()
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise ValidationError("template context", "extra.plan_paid_instalments", "must be instalment numbers")
+    remaining = extra.get("plan_remaining")
+    if remaining is None:
+        return frozenset(numbers), None
+    if not isinstance(remaining, Money):
+        raise ValidationError("template context", "extra.plan_remaining", "must be Money")
+    if remaining.currency != total.currency:
+        raise ValidationError(
+            "template context", "extra.plan_remaining", f"is in {remaining.currency}, the plan in {total.currency}"
+        )
+    return frozenset(numbers), remaining if remaining < total else None
 
 
 def _plan_instalment(notice: Notice, plan: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -1303,7 +1333,7 @@ def _letter_document(
         for item in plan_ctx["instalments"]:
             row = [
                 label("down_payment") if item["down_payment"] else str(item["number"]),
-                fmt.date(item["due_date"], "medium"),
+                fmt.date(item["due_date"], "medium") + (f" ({label('instalment_paid')})" if item["paid"] else ""),
                 fmt.money(item["amount"]),
             ]
             if show_interest:
@@ -1319,6 +1349,8 @@ def _letter_document(
         if plan_ctx["interest"] is not None and not plan_ctx["interest"].is_zero():
             plan_totals.append((label("plan_interest"), fmt.money(plan_ctx["interest"])))
         plan_totals.append((label("plan_total"), fmt.money(plan_ctx["total"])))
+        if plan_ctx["remaining"] is not None:
+            plan_totals.append((label("plan_remaining"), fmt.money(plan_ctx["remaining"])))
         plan = LetterTable(
             title=label("plan_title"),
             headers=headers,
