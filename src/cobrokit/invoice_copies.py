@@ -16,17 +16,20 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from cobrokit.backend import LazyBackend
 from cobrokit.channel import Attachment
 from cobrokit.errors import PermanentError
 from cobrokit.notice import Notice, NoticeLine
+from cobrokit.plugins.markers import hookimpl
 
 __all__ = [
     "ATTACHING_CHANNELS",
     "MAX_COPY_BYTES",
     "PDF",
     "CopyRefused",
+    "InvoiceCopyHooks",
     "PdfSource",
     "attach_copies",
     "checked_pdf",
@@ -170,3 +173,53 @@ class PdfSource(Protocol):
     def invoice_pdf(self, invoice_id: str, *, max_bytes: int) -> bytes:
         """The invoice's PDF (at most *max_bytes* bytes)."""
         ...
+
+
+S = TypeVar("S", bound=PdfSource)
+
+
+class InvoiceCopyHooks(Generic[S]):
+    """The ``cobrokit_notice_attachments`` hook of a backend plugin, bound to one backend.
+
+    A plugin subclasses it and sets :attr:`provider`, :attr:`backend_type`,
+    :attr:`attach_env` and :attr:`logger`, and :meth:`owns`; its other hooks may live on the
+    same class. *backend* is the backend or a factory building it on first use (``None``:
+    not configured); *attach_invoices* ``None`` reads :attr:`attach_env` at each notice.
+    """
+
+    provider: ClassVar[str]
+    backend_type: ClassVar[type[Any]]
+    attach_env: ClassVar[str]
+    logger: ClassVar[logging.Logger]
+
+    def __init__(
+        self,
+        backend: S | Callable[[], S | None],
+        *,
+        attach_invoices: bool | None = None,
+        max_copy_bytes: int = MAX_COPY_BYTES,
+    ) -> None:
+        self.backend: LazyBackend[S] = LazyBackend(backend, self.backend_type)
+        """The backend, built on first use; ``None`` when not configured."""
+        self.attach_invoices = attach_invoices
+        self.max_copy_bytes = max_copy_bytes
+
+    @staticmethod
+    def owns(line: NoticeLine) -> bool:
+        """True when the invoice of *line* is this backend's."""
+        raise NotImplementedError
+
+    @hookimpl
+    def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
+        """The PDFs of the notice's invoices from this backend, for email notices; nothing on any failure."""
+        if not switched_on(self.attach_invoices, self.attach_env):
+            return []
+        return attach_copies(
+            notice,
+            channel,
+            provider=self.provider,
+            owns=self.owns,
+            backend=self.backend,
+            max_bytes=self.max_copy_bytes,
+            logger=self.logger,
+        )

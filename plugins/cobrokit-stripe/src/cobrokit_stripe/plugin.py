@@ -23,13 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from cobrokit.backend import BackendType, Capability, LazyBackend, supports
-from cobrokit.channel import Attachment
+from cobrokit.backend import BackendType, Capability, supports
 from cobrokit.engine import outbox_key
-from cobrokit.invoice_copies import MAX_COPY_BYTES, attach_copies, switched_on
+from cobrokit.invoice_copies import InvoiceCopyHooks
 from cobrokit.notice import Notice, NoticeLine
 from cobrokit.plugins import hookimpl
 from cobrokit_stripe.backend import SETTINGS, StripeBackend
@@ -69,7 +68,7 @@ def cobrokit_register_backends() -> list[BackendType]:
     ]
 
 
-class StripeHooks:
+class StripeHooks(InvoiceCopyHooks[StripeBackend]):
     """The effect hooks, bound to one :class:`StripeBackend` (or a factory building it lazily).
 
     Args:
@@ -79,17 +78,11 @@ class StripeHooks:
         max_copy_bytes: the cap on one invoice PDF (larger ones are skipped and logged).
     """
 
-    def __init__(
-        self,
-        backend: StripeBackend | Callable[[], StripeBackend | None],
-        *,
-        attach_invoices: bool | None = None,
-        max_copy_bytes: int = MAX_COPY_BYTES,
-    ) -> None:
-        self.backend = LazyBackend(backend, StripeBackend)
-        """The backend, built on first use; ``None`` when not configured."""
-        self.attach_invoices = attach_invoices
-        self.max_copy_bytes = max_copy_bytes
+    provider = "stripe"
+    backend_type = StripeBackend
+    attach_env = ENV_ATTACH
+    logger = log
+    owns = staticmethod(from_stripe)
 
     @staticmethod
     def _key(tenant: str, debtor_id: str, stage: str, cycle: str, action: str) -> str:
@@ -127,21 +120,6 @@ class StripeHooks:
         if backend is None or not ids or not supports(backend, Capability.PAYMENT_LINK):
             return None
         return backend.payment_link(tenant=notice.tenant, debtor_id=notice.debtor.id, invoice_ids=ids)
-
-    @hookimpl
-    def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
-        """The PDFs of the notice's Stripe invoices, for email notices; nothing on any failure."""
-        if not switched_on(self.attach_invoices, ENV_ATTACH):
-            return []
-        return attach_copies(
-            notice,
-            channel,
-            provider="stripe",
-            owns=from_stripe,
-            backend=self.backend,
-            max_bytes=self.max_copy_bytes,
-            logger=log,
-        )
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> StripeBackend | None:

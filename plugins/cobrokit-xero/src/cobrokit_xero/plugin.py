@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from cobrokit.backend import BackendType, LazyBackend
-from cobrokit.channel import Attachment
-from cobrokit.invoice_copies import MAX_COPY_BYTES, attach_copies, switched_on
-from cobrokit.notice import Notice, NoticeLine
+from cobrokit.backend import BackendType
+from cobrokit.invoice_copies import InvoiceCopyHooks
+from cobrokit.notice import NoticeLine
 from cobrokit.plugins import hookimpl
 from cobrokit_xero.backend import SETTINGS, XeroBackend
 
@@ -62,7 +61,7 @@ def from_xero(line: NoticeLine) -> bool:
         return False
 
 
-class XeroHooks:
+class XeroHooks(InvoiceCopyHooks[XeroBackend]):
     """The attachment hook, bound to one :class:`XeroBackend` (or a factory building it lazily).
 
     Args:
@@ -72,32 +71,11 @@ class XeroHooks:
         max_copy_bytes: the cap on one invoice PDF (larger ones are skipped and logged).
     """
 
-    def __init__(
-        self,
-        backend: XeroBackend | Callable[[], XeroBackend | None],
-        *,
-        attach_invoices: bool | None = None,
-        max_copy_bytes: int = MAX_COPY_BYTES,
-    ) -> None:
-        self.backend = LazyBackend(backend, XeroBackend)
-        """The backend, built on first use; ``None`` when not configured."""
-        self.attach_invoices = attach_invoices
-        self.max_copy_bytes = max_copy_bytes
-
-    @hookimpl
-    def cobrokit_notice_attachments(self, notice: Notice, channel: str) -> list[Attachment]:
-        """The PDFs of the notice's Xero invoices, for email notices; nothing on any failure."""
-        if not switched_on(self.attach_invoices, ENV_ATTACH):
-            return []
-        return attach_copies(
-            notice,
-            channel,
-            provider="xero",
-            owns=from_xero,
-            backend=self.backend,
-            max_bytes=self.max_copy_bytes,
-            logger=log,
-        )
+    provider = "xero"
+    backend_type = XeroBackend
+    attach_env = ENV_ATTACH
+    logger = log
+    owns = staticmethod(from_xero)
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> XeroBackend | None:
